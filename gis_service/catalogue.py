@@ -1,0 +1,224 @@
+"""The declarative layer catalogue in ``layers/``: what each layer is, its attributes, code lists and style.
+
+Adding a reference layer means adding ``layers/catalogue/<id>.yaml`` (storage: reference) and its file;
+no Python changes.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .core.errors import LandfundError
+
+AttrType = Literal["string", "integer", "number", "boolean", "date"]
+Storage = Literal["parcels", "admin_units", "reference", "demand", "programmes"]
+GeometryType = Literal["Point", "LineString", "MultiPolygon", "none"]
+GEOMETRY_FAMILIES: dict[str, tuple[str, ...]] = {
+    "Point": ("Point", "MultiPoint"),
+    "LineString": ("LineString", "MultiLineString"),
+    "MultiPolygon": ("Polygon", "MultiPolygon"),
+}
+
+
+class CatalogueError(LandfundError):
+    pass
+
+
+def fold(name: str) -> str:
+    """Compare column names without case, diacritics or punctuation: 'Số thửa' → 'so_thua'."""
+    s = unicodedata.normalize("NFKD", str(name).replace("đ", "d").replace("Đ", "D"))
+    s = "".join(ch for ch in s if not unicodedata.combining(ch)).lower()
+    return re.sub(r"[^a-z0-9]+", "_", s).strip("_")
+
+
+class Text(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    vi: str
+    en: str
+
+    def __call__(self, lang: str) -> str:
+        return self.en if lang == "en" else self.vi
+
+
+class Value(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    vi: str
+    en: str
+    color: str | None = None
+
+    def label(self, lang: str) -> str:
+        return self.en if lang == "en" else self.vi
+
+
+class Attribute(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    type: AttrType
+    title: Text
+    description: Text | None = None
+    required: bool = False
+    default: Any = None
+    computed: bool = False
+    public: bool = True
+    unit: str | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    max_length: int | None = None
+    values: dict[str, Value] | None = None
+    codelist: str | None = None
+    aliases: list[str] = Field(default_factory=list)
+    shp_name: str | None = None
+
+    @property
+    def shapefile_name(self) -> str:
+        return self.shp_name or self.name
+
+    @model_validator(mode="after")
+    def _check(self) -> Attribute:
+        if len(self.shapefile_name) > 10:
+            raise ValueError(f"attribute {self.name}: Shapefile names are at most 10 characters; set shp_name")
+        if self.values and self.default is not None and self.default not in self.values:
+            raise ValueError(f"attribute {self.name}: default {self.default!r} is not one of its values")
+        if self.type == "date" and isinstance(self.default, str):
+            self.default = date.fromisoformat(self.default)
+        return self
+
+
+class LayerDef(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    storage: Storage
+    geometry_type: GeometryType
+    title: Text
+    description: Text | None = None
+    source: str | None = None
+    attributes: list[Attribute]
+    style: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _unique(self) -> LayerDef:
+        names = [a.name for a in self.attributes]
+        shp = [a.shapefile_name for a in self.attributes]
+        for label, seq in (("attribute", names), ("shp_name", shp)):
+            dup = {n for n in seq if seq.count(n) > 1}
+            if dup:
+                raise ValueError(f"layer {self.id}: duplicate {label} {sorted(dup)}")
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", self.id):
+            raise ValueError(f"layer id {self.id!r} must be lower-case letters, digits and _")
+        return self
+
+    @property
+    def spatial(self) -> bool:
+        return self.geometry_type != "none"
+
+    @property
+    def input_attributes(self) -> list[Attribute]:
+        return [a for a in self.attributes if not a.computed]
+
+    @property
+    def public_attributes(self) -> list[Attribute]:
+        return [a for a in self.attributes if a.public]
+
+    def attribute(self, name: str) -> Attribute:
+        for a in self.attributes:
+            if a.name == name:
+                return a
+        raise KeyError(name)
+
+    def column_lookup(self) -> dict[str, str]:
+        """Folded source-column name → field name, from names, Shapefile names and aliases."""
+        lookup: dict[str, str] = {}
+        for a in self.input_attributes:
+            for alias in a.aliases:
+                lookup.setdefault(fold(alias), a.name)
+        for a in self.input_attributes:  # exact names and Shapefile names win over aliases
+            lookup[fold(a.shapefile_name)] = a.name
+            lookup[fold(a.name)] = a.name
+        return lookup
+
+    def source_path(self, layers_dir: Path) -> Path | None:
+        return (layers_dir / self.source) if self.source else None
+
+
+class CodeList(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    title: Text
+    codes: dict[str, dict[str, str]]
+
+
+class Province(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str
+    name: str
+    bbox: tuple[float, float, float, float]
+    cadastral_crs: str
+    reform_date: date
+
+
+class Catalogue(BaseModel):
+    layers: dict[str, LayerDef]
+    codelists: dict[str, CodeList]
+    province: Province
+    root: Path
+
+    def layer(self, layer_id: str) -> LayerDef:
+        try:
+            return self.layers[layer_id]
+        except KeyError:
+            raise CatalogueError(
+                f"unknown layer {layer_id!r}; the catalogue has: {', '.join(sorted(self.layers))}"
+            ) from None
+
+    def codes(self, codelist: str) -> dict[str, dict[str, str]]:
+        return self.codelists[codelist].codes
+
+    @property
+    def spatial_layers(self) -> list[LayerDef]:
+        return [layer for layer in self.layers.values() if layer.spatial]
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise CatalogueError(f"{path}: not valid YAML: {exc}") from exc
+
+
+@lru_cache(maxsize=8)
+def load_catalogue(layers_dir: Path) -> Catalogue:
+    layers_dir = Path(layers_dir)
+    if not (layers_dir / "catalogue").is_dir():
+        raise CatalogueError(f"no layer catalogue at {layers_dir}/catalogue (set LANDFUND_LAYERS_DIR)")
+    layers: dict[str, LayerDef] = {}
+    codelists: dict[str, CodeList] = {}
+    try:
+        for path in sorted((layers_dir / "codelists").glob("*.yaml")):
+            cl = CodeList.model_validate(_read_yaml(path))
+            codelists[cl.id] = cl
+        for path in sorted((layers_dir / "catalogue").glob("*.yaml")):
+            layer = LayerDef.model_validate(_read_yaml(path))
+            if layer.id in layers:
+                raise CatalogueError(f"{path}: layer id {layer.id!r} is defined twice")
+            for a in layer.attributes:
+                if a.codelist and a.codelist not in codelists:
+                    raise CatalogueError(f"{path}: attribute {a.name} names unknown code list {a.codelist!r}")
+            layers[layer.id] = layer
+        province = Province.model_validate(_read_yaml(layers_dir / "province.yaml"))
+    except ValueError as exc:  # pydantic.ValidationError is a ValueError
+        raise CatalogueError(f"layer catalogue in {layers_dir} is invalid:\n{exc}") from exc
+    return Catalogue(layers=layers, codelists=codelists, province=province, root=layers_dir)
+
+
+def get_catalogue(settings=None) -> Catalogue:
+    from .core.config import get_settings
+
+    return load_catalogue((settings or get_settings()).layers_dir)

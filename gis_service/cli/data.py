@@ -1,0 +1,138 @@
+"""`landfund import`, `landfund export` and `landfund demo`."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ..catalogue import get_catalogue
+from ..core.config import get_settings
+from ..core.db import pg_connect
+from ..ingest import demo as demo_mod
+from ..ingest.export import FORMATS, read_layer, write_frame
+from ..ingest.load import import_file
+from ..ingest.read import parse_mapping, read_mapping_file
+from ..validation import ValidationFailed
+from .common import db_url, engine, err, isatty, out, user_errors
+
+
+@contextlib.contextmanager
+def progress_bars(enabled: bool):
+    """A factory of rich progress bars (phase, total) → advance(n); silent when not on a terminal."""
+    if not enabled:
+        yield None
+        return
+    with Progress(TextColumn("{task.description:>10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True) as bars:
+        def factory(phase: str, total: int):
+            task = bars.add_task(phase, total=total)
+            return lambda n: bars.advance(task, n)
+
+        yield factory
+
+
+def import_cmd(
+    file: Path = typer.Argument(..., help="GeoJSON, Shapefile (.shp or zipped), GeoPackage, CSV with a WKT column, or GeoParquet."),
+    layer: str = typer.Option("parcels", "--layer", "-l", help="Catalogue layer to load into."),
+    crs: str | None = typer.Option(None, "--crs", help="CRS of the coordinates when the file has none (or to override it), e.g. EPSG:9205."),
+    mapping: list[str] = typer.Option([], "--map", help="Rename columns: SRC=FIELD[,SRC=FIELD…]; repeatable."),
+    map_file: Path | None = typer.Option(None, "--map-file", help="YAML/JSON file of 'source column: field' pairs."),
+    swap_xy: bool = typer.Option(False, "--swap-xy", help="Swap x and y (files that store northing in X)."),
+    source_layer: str | None = typer.Option(None, "--source-layer", help="Layer inside a multi-layer file."),
+    allow_overlap: bool = typer.Option(False, "--allow-overlap", help="Accept parcels that overlap reserved ones."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check everything, write nothing."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
+) -> None:
+    """Import a file into a layer. All-or-nothing: any bad row writes nothing and exits 1.
+
+    Columns named like the fields (or a known Vietnamese alias: so_to, so_thua, loai_dat, …) map by
+    themselves; --map renames the rest. Coordinates are reprojected to EPSG:4326 with pyproj.
+    """
+    with user_errors():
+        settings = get_settings()
+        catalogue = get_catalogue(settings)
+        explicit = read_mapping_file(map_file) if map_file else {}
+        explicit.update(parse_mapping(mapping))
+        url = db_url()
+        with pg_connect(url) as conn, progress_bars(isatty() and not as_json) as bars:
+            try:
+                result = import_file(conn, catalogue, settings, file, layer, crs=crs, mapping=explicit, swap_xy=swap_xy,
+                                     source_layer=source_layer, dry_run=dry_run, allow_overlap=allow_overlap,
+                                     progress=bars)
+            except ValidationFailed as exc:
+                if as_json:
+                    out.print_json(json.dumps({"written": 0, **exc.report.as_dict()}, default=str))
+                raise
+        for w in result.warnings:
+            err.print(f"[yellow]warning:[/] {w}", soft_wrap=True)
+        if as_json:
+            out.print_json(json.dumps({"written": len(result.ids), "dry_run": dry_run, **result.report.as_dict()}))
+            return
+        src = crs_note(result)
+        if dry_run:
+            out.print(f"Dry run: all {result.rows} row(s) of {file} are valid for layer {layer}{src}; nothing was written.")
+        else:
+            out.print(f"Imported {len(result.ids)} row(s) from {file} into layer {layer}{src}.")
+
+
+def crs_note(result) -> str:
+    from ..crs import label
+
+    if result.source.source_crs is None:
+        return ""
+    return f" (coordinates read in {label(result.source.source_crs)}, stored in EPSG:4326)"
+
+
+def export_cmd(
+    out_path: Path = typer.Argument(..., metavar="OUT", help="Output file (for Shapefiles, .shp or .zip)."),
+    layer: str = typer.Option("parcels", "--layer", "-l", help="Catalogue layer to export."),
+    fmt: str | None = typer.Option(None, "--format", "-f", help=f"One of: {', '.join(FORMATS)} (default: from OUT's extension)."),
+    crs: str | None = typer.Option(None, "--crs", help="Reproject to this CRS, e.g. EPSG:9205 (default EPSG:4326)."),
+    public: bool = typer.Option(False, "--public", help="Only published parcels and public fields."),
+) -> None:
+    """Export a layer. Exporting and importing into an empty database gives back the same rows."""
+    with user_errors():
+        settings = get_settings()
+        catalogue = get_catalogue(settings)
+        layer_def = catalogue.layer(layer)
+        fmt = fmt or _format_from_name(out_path)
+        eng = engine()
+        with eng.connect() as conn:
+            frame = read_layer(conn, layer_def, settings, public_only=public)
+        eng.dispose()
+        write_frame(frame, layer_def, out_path, fmt, crs)
+        out.print(f"Exported {len(frame)} row(s) of layer {layer} to {out_path} ({fmt}{', ' + crs if crs else ''}).")
+
+
+def _format_from_name(path: Path) -> str:
+    name = path.name.lower()
+    for ext, fmt in ((".geojson", "geojson"), (".json", "geojson"), (".gpkg", "gpkg"), (".shp", "shp"), (".zip", "shp"),
+                     (".csv", "csv"), (".parquet", "parquet")):
+        if name.endswith(ext):
+            return fmt
+    from ..core.errors import LandfundError
+
+    raise LandfundError(f"cannot tell the format from {path.name!r}; pass --format ({', '.join(FORMATS)})")
+
+
+def demo_cmd(
+    replace: bool = typer.Option(False, "--replace", help="Empty every land-fund table first, then load the demo."),
+) -> None:
+    """Load the shipped Điện Biên demo data (schematic boundaries, illustrative figures).
+
+    Safe to run twice: a database that already holds data is left alone unless --replace is given."""
+    with user_errors():
+        settings = get_settings()
+        catalogue = get_catalogue(settings)
+        with pg_connect(db_url()) as conn:
+            loaded = demo_mod.load_demo(conn, catalogue, settings, replace=replace)
+        if loaded is None:
+            out.print("The database already holds data; the demo was not loaded (use --replace to wipe and reload).")
+            return
+        for layer_id, n in loaded.items():
+            out.print(f"  {layer_id:<14} {n:>6} row(s)")
+        out.print("Điện Biên demo loaded (schematic boundaries, not legal boundaries).")

@@ -1,0 +1,21 @@
+"""The `landfund` command line."""
+
+from __future__ import annotations
+
+import typer
+
+from . import data, db
+
+app = typer.Typer(
+    name="landfund",
+    help="Land-fund planning for social housing (nhà ở xã hội): PostGIS store, import/export, API and maps.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db.app, name="db")
+app.command("import")(data.import_cmd)
+app.command("export")(data.export_cmd)
+app.command("demo")(data.demo_cmd)
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,87 @@
+"""Settings, read from the environment (and an optional `.env`) with pydantic-settings.
+
+Every knob has the prefix ``LANDFUND_`` except ``DATABASE_URL``, which keeps its conventional name.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+# Housing Law 2023 / Decree 100/2024: social-housing apartments are 25–70 m²; a province may raise the
+# maximum by up to 10 %.
+UNIT_MIN_M2 = 25.0
+UNIT_MAX_M2 = 70.0 * 1.10
+
+
+def _shipped(name: str) -> Path:
+    """`layers/` or `maps/`: next to the package in a checkout, inside it when installed from a wheel."""
+    in_wheel = PACKAGE_DIR / "_shipped" / name
+    if in_wheel.is_dir():
+        return in_wheel
+    return PACKAGE_DIR.parent / name
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LANDFUND_", env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "LANDFUND_DATABASE_URL"),
+        description="Use this PostgreSQL/PostGIS server; never start the embedded one.",
+    )
+    home: Path = Field(default=Path(".landfund"), description="Where the embedded cluster and state live.")
+    db_port: int = Field(default=55432, ge=1024, le=65535, description="Port of the embedded cluster.")
+    db_name: str = "landfund"
+    db_os_user: str | None = Field(
+        default=None, description="Unprivileged OS user that runs the embedded cluster when landfund runs as root."
+    )
+    layers_dir: Path = Field(default_factory=lambda: _shipped("layers"))
+    maps_dir: Path = Field(default_factory=lambda: _shipped("maps"))
+
+    province_code: str = Field(default="11", description="GSO code of the province this instance serves.")
+
+    # Estimated dwelling units = area × FAR × net floor ratio ÷ average unit size.
+    default_far: float = Field(default=2.0, gt=0, le=20, description="FAR used when a parcel declares none.")
+    net_floor_ratio: float = Field(
+        default=0.70, gt=0, le=1, description="Share of gross floor area that is apartment floor area."
+    )
+    avg_unit_m2: float = Field(default=55.0, description="Average social-housing apartment size, m².")
+
+    max_vertices: int = Field(default=100_000, ge=4, description="Most vertices accepted in one geometry.")
+    overlap_tolerance_m2: float = Field(
+        default=1.0, ge=0, description="Overlaps smaller than this (digitising slivers) are not reported."
+    )
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+    @field_validator("avg_unit_m2")
+    @classmethod
+    def _unit_size_within_law(cls, v: float) -> float:
+        if not UNIT_MIN_M2 <= v <= UNIT_MAX_M2:
+            raise ValueError(
+                f"average unit size {v} m² is outside the social-housing range "
+                f"{UNIT_MIN_M2:g}–{UNIT_MAX_M2:g} m² (Decree 100/2024, +10 % provincial allowance)"
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _absolute_paths(self) -> Settings:
+        self.home = self.home.expanduser().resolve()
+        self.layers_dir = self.layers_dir.expanduser().resolve()
+        self.maps_dir = self.maps_dir.expanduser().resolve()
+        return self
+
+    @property
+    def embedded(self) -> bool:
+        return not self.database_url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

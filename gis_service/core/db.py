@@ -1,0 +1,71 @@
+"""Database connections: which server (DATABASE_URL or the embedded cluster) and the engines to it."""
+
+from __future__ import annotations
+
+from sqlalchemy import create_engine, make_url
+from sqlalchemy.engine import URL, Engine
+
+from .config import Settings
+from .embedded import cluster_from_settings
+from .errors import LandfundError
+
+
+def normalise_url(url: str) -> str:
+    """Accept the libpq spellings (postgres://, postgresql://) and use the psycopg 3 driver."""
+    u = make_url(url)
+    if u.drivername in ("postgres", "postgresql", "postgresql+psycopg2"):
+        u = u.set(drivername="postgresql+psycopg")
+    if u.drivername != "postgresql+psycopg":
+        raise LandfundError(f"DATABASE_URL must be a PostgreSQL URL (postgresql://…), not {u.drivername}://")
+    return u.render_as_string(hide_password=False)
+
+
+def database_url(settings: Settings, *, start: bool = False) -> str:
+    """The SQLAlchemy URL to use. With no DATABASE_URL this is the embedded cluster, started if `start`."""
+    if settings.database_url:
+        return normalise_url(settings.database_url)
+    cluster = cluster_from_settings(settings)
+    if start:
+        cluster.start()
+    elif not cluster.running():
+        raise LandfundError("The embedded database is not running. Start it with:  landfund db start")
+    return cluster.url()
+
+
+def libpq_params(url: str) -> dict[str, str]:
+    """Keyword parameters for libpq tools (psql, pg_dump, GDAL's PG: driver) from a SQLAlchemy URL."""
+    u: URL = make_url(url)
+    params: dict[str, str] = {}
+    if u.host:
+        params["host"] = u.host
+    if u.port:
+        params["port"] = str(u.port)
+    if u.username:
+        params["user"] = u.username
+    if u.password:
+        params["password"] = u.password
+    if u.database:
+        params["dbname"] = u.database
+    for key, value in u.query.items():
+        params[key] = value if isinstance(value, str) else value[-1]
+    return params
+
+
+def libpq_dsn(url: str) -> str:
+    def q(v: str) -> str:
+        return "'" + v.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+    return " ".join(f"{k}={q(v)}" for k, v in libpq_params(url).items())
+
+
+def make_engine(url: str, **kw) -> Engine:
+    kw.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kw)
+
+
+def pg_connect(url: str, **kw):
+    """A plain psycopg 3 connection (for COPY and hand-written SQL) to the same database."""
+    import psycopg
+
+    kw.setdefault("application_name", "landfund")
+    return psycopg.connect(libpq_dsn(url), **kw)

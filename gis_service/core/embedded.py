@@ -1,0 +1,309 @@
+"""The embedded PostGIS cluster: a private PostgreSQL data directory under ``LANDFUND_HOME``.
+
+It uses the machine's own PostgreSQL and PostGIS binaries. It has its own data directory, port and
+socket directory, so it never touches a system cluster. ``initdb`` refuses to run as root, so when
+landfund runs as root the cluster runs as an unprivileged OS user (``postgres`` when it exists).
+
+Access: the socket directory is private (mode 0700), so socket connections are trusted; TCP listens on
+127.0.0.1 only and needs the generated password kept in ``LANDFUND_HOME/db.password``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import functools
+import glob
+import hashlib
+import os
+import pwd
+import re
+import secrets
+import shutil
+import socket
+import stat
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from .errors import LandfundError
+
+ROLE = "landfund"
+
+
+class ClusterError(LandfundError):
+    """The embedded cluster cannot be set up, started or stopped."""
+
+
+@dataclass(frozen=True)
+class PgBinaries:
+    bindir: Path
+    major: int
+    sharedir: Path
+
+    def __getitem__(self, name: str) -> str:
+        return str(self.bindir / name)
+
+
+def _major(bindir: Path) -> int | None:
+    try:
+        out = subprocess.run([str(bindir / "postgres"), "-V"], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    m = re.search(r"(\d+)(?:\.\d+)?", out)
+    return int(m.group(1)) if m else None
+
+
+def _candidate_bindirs() -> list[Path]:
+    dirs: list[Path] = []
+    if env := os.environ.get("LANDFUND_PG_BINDIR"):
+        dirs.append(Path(env))
+    if pg_config := shutil.which("pg_config"):
+        with contextlib.suppress(OSError, subprocess.CalledProcessError):
+            out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=True).stdout
+            dirs.append(Path(out.strip()))
+    versioned = glob.glob("/usr/lib/postgresql/*/bin")
+    versioned.sort(key=lambda p: int(re.sub(r"\D", "", Path(p).parent.name) or 0), reverse=True)
+    dirs += [Path(p) for p in versioned]
+    dirs += [Path("/usr/local/pgsql/bin"), Path("/usr/pgsql/bin")]
+    seen: list[Path] = []
+    for d in dirs:
+        if d not in seen:
+            seen.append(d)
+    return seen
+
+
+@functools.lru_cache(maxsize=1)
+def find_binaries() -> PgBinaries:
+    """The newest PostgreSQL server whose share directory has PostGIS; a clear error when there is none."""
+    without_postgis: list[int] = []
+    for bindir in _candidate_bindirs():
+        if not all((bindir / exe).exists() for exe in ("initdb", "pg_ctl", "postgres")):
+            continue
+        major = _major(bindir)
+        if major is None:
+            continue
+        sharedir = Path(f"/usr/share/postgresql/{major}")
+        if (bindir / "pg_config").exists():
+            with contextlib.suppress(OSError, subprocess.CalledProcessError):
+                out = subprocess.run([str(bindir / "pg_config"), "--sharedir"], capture_output=True, text=True, check=True)
+                sharedir = Path(out.stdout.strip())
+        if (sharedir / "extension" / "postgis.control").exists():
+            return PgBinaries(bindir=bindir, major=major, sharedir=sharedir)
+        without_postgis.append(major)
+    if without_postgis:
+        v = without_postgis[0]
+        raise ClusterError(
+            f"PostgreSQL {v} is installed but PostGIS is not. Install it with:\n"
+            f"    sudo apt-get install postgresql-{v}-postgis-3\n"
+            "or point DATABASE_URL at a PostGIS server."
+        )
+    raise ClusterError(
+        "PostgreSQL server binaries (initdb, pg_ctl, postgres) were not found. Install them with:\n"
+        "    sudo apt-get install postgresql postgresql-15-postgis-3   # use your PostgreSQL major version\n"
+        "or set LANDFUND_PG_BINDIR to their directory, or point DATABASE_URL at a PostGIS server."
+    )
+
+
+def _os_user(configured: str | None) -> pwd.struct_passwd | None:
+    """The account the cluster runs as: None means 'whoever runs landfund' (not root)."""
+    if os.geteuid() != 0:
+        return None
+    for name in [configured] if configured else ["postgres", "nobody"]:
+        with contextlib.suppress(KeyError):
+            return pwd.getpwnam(name)
+    raise ClusterError(f"OS user {configured!r} does not exist; set LANDFUND_DB_OS_USER to an unprivileged user.")
+
+
+def _traversable_by(path: Path, user: pwd.struct_passwd) -> bool:
+    """Can `user` reach `path` (search permission on every ancestor)?"""
+    groups = {g for g in os.getgrouplist(user.pw_name, user.pw_gid)}
+    for parent in [path, *path.parents]:
+        if not parent.exists():
+            continue
+        st = parent.stat()
+        if st.st_uid == user.pw_uid:
+            ok = st.st_mode & stat.S_IXUSR
+        elif st.st_gid in groups:
+            ok = st.st_mode & stat.S_IXGRP
+        else:
+            ok = st.st_mode & stat.S_IXOTH
+        if not ok:
+            return False
+    return True
+
+
+class Cluster:
+    """One embedded cluster. All state lives under ``home`` (see module docstring)."""
+
+    def __init__(self, home: Path, port: int, db_name: str = "landfund", os_user: str | None = None):
+        self.home = Path(home).resolve()
+        self.port = port
+        self.db_name = db_name
+        self.user = _os_user(os_user)
+        self.root = self._cluster_root()
+        self.data_dir = self.root / "pgdata"
+        self.run_dir = self.root / "run"
+        self.log_file = self.root / "postgres.log"
+        self.password_file = self.home / "db.password"
+
+    # -- layout -------------------------------------------------------------------------------------
+    def _cluster_root(self) -> Path:
+        """Normally ``home/cluster``. As root, when the cluster's user cannot reach ``home`` (say it is
+        under /root), the data goes to /var/lib/landfund/clusters/<hash of home> instead."""
+        root = self.home / "cluster"
+        if self.user is None or _traversable_by(self.home, self.user):
+            return root
+        digest = hashlib.sha256(str(self.home).encode()).hexdigest()[:16]
+        return Path("/var/lib/landfund/clusters") / digest
+
+    def _run(self, args: list[str], check: bool = True, **kw) -> subprocess.CompletedProcess:
+        if self.user is not None:
+            kw.update(user=self.user.pw_uid, group=self.user.pw_gid, extra_groups=[])
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+        env["LC_ALL"] = "C.UTF-8"
+        proc = subprocess.run(args, capture_output=True, text=True, env=env, cwd=str(self.root), **kw)
+        if check and proc.returncode != 0:
+            raise ClusterError(f"{Path(args[0]).name} failed (exit {proc.returncode}):\n{proc.stderr or proc.stdout}")
+        return proc
+
+    def _own(self, path: Path, mode: int) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        os.chmod(path, mode)
+        if self.user is not None:
+            os.chown(path, self.user.pw_uid, self.user.pw_gid)
+
+    @contextlib.contextmanager
+    def _lock(self):
+        self.home.mkdir(parents=True, exist_ok=True)
+        with open(self.home / "cluster.lock", "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    # -- state --------------------------------------------------------------------------------------
+    @property
+    def initialised(self) -> bool:
+        return (self.data_dir / "PG_VERSION").exists()
+
+    def running(self) -> bool:
+        if not self.initialised:
+            return False
+        return self._run([find_binaries()["pg_ctl"], "status", "-D", str(self.data_dir)], check=False).returncode == 0
+
+    def password(self) -> str:
+        return self.password_file.read_text().strip()
+
+    def url(self, database: str | None = None) -> str:
+        """SQLAlchemy URL over the private socket."""
+        db = database or self.db_name
+        return f"postgresql+psycopg://{ROLE}@/{quote(db)}?host={quote(str(self.run_dir))}&port={self.port}"
+
+    def tcp_url(self, database: str | None = None) -> str:
+        db = database or self.db_name
+        return f"postgresql://{ROLE}:{quote(self.password(), safe='')}@127.0.0.1:{self.port}/{quote(db)}"
+
+    def status(self) -> dict:
+        return {
+            "running": self.running(),
+            "initialised": self.initialised,
+            "data_dir": str(self.data_dir),
+            "socket_dir": str(self.run_dir),
+            "port": self.port,
+            "log": str(self.log_file),
+            "os_user": self.user.pw_name if self.user else pwd.getpwuid(os.geteuid()).pw_name,
+        }
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+    def init(self) -> bool:
+        if self.initialised:
+            return False
+        pg = find_binaries()
+        self.home.mkdir(parents=True, exist_ok=True)
+        self._own(self.root, 0o700 if self.user is None else 0o755)
+        self._own(self.run_dir, 0o700)
+        if self.data_dir.exists() and any(self.data_dir.iterdir()):
+            raise ClusterError(f"{self.data_dir} exists but holds no cluster; move it away and retry.")
+        self._own(self.data_dir, 0o700)
+        if not self.password_file.exists():
+            self.password_file.write_text(secrets.token_urlsafe(24) + "\n")
+            os.chmod(self.password_file, 0o600)
+        pwfile = self.root / ".initdb-pw"
+        pwfile.write_text(self.password() + "\n")
+        os.chmod(pwfile, 0o600)
+        if self.user is not None:
+            os.chown(pwfile, self.user.pw_uid, self.user.pw_gid)
+        try:
+            self._run([
+                pg["initdb"], "-D", str(self.data_dir), "-U", ROLE, f"--pwfile={pwfile}",
+                "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8",
+            ])
+        finally:
+            pwfile.unlink(missing_ok=True)
+        conf = self.data_dir / "postgresql.conf"
+        with open(conf, "a") as fh:
+            fh.write(
+                "\n# landfund embedded cluster\n"
+                f"port = {self.port}\n"
+                "listen_addresses = '127.0.0.1'\n"
+                f"unix_socket_directories = '{self.run_dir}'\n"
+                "unix_socket_permissions = 0700\n"
+                "max_connections = 200\n"
+                "logging_collector = off\n"
+                "timezone = 'UTC'\n"
+            )
+        return True
+
+    def _port_busy(self) -> bool:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.settimeout(0.5)
+            return s.connect_ex(("127.0.0.1", self.port)) == 0
+
+    def start(self) -> bool:
+        """Start the cluster (creating it first if needed). Returns True if this call started it."""
+        with self._lock():
+            self.init()
+            if self.running():
+                self._ensure_database()
+                return False
+            if self._port_busy():
+                raise ClusterError(
+                    f"port {self.port} on 127.0.0.1 is already in use by another program; "
+                    "set LANDFUND_DB_PORT to a free port."
+                )
+            self._own(self.run_dir, 0o700)
+            pg = find_binaries()
+            if not self.log_file.exists():
+                self.log_file.touch()
+            if self.user is not None:
+                os.chown(self.log_file, self.user.pw_uid, self.user.pw_gid)
+            proc = self._run(
+                [pg["pg_ctl"], "start", "-w", "-t", "60", "-D", str(self.data_dir), "-l", str(self.log_file)],
+                check=False,
+            )
+            if proc.returncode != 0:
+                tail = "".join(self.log_file.read_text(errors="replace").splitlines(True)[-15:])
+                raise ClusterError(f"PostgreSQL did not start (see {self.log_file}):\n{tail}")
+            self._ensure_database()
+            return True
+
+    def stop(self) -> bool:
+        with self._lock():
+            if not self.running():
+                return False
+            self._run([find_binaries()["pg_ctl"], "stop", "-w", "-t", "60", "-m", "fast", "-D", str(self.data_dir)])
+            return True
+
+    def _ensure_database(self) -> None:
+        import psycopg
+
+        with psycopg.connect(host=str(self.run_dir), port=self.port, user=ROLE, dbname="postgres", autocommit=True) as c:
+            if c.execute("SELECT 1 FROM pg_database WHERE datname = %s", [self.db_name]).fetchone() is None:
+                c.execute(f'CREATE DATABASE "{self.db_name}"')
+
+
+def cluster_from_settings(settings) -> Cluster:
+    return Cluster(settings.home, settings.db_port, settings.db_name, settings.db_os_user)

@@ -1,0 +1,150 @@
+"""Coordinate reference systems with pyproj: choosing the source CRS, checking axis order, reprojecting.
+
+Điện Biên's cadastral files are in VN-2000 / TM-3 103-00 (EPSG:9205). pyproj converts it to WGS 84 with
+the EPSG:6960 seven-parameter shift; without the shift, points land about 222 m off. Files often carry a
+CRS with no datum shift (a bare PROJ string, or a .prj without TOWGS84); when such a CRS matches an EPSG
+definition that has a real shift, the EPSG definition is used instead, with a warning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import shapely
+from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError
+
+from .core.errors import LandfundError
+
+WGS84 = CRS.from_epsg(4326)
+
+
+class CRSProblem(LandfundError):
+    pass
+
+
+def parse_crs(text: str) -> CRS:
+    try:
+        return CRS.from_user_input(text.strip())
+    except (CRSError, TypeError, ValueError):
+        raise CRSProblem(
+            f"unknown CRS {text!r}; give an EPSG code such as EPSG:9205 (VN-2000 / TM-3 103-00) or EPSG:4326"
+        ) from None
+
+
+def label(crs: CRS) -> str:
+    code = crs.to_epsg(min_confidence=100)
+    return f"EPSG:{code} ({crs.name})" if code else crs.name
+
+
+@lru_cache(maxsize=64)
+def _transformer(src_wkt: str, dst_wkt: str) -> Transformer:
+    return Transformer.from_crs(CRS.from_wkt(src_wkt), CRS.from_wkt(dst_wkt), always_xy=True)
+
+
+def transformer(src: CRS, dst: CRS = WGS84) -> Transformer:
+    return _transformer(src.to_wkt(), dst.to_wkt())
+
+
+def _ballpark(src: CRS) -> bool:
+    """Would src → WGS 84 use only a 'ballpark' (no datum shift) operation?"""
+    if src.is_geographic and src.equals(WGS84, ignore_axis_order=True):
+        return False
+    datum = src.geodetic_crs.datum.name if src.geodetic_crs else ""
+    if "WGS 84" in datum or "World Geodetic System 1984" in datum:
+        return False
+    t = transformer(src)
+    t.transform(0, 0)  # some descriptions only exist once PROJ has chosen an operation
+    return "ballpark" in t.description.lower()
+
+
+def resolve(file_crs: CRS | None, option: str | None) -> tuple[CRS, list[str]]:
+    """The CRS to read the coordinates in, and warnings to show. --crs wins over the file's CRS."""
+    warnings: list[str] = []
+    if option:
+        crs = parse_crs(option)
+        if file_crs is not None and not file_crs.equals(crs, ignore_axis_order=True):
+            warnings.append(f"the file says its CRS is {label(file_crs)}; using {label(crs)} from --crs instead")
+    elif file_crs is not None:
+        crs = file_crs
+    else:
+        raise CRSProblem(
+            "the file has no CRS. Say which one its coordinates are in, for example "
+            "--crs EPSG:9205 for VN-2000 / TM-3 103-00 cadastral files, or --crs EPSG:4326 for longitude/latitude."
+        )
+    if _ballpark(crs):
+        code = crs.to_epsg(min_confidence=70)
+        if code and not _ballpark(CRS.from_epsg(code)):
+            warnings.append(
+                f"the CRS {crs.name!r} carries no datum shift to WGS 84; it matches EPSG:{code} "
+                f"({CRS.from_epsg(code).name}), whose published shift is used instead (without it positions "
+                "would be hundreds of metres off)"
+            )
+            crs = CRS.from_epsg(code)
+        else:
+            warnings.append(f"no datum shift from {label(crs)} to WGS 84 is known; positions may be off by metres or more")
+    return crs, warnings
+
+
+@dataclass
+class AxisVerdict:
+    verdict: str  # "ok" | "swapped" | "outside"
+    bounds: tuple[float, float, float, float]
+    expected: tuple[float, float, float, float]
+
+
+def _expected_bounds(crs: CRS) -> tuple[float, float, float, float]:
+    """The CRS's area of use in its own (x = east, y = north) units, with a margin."""
+    aou = crs.area_of_use
+    west, south, east, north = (aou.west, aou.south, aou.east, aou.north) if aou else (-180, -90, 180, 90)
+    if crs.is_geographic:
+        pad = 1.0
+        return max(west - pad, -180), max(south - pad, -90), min(east + pad, 180), min(north + pad, 90)
+    t = Transformer.from_crs(WGS84, crs, always_xy=True)
+    xmin, ymin, xmax, ymax = t.transform_bounds(west, south, east, north, densify_pts=21)
+    pad_x, pad_y = 0.25 * (xmax - xmin), 0.25 * (ymax - ymin)
+    return xmin - pad_x, ymin - pad_y, xmax + pad_x, ymax + pad_y
+
+
+def check_axes(geoms: np.ndarray, crs: CRS) -> AxisVerdict:
+    """Do the coordinates fit the CRS's area of use as they are, only with x and y swapped, or neither?
+
+    Vietnamese survey tables often label northing X and easting Y, so files arrive with the two swapped.
+    The verdict follows the majority of geometries, so one mistyped row does not condemn a whole file
+    (that row then fails the province check on its own)."""
+    exp = _expected_bounds(crs)
+    valid = geoms[~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)]
+    b = shapely.bounds(valid) if len(valid) else np.empty((0, 4))
+    b = b[np.isfinite(b).all(axis=1)]
+    if not len(b):
+        return AxisVerdict("ok", (0, 0, 0, 0), exp)
+    overall = (float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max()))
+
+    def inside(x0, y0, x1, y1):
+        return (exp[0] <= x0) & (x1 <= exp[2]) & (exp[1] <= y0) & (y1 <= exp[3])
+
+    as_is = inside(b[:, 0], b[:, 1], b[:, 2], b[:, 3]).mean()
+    swapped = inside(b[:, 1], b[:, 0], b[:, 3], b[:, 2]).mean()
+    if as_is >= 0.5 and as_is >= swapped:
+        return AxisVerdict("ok", overall, exp)
+    if swapped > 0.5:
+        return AxisVerdict("swapped", overall, exp)
+    return AxisVerdict("outside", overall, exp)
+
+
+def swap_xy(geoms: np.ndarray) -> np.ndarray:
+    return shapely.transform(geoms, lambda c: c[:, ::-1])
+
+
+def to_wgs84(geoms: np.ndarray, crs: CRS) -> np.ndarray:
+    if crs.equals(WGS84, ignore_axis_order=True):
+        return geoms
+    t = transformer(crs)
+
+    def f(c: np.ndarray) -> np.ndarray:
+        x, y = t.transform(c[:, 0], c[:, 1])
+        return np.column_stack([x, y])
+
+    return shapely.transform(geoms, f)

@@ -1,0 +1,55 @@
+"""File → validator → PostGIS, in one transaction: all rows or none."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+
+from ..catalogue import Catalogue
+from ..core.config import Settings
+from ..validation import Options, Report
+from .read import Source, read_source
+from .write import write_batch
+
+
+@dataclass
+class ImportResult:
+    layer: str
+    rows: int
+    report: Report
+    source: Source
+    ids: list[int] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def warnings(self) -> list[str]:
+        return [*self.source.warnings, *self.report.warnings]
+
+
+def validation_options(settings: Settings, **kw) -> Options:
+    return Options(max_vertices=settings.max_vertices, overlap_tolerance_m2=settings.overlap_tolerance_m2, **kw)
+
+
+def load_file(conn: psycopg.Connection, catalogue: Catalogue, settings: Settings, path: Path | str, layer_id: str, *,
+              crs: str | None = None, mapping: dict[str, str] | None = None, swap_xy: bool = False,
+              source_layer: str | None = None, dry_run: bool = False, allow_overlap: bool = False,
+              progress=None) -> ImportResult:
+    """Read, validate and (unless `dry_run`) write one file inside the caller's transaction.
+
+    Raises SourceError, CRSProblem or ValidationFailed; the caller rolls back."""
+    layer = catalogue.layer(layer_id)
+    source = read_source(path, layer, crs=crs, mapping=mapping, swap_xy=swap_xy, source_layer=source_layer)
+    options = validation_options(settings, allow_overlap=allow_overlap, progress=progress)
+    result = write_batch(conn, catalogue, layer, source.frame, options, dry_run=dry_run)
+    return ImportResult(layer.id, source.rows, result.report, source, result.ids, dry_run)
+
+
+def import_file(conn: psycopg.Connection, *args, dry_run: bool = False, **kw) -> ImportResult:
+    """`load_file` in a transaction of its own: every row is written, or none (a dry run writes none)."""
+    with conn.transaction() as tx:
+        result = load_file(conn, *args, dry_run=dry_run, **kw)
+        if dry_run:  # undo the staging too; psycopg swallows its own Rollback
+            raise psycopg.Rollback(tx)
+    return result

@@ -1,0 +1,69 @@
+"""Staging: a batch is COPYed into a temporary table first, so that checks against stored data are set-based
+SQL (and indexed), and the final insert is one INSERT … SELECT. Never one INSERT per row."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from ..models.base import StoreSpec
+
+REFERENCE_STAGE = "(row_no integer, target_id bigint, layer text, properties jsonb, geom geometry(Geometry, 4326))"
+
+
+def stage_columns(spec: StoreSpec) -> list[str]:
+    if spec.jsonb_properties:
+        return ["row_no", "target_id", "layer", "properties", "geom"]
+    return ["row_no", "target_id", *spec.columns, *(["geom"] if spec.spatial else [])]
+
+
+def create_stage(cur, spec: StoreSpec, name: str) -> None:
+    ident = sql.Identifier(name)
+    cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(ident))
+    if spec.jsonb_properties:
+        cur.execute(sql.SQL("CREATE TEMP TABLE {} " + REFERENCE_STAGE + " ON COMMIT DROP").format(ident))
+        return
+    cols = sql.SQL(", ").join(sql.Identifier(c) for c in stage_columns(spec)[2:])
+    cur.execute(
+        sql.SQL(
+            "CREATE TEMP TABLE {} ON COMMIT DROP AS "
+            "SELECT NULL::integer AS row_no, NULL::bigint AS target_id, {} FROM {} WITH NO DATA"
+        ).format(ident, cols, sql.Identifier(spec.table))
+    )
+
+
+def copy_rows(cur, spec: StoreSpec, name: str, rows: Iterable[tuple], advance: Callable[[int], None] | None = None) -> int:
+    cols = sql.SQL(", ").join(sql.Identifier(c) for c in stage_columns(spec))
+    n = 0
+    with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(name), cols)) as copy:
+        for row in rows:
+            if spec.jsonb_properties:
+                row = (*row[:3], Jsonb(row[3]), row[4])
+            copy.write_row(row)
+            n += 1
+            if advance is not None and n % 2000 == 0:
+                advance(2000)
+    if advance is not None:
+        advance(n % 2000)
+    if n > 1000:
+        if spec.spatial:
+            cur.execute(sql.SQL("CREATE INDEX ON {} USING gist (geom)").format(sql.Identifier(name)))
+        cur.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(name)))
+    return n
+
+
+def duplicate_keys_in_table(cur, spec: StoreSpec, name: str) -> list[tuple]:
+    """Staged rows whose natural key is already stored (ignoring the stored version of the row itself)."""
+    if not spec.key:
+        return []
+    on = sql.SQL(" AND ").join(
+        sql.SQL("t.{c} IS NOT DISTINCT FROM s.{c}").format(c=sql.Identifier(c)) for c in spec.key
+    )
+    keys = sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(c)) for c in spec.key)
+    q = sql.SQL(
+        "SELECT s.row_no, {keys} FROM {stage} s JOIN {table} t ON {on} "
+        "WHERE t.id IS DISTINCT FROM s.target_id ORDER BY s.row_no"
+    ).format(keys=keys, stage=sql.Identifier(name), table=sql.Identifier(spec.table), on=on)
+    return cur.execute(q).fetchall()

@@ -1,0 +1,40 @@
+"""Alembic environment: run by `landfund db upgrade` (see gis_service.core.migrate)."""
+
+from alembic import context
+from sqlalchemy import create_engine, pool
+
+from gis_service.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    # PostGIS (and its topology/tiger schemas) owns tables we never model.
+    if type_ == "table" and reflected and compare_to is None:
+        return name in target_metadata.tables
+    return True
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    engine = create_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    with engine.connect() as conn:
+        _run(conn)
+
+
+def _run(connection) -> None:
+    context.configure(connection=connection, target_metadata=target_metadata, include_object=include_object)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    run_migrations_online()

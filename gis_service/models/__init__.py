@@ -1,0 +1,18 @@
+"""Database models. Each module keeps the SQL that belongs to its tables."""
+
+from . import admin_units, parcels, reference, stats
+from .admin_units import AdminUnit
+from .base import Base
+from .parcels import Parcel
+from .reference import ReferenceFeature
+from .stats import Demand, Programme
+
+SPECS = {
+    "parcels": parcels.SPEC,
+    "admin_units": admin_units.SPEC,
+    "reference": reference.SPEC,
+    "demand": stats.DEMAND_SPEC,
+    "programmes": stats.PROGRAMMES_SPEC,
+}
+
+__all__ = ["AdminUnit", "Base", "Demand", "Parcel", "Programme", "ReferenceFeature"]

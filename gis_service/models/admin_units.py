@@ -1,0 +1,53 @@
+"""Administrative units with validity dates, and the SQL that asks "which unit, as of when"."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from geoalchemy2 import Geometry
+from sqlalchemy import CheckConstraint, Date, Float, Index, Integer, String, UniqueConstraint, and_, or_
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, StoreSpec
+
+LEVELS = ("province", "district", "commune")
+
+
+class AdminUnit(Base):
+    __tablename__ = "admin_units"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(255))
+    level: Mapped[str] = mapped_column(String(16))
+    unit_type: Mapped[str | None] = mapped_column(String(64))
+    parent_code: Mapped[str | None] = mapped_column(String(10))
+    valid_from: Mapped[date] = mapped_column(Date, server_default="1900-01-01")
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    official_area_km2: Mapped[float | None] = mapped_column(Float)
+    population: Mapped[int | None] = mapped_column(Integer)
+    population_year: Mapped[int | None] = mapped_column(Integer)
+    boundary_note: Mapped[str | None] = mapped_column(String(500))
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=False), nullable=False)
+
+    __table_args__ = (
+        UniqueConstraint("code", "valid_from"),
+        CheckConstraint("level IN ('province', 'district', 'commune')", name="level"),
+        CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="validity"),
+        Index("ix_admin_units_geom", "geom", postgresql_using="gist"),
+        Index("ix_admin_units_level_code", "level", "code"),
+    )
+
+
+def valid_on(as_of: date):
+    """SQL condition: the unit was in force on `as_of` (both ends inclusive)."""
+    t = AdminUnit.__table__.c
+    return and_(t.valid_from <= as_of, or_(t.valid_to.is_(None), t.valid_to >= as_of))
+
+
+SPEC = StoreSpec(
+    table="admin_units",
+    columns=("code", "name", "level", "unit_type", "parent_code", "valid_from", "valid_to",
+             "official_area_km2", "population", "population_year", "boundary_note"),
+    key=("code", "valid_from"),
+)

@@ -1,0 +1,64 @@
+"""Rules that only parcels have: no overlap with the reserved land fund, inside the province, known units."""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+from psycopg import sql
+from pyproj import Geod
+
+from ..catalogue import Catalogue
+from ..models import parcels as model
+from .report import Report
+
+GEOD = Geod(ellps="WGS84")
+
+
+def _m2(value: float) -> str:
+    return f"{value:,.0f} m²" if value >= 10 else f"{value:.2f} m²"
+
+
+def overlaps_within_batch(geoms: np.ndarray, usable: np.ndarray, statuses: list, report: Report, rows: np.ndarray,
+                          codes: list, tolerance_m2: float) -> None:
+    """Pairs of rows in the same batch whose interiors meet (withdrawn rows excepted)."""
+    idx = np.flatnonzero(usable & np.array([s != "withdrawn" for s in statuses], dtype=bool))
+    if len(idx) < 2:
+        return
+    sub = geoms[idx]
+    tree = shapely.STRtree(sub)
+    left, right = tree.query(sub, predicate="intersects")
+    keep = left < right
+    left, right = left[keep], right[keep]
+    if not len(left):
+        return
+    interior = shapely.relate_pattern(sub[left], sub[right], "T********")
+    for a, b in zip(left[interior], right[interior]):
+        inter = shapely.intersection(sub[a], sub[b])
+        area = abs(GEOD.geometry_area_perimeter(inter)[0])
+        if area <= tolerance_m2:
+            continue
+        i, j = idx[a], idx[b]
+        report.add(int(rows[j]), "geometry",
+                   f"overlaps row {int(rows[i])} ({codes[i]}) by {_m2(area)} (use --allow-overlap to accept)", codes[j])
+
+
+def check_against_store(cur, stage: str, catalogue: Catalogue, report: Report, *, allow_overlap: bool,
+                        tolerance_m2: float) -> None:
+    province = catalogue.province
+    xmin, ymin, xmax, ymax = province.bbox
+    ident = sql.Identifier(stage)
+    params = {"province": province.code, "xmin": xmin, "ymin": ymin, "xmax": xmax, "ymax": ymax}
+    for row_no, code, partly, has_boundary in cur.execute(
+        sql.SQL(model.OUTSIDE_PROVINCE_SQL).format(stage=ident), params
+    ):
+        where = "the boundary" if has_boundary else "the bounding box"
+        what = "extends beyond" if partly else "lies outside"
+        report.add(row_no, "geometry", f"{what} {where} of province {province.name} ({province.code})", code)
+    if not allow_overlap:
+        for row_no, code, other, area in cur.execute(
+            sql.SQL(model.OVERLAPS_SQL).format(stage=ident), {"tolerance": tolerance_m2}
+        ):
+            report.add(row_no, "geometry",
+                       f"overlaps existing parcel {other} by {_m2(area)} (use --allow-overlap to accept)", code)
+    for row_no, code, unit in cur.execute(sql.SQL(model.UNKNOWN_ADMIN_UNIT_SQL).format(stage=ident)):
+        report.add(row_no, "admin_unit_code", f"unknown administrative unit {unit!r}", code)
