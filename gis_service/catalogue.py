@@ -139,6 +139,8 @@ class LayerDef(BaseModel):
         for a in self.input_attributes:
             for alias in a.aliases:
                 lookup.setdefault(fold(alias), a.name)
+        for a in self.input_attributes:  # names GDAL truncated to 10 characters for a Shapefile
+            lookup.setdefault(fold(a.name[:10]), a.name)
         for a in self.input_attributes:  # exact names and Shapefile names win over aliases
             lookup[fold(a.shapefile_name)] = a.name
             lookup[fold(a.name)] = a.name

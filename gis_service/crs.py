@@ -8,6 +8,7 @@ definition that has a real shift, the EPSG definition is used instead, with a wa
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -48,16 +49,33 @@ def transformer(src: CRS, dst: CRS = WGS84) -> Transformer:
     return _transformer(src.to_wkt(), dst.to_wkt())
 
 
+def _wgs84_datum(crs: CRS) -> bool:
+    datum = crs.geodetic_crs.datum.name if crs.geodetic_crs else ""
+    return datum.startswith("World Geodetic System 1984") or datum in ("WGS 84", "WGS_1984", "D_WGS_1984")
+
+
 def _ballpark(src: CRS) -> bool:
     """Would src → WGS 84 use only a 'ballpark' (no datum shift) operation?"""
-    if src.is_geographic and src.equals(WGS84, ignore_axis_order=True):
-        return False
-    datum = src.geodetic_crs.datum.name if src.geodetic_crs else ""
-    if "WGS 84" in datum or "World Geodetic System 1984" in datum:
+    if _wgs84_datum(src):
         return False
     t = transformer(src)
     t.transform(0, 0)  # some descriptions only exist once PROJ has chosen an operation
     return "ballpark" in t.description.lower()
+
+
+def _epsg_substitute(crs: CRS) -> CRS | None:
+    """An EPSG CRS to use instead of an unidentified one that carries no datum shift of its own.
+
+    A .prj or PROJ string often describes VN-2000 / TM-3 only by its projection on the WGS 84 ellipsoid,
+    which PROJ then treats as WGS 84 itself: no shift, about 222 m off. If it matches an EPSG CRS on
+    another datum, that CRS (and its published shift) is what the file meant."""
+    if crs.is_bound or crs.to_epsg(min_confidence=100) is not None:
+        return None
+    code = crs.to_epsg(min_confidence=70)
+    if code is None:
+        return None
+    epsg = CRS.from_epsg(code)
+    return None if _wgs84_datum(epsg) else epsg
 
 
 def resolve(file_crs: CRS | None, option: str | None) -> tuple[CRS, list[str]]:
@@ -74,17 +92,16 @@ def resolve(file_crs: CRS | None, option: str | None) -> tuple[CRS, list[str]]:
             "the file has no CRS. Say which one its coordinates are in, for example "
             "--crs EPSG:9205 for VN-2000 / TM-3 103-00 cadastral files, or --crs EPSG:4326 for longitude/latitude."
         )
-    if _ballpark(crs):
-        code = crs.to_epsg(min_confidence=70)
-        if code and not _ballpark(CRS.from_epsg(code)):
-            warnings.append(
-                f"the CRS {crs.name!r} carries no datum shift to WGS 84; it matches EPSG:{code} "
-                f"({CRS.from_epsg(code).name}), whose published shift is used instead (without it positions "
-                "would be hundreds of metres off)"
-            )
-            crs = CRS.from_epsg(code)
-        else:
-            warnings.append(f"no datum shift from {label(crs)} to WGS 84 is known; positions may be off by metres or more")
+    substitute = _epsg_substitute(crs)
+    if substitute is not None:
+        warnings.append(
+            f"the CRS {crs.name!r} has no EPSG code and no datum shift to WGS 84; it matches "
+            f"{label(substitute)}, whose published datum shift is used (without it, positions would be "
+            "off by up to a few hundred metres)"
+        )
+        crs = substitute
+    elif _ballpark(crs):
+        warnings.append(f"no datum shift from {label(crs)} to WGS 84 is known; positions may be off by metres or more")
     return crs, warnings
 
 
@@ -98,6 +115,8 @@ class AxisVerdict:
 def _expected_bounds(crs: CRS) -> tuple[float, float, float, float]:
     """The CRS's area of use in its own (x = east, y = north) units, with a margin."""
     aou = crs.area_of_use
+    if aou is None and not crs.is_geographic:
+        return (-math.inf, -math.inf, math.inf, math.inf)  # unknown area of use: nothing to check against
     west, south, east, north = (aou.west, aou.south, aou.east, aou.north) if aou else (-180, -90, 180, 90)
     if crs.is_geographic:
         pad = 1.0

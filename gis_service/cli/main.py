@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import data, db
+from . import data, db, serve
 
 app = typer.Typer(
     name="landfund",
@@ -16,6 +16,7 @@ app.add_typer(db.app, name="db")
 app.command("import")(data.import_cmd)
 app.command("export")(data.export_cmd)
 app.command("demo")(data.demo_cmd)
+app.command("serve")(serve.serve_cmd)
 
 if __name__ == "__main__":
     app()

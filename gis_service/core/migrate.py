@@ -13,6 +13,15 @@ from sqlalchemy.engine import Engine
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Leave alone what PostGIS owns (spatial_ref_sys, topology…): tables we never model."""
+    if type_ == "table" and reflected and compare_to is None:
+        from ..models import Base
+
+        return name in Base.metadata.tables
+    return True
+
+
 def alembic_config(url: str | None = None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))

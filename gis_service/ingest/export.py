@@ -77,6 +77,11 @@ def write_frame(frame: pd.DataFrame, layer: LayerDef, out: Path, fmt: str, crs: 
         return out
     if not spatial and fmt != "csv":
         raise LandfundError(f"layer {layer.id} has no geometry; export it as csv or parquet")
+    if fmt in ("geojson", "csv"):  # plain ISO dates, not date-times, in text formats
+        frame = frame.copy()
+        for a in layer.attributes:
+            if a.type == "date" and a.name in frame.columns:
+                frame[a.name] = frame[a.name].dt.strftime("%Y-%m-%d").astype(object).where(frame[a.name].notna(), None)
     opts: dict = {}
     if fmt == "geojson":
         opts["COORDINATE_PRECISION"] = precision

@@ -3,17 +3,11 @@
 from alembic import context
 from sqlalchemy import create_engine, pool
 
+from gis_service.core.migrate import include_object
 from gis_service.models import Base
 
 config = context.config
 target_metadata = Base.metadata
-
-
-def include_object(obj, name, type_, reflected, compare_to):
-    # PostGIS (and its topology/tiger schemas) owns tables we never model.
-    if type_ == "table" and reflected and compare_to is None:
-        return name in target_metadata.tables
-    return True
 
 
 def run_migrations_online() -> None:

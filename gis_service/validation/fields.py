@@ -57,8 +57,8 @@ def _date(value) -> date | None:
     if isinstance(value, pd.Timestamp):
         return value.date()
     s = str(value).strip()
-    for pattern, order in ((r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?", "ymd"), (r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", "dmy"),
-                           (r"(\d{4})/(\d{1,2})/(\d{1,2})", "ymd")):
+    for pattern, order in ((r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[T ]00:00(?::00(?:\.0+)?)?(?:Z|[+-]00:?00)?)?", "ymd"),
+                           (r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", "dmy")):
         m = re.fullmatch(pattern, s)
         if m:
             a, b, c = (int(g) for g in m.groups())

@@ -1,0 +1,32 @@
+"""`landfund serve`: run the HTTP API with uvicorn."""
+
+from __future__ import annotations
+
+import typer
+
+from ..core.config import get_settings
+from ..core.errors import LandfundError
+from ..core.migrate import current_revision, head_revision
+from .common import engine, out, user_errors
+
+
+def serve_cmd(
+    host: str | None = typer.Option(None, "--host", help="Address to listen on (default LANDFUND_HOST, 127.0.0.1)."),
+    port: int | None = typer.Option(None, "--port", help="Port to listen on (default LANDFUND_PORT, 8000)."),
+    workers: int = typer.Option(1, "--workers", help="uvicorn worker processes; the API keeps no state of its own."),
+) -> None:
+    """Serve the API (and its OpenAPI docs). Starts the embedded database when needed."""
+    import uvicorn
+
+    with user_errors():
+        settings = get_settings()
+        eng = engine(start=True)
+        rev, head = current_revision(eng), head_revision()
+        eng.dispose()
+        if rev != head:
+            raise LandfundError(f"the database schema is at revision {rev or 'none'}, not {head}. Run:  landfund db upgrade")
+    host = host or settings.host
+    port = port or settings.port
+    out.print(f"landfund is serving at http://{host}:{port}/  (API docs: http://{host}:{port}/api.html)")
+    uvicorn.run("gis_service.api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level="info", proxy_headers=True)

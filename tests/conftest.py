@@ -1,0 +1,112 @@
+"""Test fixtures. Every test that touches data uses a real PostGIS server.
+
+With DATABASE_URL set, that server is used (the role needs CREATEDB). Otherwise the session starts an
+embedded cluster of its own under .landfund/test (port 55433, so it never disturbs `landfund serve`),
+and stops it at the end if it started it.
+
+Isolation: one template database is migrated per session; each test that writes gets a fresh copy
+(CREATE DATABASE … TEMPLATE), so no test sees another's rows.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import make_url
+
+from gis_service.catalogue import load_catalogue
+from gis_service.core.config import Settings, get_settings
+from gis_service.core.db import libpq_dsn, make_engine, normalise_url
+from gis_service.core.embedded import Cluster
+from gis_service.core.migrate import upgrade
+
+REPO = Path(__file__).resolve().parent.parent
+TEST_HOME = Path(os.environ.get("LANDFUND_TEST_HOME", REPO / ".landfund" / "test"))
+TEST_PORT = int(os.environ.get("LANDFUND_TEST_DB_PORT", "55433"))
+TEMPLATE = "landfund_test_template"
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    """SQLAlchemy URL of the server (its `postgres` maintenance database)."""
+    if os.environ.get("DATABASE_URL"):
+        yield make_url(normalise_url(os.environ["DATABASE_URL"])).set(database="postgres").render_as_string(False)
+        return
+    cluster = Cluster(TEST_HOME, TEST_PORT, db_name="postgres")
+    started = cluster.start()
+    yield cluster.url("postgres")
+    if started:
+        cluster.stop()
+
+
+def db_url(server_url: str, name: str) -> str:
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def admin(server_url: str) -> psycopg.Connection:
+    return psycopg.connect(libpq_dsn(server_url), autocommit=True)
+
+
+def drop_database(server_url: str, name: str) -> None:
+    with admin(server_url) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def template_url(server_url) -> str:
+    drop_database(server_url, TEMPLATE)
+    with admin(server_url) as c:
+        c.execute(f'CREATE DATABASE "{TEMPLATE}"')
+    url = db_url(server_url, TEMPLATE)
+    eng = make_engine(url, poolclass=__import__("sqlalchemy.pool", fromlist=["NullPool"]).NullPool)
+    upgrade(eng)
+    eng.dispose()
+    yield url
+    drop_database(server_url, TEMPLATE)
+
+
+def clone_database(server_url: str, template: str, prefix: str = "t") -> str:
+    name = f"{prefix}_{os.getpid()}_{next(_counter)}_{uuid.uuid4().hex[:6]}"
+    with admin(server_url) as c:
+        c.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
+    return name
+
+
+@pytest.fixture
+def database(server_url, template_url) -> str:
+    """A fresh, migrated, empty database for one test; dropped afterwards."""
+    name = clone_database(server_url, TEMPLATE)
+    yield db_url(server_url, name)
+    drop_database(server_url, name)
+
+
+@pytest.fixture
+def settings(database, tmp_path) -> Settings:
+    return Settings(database_url=database, home=tmp_path / "home")
+
+
+@pytest.fixture
+def catalogue(settings):
+    return load_catalogue(settings.layers_dir)
+
+
+@pytest.fixture
+def conn(database):
+    with psycopg.connect(libpq_dsn(database)) as c:
+        yield c
+
+
+@pytest.fixture
+def env(database, tmp_path, monkeypatch):
+    """Point the CLI (and get_settings) at the test database."""
+    monkeypatch.setenv("DATABASE_URL", database)
+    monkeypatch.setenv("LANDFUND_HOME", str(tmp_path / "home"))
+    get_settings.cache_clear()
+    yield database
+    get_settings.cache_clear()

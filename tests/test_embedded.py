@@ -1,0 +1,147 @@
+"""The embedded cluster: created on first start, stopped, restarted with its data kept; clear errors."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from gis_service.core import embedded
+from gis_service.core.db import libpq_dsn
+from gis_service.core.embedded import Cluster, ClusterError
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    c = Cluster(tmp_path / "home", free_port())
+    yield c
+    c.stop()
+    if not str(c.root).startswith(str(tmp_path)):
+        shutil.rmtree(c.root, ignore_errors=True)
+
+
+def test_start_stop_restart_keeps_data(cluster):
+    assert not cluster.running()
+    assert cluster.start() is True
+    assert cluster.start() is False  # already running: nothing to do
+    with psycopg.connect(libpq_dsn(cluster.url()), autocommit=True) as c:
+        c.execute("CREATE EXTENSION postgis")
+        c.execute("CREATE TABLE kept (v text)")
+        c.execute("INSERT INTO kept VALUES ('Mường Thanh')")
+        assert c.execute("SELECT postgis_lib_version()").fetchone()[0].startswith("3.")
+    assert cluster.stop() is True
+    assert not cluster.running()
+    assert cluster.stop() is False
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(libpq_dsn(cluster.url()), connect_timeout=3)
+    assert cluster.start() is True
+    with psycopg.connect(libpq_dsn(cluster.url())) as c:
+        assert c.execute("SELECT v FROM kept").fetchall() == [("Mường Thanh",)]
+    # TCP on 127.0.0.1 needs the generated password
+    with psycopg.connect(cluster.tcp_url()) as c:
+        assert c.execute("SELECT current_user").fetchone()[0] == "landfund"
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        psycopg.connect(f"postgresql://landfund:wrong@127.0.0.1:{cluster.port}/landfund", connect_timeout=3)
+    assert oct(cluster.password_file.stat().st_mode & 0o777) == "0o600"
+
+
+def test_the_cluster_never_runs_as_root(cluster):
+    """initdb refuses root: as root, the cluster runs as an unprivileged user (postgres); otherwise as you."""
+    cluster.start()
+    pid = int((cluster.data_dir / "postmaster.pid").read_text().split()[0])
+    uid = os.stat(f"/proc/{pid}").st_uid
+    assert uid != 0
+    expected = cluster.user.pw_name if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
+    assert pwd.getpwuid(uid).pw_name == expected
+
+
+def test_a_busy_port_is_refused_clearly(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        c = Cluster(tmp_path / "busy", port)
+        try:
+            with pytest.raises(ClusterError, match=f"port {port} .* already in use .*LANDFUND_DB_PORT"):
+                c.start()
+        finally:
+            if not str(c.root).startswith(str(tmp_path)):
+                shutil.rmtree(c.root, ignore_errors=True)
+
+
+def test_missing_postgresql_names_the_packages(tmp_path, monkeypatch):
+    monkeypatch.setattr(embedded, "_candidate_bindirs", lambda: [tmp_path / "nothing-here"])
+    embedded.find_binaries.cache_clear()
+    try:
+        with pytest.raises(ClusterError, match="apt-get install postgresql postgresql-15-postgis-3"):
+            embedded.find_binaries()
+    finally:
+        embedded.find_binaries.cache_clear()
+
+
+def test_missing_postgis_names_the_package(tmp_path, monkeypatch):
+    real = embedded.find_binaries()
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    for exe in ("initdb", "pg_ctl", "postgres"):
+        (fake / exe).symlink_to(real.bindir / exe)
+    share = tmp_path / "share"
+    (share / "extension").mkdir(parents=True)
+    (fake / "pg_config").write_text(f"#!/bin/sh\necho {share}\n")
+    (fake / "pg_config").chmod(0o755)
+    monkeypatch.setattr(embedded, "_candidate_bindirs", lambda: [fake])
+    embedded.find_binaries.cache_clear()
+    try:
+        with pytest.raises(ClusterError, match=f"apt-get install postgresql-{real.major}-postgis-3"):
+            embedded.find_binaries()
+    finally:
+        embedded.find_binaries.cache_clear()
+
+
+def _cli(args, env_extra, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(env_extra)
+    exe = Path(sys.executable).parent / "landfund"
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=180)
+
+
+def test_cli_db_start_status_stop(tmp_path):
+    home = tmp_path / "clihome"
+    env = {"LANDFUND_HOME": str(home), "LANDFUND_DB_PORT": str(free_port())}
+    try:
+        r = _cli(["db", "status"], env, tmp_path)
+        assert r.returncode == 1 and "running: False" in r.stdout
+        r = _cli(["db", "start"], env, tmp_path)
+        assert r.returncode == 0, r.stderr
+        assert "Started embedded PostGIS" in r.stdout
+        r = _cli(["db", "upgrade"], env, tmp_path)
+        assert r.returncode == 0 and "Schema at revision" in r.stdout, r.stderr
+        r = _cli(["db", "status", "--json"], env, tmp_path)
+        assert r.returncode == 0 and '"running": true' in r.stdout
+        r = _cli(["db", "stop"], env, tmp_path)
+        assert r.returncode == 0 and "Stopped." in r.stdout
+    finally:
+        _cli(["db", "stop"], env, tmp_path)
+        c = Cluster(home, int(env["LANDFUND_DB_PORT"]))
+        if not str(c.root).startswith(str(tmp_path)):
+            shutil.rmtree(c.root, ignore_errors=True)
+
+
+def test_cli_never_starts_a_cluster_when_database_url_is_set(tmp_path):
+    r = _cli(["db", "start"], {"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}, tmp_path)
+    assert r.returncode == 1
+    assert "DATABASE_URL is set" in r.stderr
+    assert not (tmp_path / ".landfund").exists()
