@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import data, db, serve
+from . import data, db, serve, users
 
 app = typer.Typer(
     name="landfund",
@@ -13,6 +13,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(db.app, name="db")
+app.add_typer(users.app, name="users")
 app.command("import")(data.import_cmd)
 app.command("export")(data.export_cmd)
 app.command("demo")(data.demo_cmd)

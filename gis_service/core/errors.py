@@ -2,4 +2,26 @@
 
 
 class LandfundError(Exception):
-    """Base class: the message is shown as is; the CLI exits non-zero, the API answers 4xx/5xx."""
+    """Base class: the message is shown as is; the CLI exits non-zero, the API answers `status`."""
+
+    status = 400
+
+
+class NotFound(LandfundError):
+    status = 404
+
+
+class Forbidden(LandfundError):
+    status = 403
+
+
+class Conflict(LandfundError):
+    status = 409
+
+
+class PreconditionFailed(LandfundError):
+    status = 412
+
+
+class PreconditionRequired(LandfundError):
+    status = 428

@@ -1,7 +1,8 @@
 """Database models. Each module keeps the SQL that belongs to its tables."""
 
-from . import admin_units, parcels, reference, stats
+from . import admin_units, auth, parcels, reference, stats
 from .admin_units import AdminUnit
+from .auth import ApiToken, User
 from .base import Base
 from .parcels import Parcel
 from .reference import ReferenceFeature
@@ -15,4 +16,4 @@ SPECS = {
     "programmes": stats.PROGRAMMES_SPEC,
 }
 
-__all__ = ["AdminUnit", "Base", "Demand", "Parcel", "Programme", "ReferenceFeature"]
+__all__ = ["AdminUnit", "ApiToken", "User", "Base", "Demand", "Parcel", "Programme", "ReferenceFeature"]

@@ -1,0 +1,48 @@
+"""Users and their API tokens. Tokens are random and stored only as SHA-256 hashes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base
+
+ROLES = ("admin", "planner", "investor")
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    # planners: the unit (and everything inside it) they may edit; NULL or the province code = everywhere
+    admin_unit_code: Mapped[str | None] = mapped_column(String(10))
+    organisation: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (CheckConstraint("role IN ('admin', 'planner', 'investor')", name="role"),)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_api_tokens_user_id", "user_id"),)
+
+
+LOOKUP_SQL = """
+SELECT u.id, u.name, u.role, u.admin_unit_code, t.id
+FROM api_tokens t JOIN users u ON u.id = t.user_id
+WHERE t.token_hash = :hash AND t.revoked_at IS NULL AND t.expires_at > now() AND u.disabled_at IS NULL
+"""

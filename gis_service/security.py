@@ -1,0 +1,84 @@
+"""Who is asking, and what they may see and change.
+
+Roles: `admin` (everything), `planner` (reads everything; edits parcels inside their admin unit and its
+children, the province/district split in code), `investor` and anonymous (published parcels and public
+fields only). Tokens are random, kept only as SHA-256 hashes, expire and can be revoked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy.sql import ColumnElement
+
+from .models.features import LayerSQL
+
+TOKEN_PREFIX = "lf_"
+
+
+@dataclass(frozen=True)
+class Principal:
+    role: str  # anonymous | admin | planner | investor
+    name: str = "anonymous"
+    user_id: int | None = None
+    admin_unit_code: str | None = None
+    token_id: int | None = None
+
+    @property
+    def privileged(self) -> bool:
+        """Planners and admins see unpublished parcels and internal fields."""
+        return self.role in ("admin", "planner")
+
+    @property
+    def authenticated(self) -> bool:
+        return self.role != "anonymous"
+
+
+ANONYMOUS = Principal("anonymous")
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def visible_fields(principal: Principal, ls: LayerSQL) -> list[str]:
+    return [a.name for a in ls.layer.attributes if a.public or principal.privileged]
+
+
+def visible_rows(principal: Principal, ls: LayerSQL) -> list[ColumnElement]:
+    """Extra WHERE conditions: the public sees only published parcels."""
+    if ls.layer.storage == "parcels" and not principal.privileged:
+        return [ls.fields["published"].is_(True)]
+    return []
+
+
+def write_denial(principal: Principal, layer_storage: str) -> tuple[int, str] | None:
+    """(status, reason) when `principal` may not write to a layer of this storage at all, else None."""
+    if not principal.authenticated:
+        return 401, "writing needs a bearer token (Authorization: Bearer …)"
+    if principal.role == "admin":
+        return None
+    if principal.role == "planner" and layer_storage == "parcels":
+        return None
+    return 403, f"role {principal.role!r} may not change this collection"
+
+
+def unit_scope_sql(principal: Principal, geom: str, province_code: str) -> tuple[str, dict]:
+    """SQL condition (and its parameters): `geom` lies, by a point inside it, in the planner's unit.
+
+    A unit keeps its area after the 2025 reform ended it, so a former-district planner keeps the
+    former district. Admins, province-wide planners and planners without a unit pass."""
+    unit = principal.admin_unit_code
+    if principal.role != "planner" or not unit or unit == province_code:
+        return "TRUE", {}
+    return (
+        f"ST_Intersects((SELECT a.geom FROM admin_units a WHERE a.code = %(scope_unit)s "
+        f"ORDER BY a.valid_from DESC LIMIT 1), ST_PointOnSurface({geom}))",
+        {"scope_unit": unit},
+    )
