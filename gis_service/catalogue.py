@@ -92,6 +92,14 @@ class Attribute(BaseModel):
         return self
 
 
+class Temporal(BaseModel):
+    """The attribute(s) a collection's `datetime` parameter filters on: an instant, or a validity interval."""
+
+    model_config = ConfigDict(extra="forbid")
+    start: str
+    end: str | None = None
+
+
 class LayerDef(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str
@@ -101,6 +109,7 @@ class LayerDef(BaseModel):
     description: Text | None = None
     source: str | None = None
     attributes: list[Attribute]
+    temporal: Temporal | None = None
     style: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -113,6 +122,10 @@ class LayerDef(BaseModel):
                 raise ValueError(f"layer {self.id}: duplicate {label} {sorted(dup)}")
         if not re.fullmatch(r"[a-z][a-z0-9_]*", self.id):
             raise ValueError(f"layer id {self.id!r} must be lower-case letters, digits and _")
+        if self.temporal:
+            for name in (self.temporal.start, self.temporal.end):
+                if name and (name not in names or self.attribute(name).type != "date"):
+                    raise ValueError(f"layer {self.id}: temporal attribute {name!r} must be a date attribute")
         return self
 
     @property

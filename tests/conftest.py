@@ -110,3 +110,112 @@ def env(database, tmp_path, monkeypatch):
     get_settings.cache_clear()
     yield database
     get_settings.cache_clear()
+
+
+# -- the demo dataset and the API ---------------------------------------------------------------------
+
+DEMO_TEMPLATE = "landfund_test_demo"
+
+
+@pytest.fixture(scope="session")
+def demo_template(server_url, template_url) -> str:
+    """A database with the Điện Biên demo loaded, used only as a template for clones."""
+    from gis_service.ingest.demo import load_demo
+
+    drop_database(server_url, DEMO_TEMPLATE)
+    with admin(server_url) as c:
+        c.execute(f'CREATE DATABASE "{DEMO_TEMPLATE}" TEMPLATE "{TEMPLATE}" STRATEGY FILE_COPY')
+    url = db_url(server_url, DEMO_TEMPLATE)
+    s = Settings(database_url=url)
+    with psycopg.connect(libpq_dsn(url)) as c:
+        load_demo(c, load_catalogue(s.layers_dir), s)
+    yield DEMO_TEMPLATE
+    drop_database(server_url, DEMO_TEMPLATE)
+
+
+@pytest.fixture
+def demo_db(server_url, demo_template) -> str:
+    """A fresh copy of the demo database for one test (write freely)."""
+    name = clone_database(server_url, demo_template, "demo")
+    yield db_url(server_url, name)
+    drop_database(server_url, name)
+
+
+@pytest.fixture(scope="module")
+def demo_ro(server_url, demo_template) -> str:
+    """A copy of the demo database shared by a module's read-only tests."""
+    name = clone_database(server_url, demo_template, "ro")
+    yield db_url(server_url, name)
+    drop_database(server_url, name)
+
+
+def api_client(url: str, tmp: Path, **overrides):
+    from fastapi.testclient import TestClient
+
+    from gis_service.api.app import create_app
+
+    return TestClient(create_app(Settings(database_url=url, home=tmp, **overrides)))
+
+
+@pytest.fixture(scope="module")
+def api(demo_ro, tmp_path_factory):
+    """An in-process client of the API over the module's demo database."""
+    with api_client(demo_ro, tmp_path_factory.mktemp("api")) as client:
+        yield client
+
+
+@pytest.fixture
+def api_rw(demo_db, tmp_path):
+    with api_client(demo_db, tmp_path) as client:
+        client.db = demo_db
+        yield client
+
+
+class LiveServer:
+    """uvicorn serving the API on a loopback port in a background thread, for real HTTP clients."""
+
+    def __init__(self, url: str, tmp: Path):
+        import socket
+        import threading
+
+        import uvicorn
+
+        from gis_service.api.app import create_app
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.base = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(create_app(Settings(database_url=url, home=tmp)), host="127.0.0.1", port=self.port,
+                                log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        import time
+
+        for _ in range(200):
+            if self.server.started:
+                break
+            time.sleep(0.05)
+        assert self.server.started, "uvicorn did not start"
+
+    def stop(self):
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def live(demo_ro, tmp_path_factory):
+    server = LiveServer(demo_ro, tmp_path_factory.mktemp("live"))
+    yield server
+    server.stop()
+
+
+def token_for(url: str, role: str, unit: str | None = None) -> str:
+    """A fresh user with `role` (and unit) and a bearer token for it."""
+    from gis_service import users
+
+    name = f"{role}-{unit or 'all'}-{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(libpq_dsn(url)) as c:
+        users.add_user(c, name, role, unit)
+        return users.issue_token(c, name, days=1)[0]

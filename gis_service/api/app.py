@@ -1,17 +1,23 @@
-"""The FastAPI application."""
+"""The FastAPI application: OGC API – Features and Tiles over the land fund, plus domain endpoints."""
 
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from psycopg_pool import ConnectionPool
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from .. import __version__
 from ..catalogue import load_catalogue
 from ..core.config import Settings, get_settings
-from ..core.db import database_url
-from .routes import health
+from ..core.db import database_url, libpq_dsn
+from . import errors, openapi
+from .routes import collections, health, items, landing, tiles, transactions
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -21,19 +27,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         url = database_url(settings)
-        app.state.read_engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+        app.state.read_engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True,
+                                                    pool_recycle=1800)
+        app.state.write_pool = ConnectionPool(libpq_dsn(url), min_size=1, max_size=8, open=True,
+                                              check=ConnectionPool.check_connection, timeout=10,
+                                              kwargs={"application_name": "landfund-api"})
         yield
+        app.state.write_pool.close()
         await app.state.read_engine.dispose()
 
     app = FastAPI(
         title="landfund",
         version=__version__,
-        description="Land fund for social housing (quỹ đất nhà ở xã hội), Điện Biên province.",
+        description="Quỹ đất nhà ở xã hội (land fund for social housing), Điện Biên province: "
+                    "OGC API – Features (Parts 1–4) and Tiles.",
         lifespan=lifespan,
-        docs_url="/api.html",
-        openapi_url="/api",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     app.state.settings = settings
     app.state.catalogue = catalogue
-    app.include_router(health.router)
+    app.state.extent_cache = {}
+    errors.install(app)
+    openapi.install(app)
+    for module in (landing, collections, items, transactions, tiles, health):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
         default=1.0, ge=0, description="Overlaps smaller than this (digitising slivers) are not reported."
     )
 
+    max_body_bytes: int = Field(default=10_000_000, ge=1024, description="Largest request body accepted.")
+    tile_max_age: int = Field(default=60, ge=0, description="Cache-Control max-age of vector tiles, seconds.")
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 

@@ -204,6 +204,9 @@ def frame_from_features(features: list[dict], layer: LayerDef) -> pd.DataFrame:
     """GeoJSON features (already in EPSG:4326) → the same canonical frame an import produces."""
     props = [dict(f.get("properties") or {}) for f in features]
     frame = pd.DataFrame(props, index=range(len(features)), dtype=object)
+    for a in layer.input_attributes:  # a feature states every field: an absent one is empty, not unmapped
+        if a.name not in frame.columns:
+            frame[a.name] = None
     if layer.spatial:
         frame["geometry"] = [shapely.from_geojson(json.dumps(f["geometry"])) if f.get("geometry") else None for f in features]
     return frame

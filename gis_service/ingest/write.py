@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -48,14 +49,18 @@ def write_staged(conn, staged: Staged, catalogue: Catalogue, *, update: bool = F
 
 
 def write_batch(conn, catalogue: Catalogue, layer: LayerDef, frame: pd.DataFrame, options: Options | None = None,
-                *, dry_run: bool = False, update: bool = False, rows=None) -> WriteResult:
+                *, dry_run: bool = False, update: bool = False, rows=None,
+                before_write: Callable[[str], None] | None = None) -> WriteResult:
     """Validate `frame` and, if every row passes and this is not a dry run, write it.
 
     Raises ValidationFailed when any row fails; the caller's transaction must then be rolled back, and is
-    what makes an import all-or-nothing."""
+    what makes an import all-or-nothing. `before_write(stage)` may veto the staged rows (say, a planner's
+    unit scope) by raising."""
     staged = validate(conn, catalogue, layer, frame, options, rows=rows)
     if not staged.report.ok:
         raise ValidationFailed(staged.report)
+    if before_write is not None:
+        before_write(staged.stage)
     if dry_run:
         return WriteResult(staged.report)
     ids = write_staged(conn, staged, catalogue, update=update)

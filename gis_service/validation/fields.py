@@ -197,3 +197,8 @@ def coerce_attributes(frame: pd.DataFrame, layer: LayerDef, catalogue: Catalogue
         for i, message in col.bad:
             report.add(int(rows[i]), attr.name, message, codes[i])
     return pd.DataFrame(typed, index=frame.index, dtype=object)
+
+
+def coerce_value(attr: Attribute, catalogue: Catalogue, raw) -> tuple[object, str | None]:
+    """One value through the same rules as a file column: (value, None) or (None, message)."""
+    return getattr(_Column(attr, catalogue), f"_to_{attr.type}")(raw)

@@ -1,0 +1,49 @@
+"""The CRSs the API speaks (OGC API – Features Part 2), with their URIs, axis order and precision."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import Problem
+
+
+@dataclass(frozen=True)
+class ApiCRS:
+    uri: str
+    srid: int
+    lat_first: bool  # axis order of the CRS: EPSG:4326 is latitude, longitude
+    precision: int  # decimals in output coordinates
+    geographic: bool
+
+
+CRS84 = ApiCRS("http://www.opengis.net/def/crs/OGC/1.3/CRS84", 4326, False, 6, True)
+EPSG4326 = ApiCRS("http://www.opengis.net/def/crs/EPSG/0/4326", 4326, True, 6, True)
+EPSG3857 = ApiCRS("http://www.opengis.net/def/crs/EPSG/0/3857", 3857, False, 2, False)
+EPSG9205 = ApiCRS("http://www.opengis.net/def/crs/EPSG/0/9205", 9205, False, 3, False)  # VN-2000 / TM-3 103-00
+SUPPORTED = (CRS84, EPSG4326, EPSG3857, EPSG9205)
+STORAGE = CRS84
+
+_ALIASES = {
+    "crs84": CRS84, "ogc:crs84": CRS84, "urn:ogc:def:crs:ogc:1.3:crs84": CRS84, "urn:ogc:def:crs:ogc::crs84": CRS84,
+    "[ogc:crs84]": CRS84,
+}
+for _c in SUPPORTED:
+    _ALIASES[_c.uri.lower()] = _c
+    _ALIASES[_c.uri.lower().replace("http://", "https://")] = _c
+    _code = _c.uri.rsplit("/", 1)[-1]
+    if _c is not CRS84:
+        for _form in (f"epsg:{_code}", f"urn:ogc:def:crs:epsg::{_code}", f"[epsg:{_code}]", _code):
+            _ALIASES[_form] = _c
+
+
+def parse_crs(value: str | None, param: str = "crs", default: ApiCRS = CRS84) -> ApiCRS:
+    if value is None or value == "":
+        return default
+    found = _ALIASES.get(value.strip().strip("<>").lower())
+    if found is None:
+        raise Problem(400, f"{param}: unsupported CRS {value!r}; supported: {', '.join(c.uri for c in SUPPORTED)}")
+    return found
+
+
+def content_crs_header(crs: ApiCRS) -> dict[str, str]:
+    return {"Content-Crs": f"<{crs.uri}>"}

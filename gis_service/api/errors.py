@@ -1,0 +1,82 @@
+"""Problem details (RFC 9457, application/problem+json) for every error the API returns."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..core.errors import LandfundError
+from ..validation import ValidationFailed
+
+log = logging.getLogger("landfund.api")
+PROBLEM = "application/problem+json"
+TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+          406: "Not Acceptable", 409: "Conflict", 412: "Precondition Failed", 413: "Content Too Large",
+          415: "Unsupported Media Type", 422: "Unprocessable Content", 428: "Precondition Required",
+          500: "Internal Server Error", 503: "Service Unavailable"}
+
+
+class Problem(LandfundError):
+    """Raise anywhere in a request to answer with a problem document."""
+
+    def __init__(self, status: int, detail: str, *, title: str | None = None, type_: str = "about:blank",
+                 headers: dict | None = None, **extra):
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.title = title or TITLES.get(status, "Error")
+        self.type = type_
+        self.headers = headers or {}
+        self.extra = extra
+
+
+def problem_response(request: Request, status: int, detail: str, *, title: str | None = None,
+                     type_: str = "about:blank", headers: dict | None = None, **extra) -> JSONResponse:
+    body = {"type": type_, "title": title or TITLES.get(status, "Error"), "status": status, "detail": detail,
+            "instance": str(request.url.path), **extra}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem):
+        return problem_response(request, exc.status, exc.detail, title=exc.title, type_=exc.type,
+                                headers=exc.headers, **exc.extra)
+
+    @app.exception_handler(ValidationFailed)
+    async def _invalid(request: Request, exc: ValidationFailed):
+        return problem_response(request, 400, exc.report.text(50), title="Invalid feature",
+                                problems=[p.as_dict() for p in exc.report.sorted_problems()])
+
+    @app.exception_handler(LandfundError)
+    async def _landfund(request: Request, exc: LandfundError):
+        return problem_response(request, getattr(exc, "status", 400), str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _params(request: Request, exc: RequestValidationError):
+        parts = []
+        for e in exc.errors():
+            loc = ".".join(str(x) for x in e.get("loc", ()) if x not in ("query", "body", "path", "header"))
+            parts.append(f"{loc}: {e.get('msg')}" if loc else str(e.get("msg")))
+        return problem_response(request, 400, "; ".join(parts) or "invalid request")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        return problem_response(request, exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def _db_down(request: Request, exc: DBAPIError):
+        log.warning("database unavailable: %s", type(exc.orig).__name__ if exc.orig else exc)
+        return problem_response(request, 503, "the database is not reachable right now; try again shortly",
+                                headers={"Retry-After": "5"})
+
+    @app.exception_handler(Exception)
+    async def _bug(request: Request, exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem_response(request, 500, "internal error; it has been logged")

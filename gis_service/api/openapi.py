@@ -1,0 +1,79 @@
+"""OpenAPI 3.0 for the API. FastAPI writes 3.1 (JSON Schema 2020-12); GDAL, QGIS and the OGC test suite
+expect 3.0, so the document is rewritten: nullable instead of type null, enum instead of const,
+example instead of examples, boolean exclusive bounds."""
+
+from __future__ import annotations
+
+import copy
+
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
+
+from .render import OPENAPI, json_response
+
+SWAGGER = "/static/vendor/swagger-ui-dist@5.35.0"
+
+
+def _downgrade(node):
+    if isinstance(node, list):
+        return [_downgrade(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    node = {k: _downgrade(v) for k, v in node.items()}
+    for key in ("anyOf", "oneOf"):
+        options = node.get(key)
+        if isinstance(options, list) and any(o == {"type": "null"} for o in options):
+            rest = [o for o in options if o != {"type": "null"}]
+            node.pop(key)
+            node["nullable"] = True
+            if len(rest) == 1 and "$ref" not in rest[0]:
+                node.update({k: v for k, v in rest[0].items() if k not in node})
+            elif len(rest) == 1:
+                node["allOf"] = rest
+            else:
+                node[key] = rest
+    t = node.get("type")
+    if isinstance(t, list):
+        kinds = [k for k in t if k != "null"]
+        if "null" in t:
+            node["nullable"] = True
+        node["type"] = kinds[0] if len(kinds) == 1 else kinds[0]
+    if "const" in node:
+        node["enum"] = [node.pop("const")]
+    if isinstance(node.get("examples"), list):
+        examples = node.pop("examples")
+        if examples:
+            node.setdefault("example", examples[0])
+    for bound, plain in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
+        if isinstance(node.get(bound), (int, float)) and not isinstance(node.get(bound), bool):
+            node[plain] = node.pop(bound)
+            node[bound] = True
+    for drop in ("$schema", "contentMediaType", "contentEncoding", "propertyNames"):
+        node.pop(drop, None)
+    return node
+
+
+def openapi_30(app: FastAPI) -> dict:
+    if getattr(app.state, "openapi_30", None) is None:
+        doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        doc = _downgrade(copy.deepcopy(doc))
+        doc["openapi"] = "3.0.3"
+        doc.pop("jsonSchemaDialect", None)
+        doc.pop("webhooks", None)
+        app.state.openapi_30 = doc
+    return app.state.openapi_30
+
+
+def install(app: FastAPI) -> None:
+    @app.get("/api", include_in_schema=False)
+    def api_definition(request: Request):
+        return json_response(openapi_30(request.app), media_type=OPENAPI)
+
+    @app.get("/api.html", include_in_schema=False)
+    def api_documentation(request: Request):
+        base = str(request.base_url).rstrip("/")
+        return get_swagger_ui_html(openapi_url=f"{base}/api", title="landfund API",
+                                   swagger_js_url=f"{base}{SWAGGER}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{base}{SWAGGER}/swagger-ui.css",
+                                   swagger_favicon_url=f"{base}{SWAGGER}/favicon-32x32.png")

@@ -1,0 +1,68 @@
+"""Response helpers: absolute links, content negotiation, JSON and HTML rendering."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlencode
+
+import orjson
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from .. import __version__
+
+GEOJSON = "application/geo+json"
+JSON = "application/json"
+HTML = "text/html"
+OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+MEDIA = {"json": GEOJSON, "html": HTML, "csv": "text/csv; charset=utf-8", "geojsonseq": "application/geo+json-seq",
+         "fgb": "application/flatgeobuf"}
+
+_templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape())
+
+
+def base_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def url(request: Request, path: str, **params) -> str:
+    query = urlencode({k: v for k, v in params.items() if v is not None})
+    return f"{base_url(request)}{path}" + (f"?{query}" if query else "")
+
+
+def self_url(request: Request, **overrides) -> str:
+    """This request's URL with some query parameters replaced (None removes one)."""
+    params = dict(request.query_params)
+    for k, v in overrides.items():
+        if v is None:
+            params.pop(k, None)
+        else:
+            params[k] = str(v)
+    return url(request, request.url.path, **params)
+
+
+def negotiate(request: Request, fmt: str | None, allowed=("json", "html")) -> str:
+    if fmt:
+        return fmt
+    accept = request.headers.get("accept", "")
+    if "text/html" in accept and "json" not in accept.split("text/html")[0]:
+        return "html" if "html" in allowed else allowed[0]
+    return allowed[0]
+
+
+def link(href: str, rel: str, type_: str, title: str | None = None, **extra) -> dict:
+    out = {"href": href, "rel": rel, "type": type_}
+    if title:
+        out["title"] = title
+    out.update(extra)
+    return out
+
+
+def json_response(body, media_type: str = JSON, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type=media_type, headers=headers)
+
+
+def html_response(template: str, request: Request, status: int = 200, headers: dict | None = None, **ctx) -> HTMLResponse:
+    page = _templates.get_template(template).render(request=request, base=base_url(request), version=__version__, **ctx)
+    return HTMLResponse(page, status_code=status, headers=headers)

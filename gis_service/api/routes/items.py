@@ -1,0 +1,143 @@
+"""/collections/{collectionId}/items and /items/{featureId}: GeoJSON, HTML, CSV, GeoJSON-seq, FlatGeobuf."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timezone
+
+import orjson
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response, StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ...query import items as q
+from ...security import Principal, visible_fields, visible_rows
+from ..crs import ApiCRS, content_crs_header
+from ..deps import Collection, collection, principal, read_engine
+from ..errors import Problem
+from ..params import ItemsRequest, crs_param, format_param, items_request
+from ..render import GEOJSON, HTML, MEDIA, html_response, link, negotiate, self_url, url
+
+router = APIRouter(tags=["OGC API"])
+ALL = ("json", "html", "csv", "geojsonseq", "fgb")
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+async def _estimate(conn, stmt) -> int | None:
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": False})
+    plan = (await conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params)).scalar_one()
+    plan = orjson.loads(plan) if isinstance(plan, (str, bytes)) else plan
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+@router.get("/collections/{collectionId}/items", summary="Features of a collection",
+            response_class=Response, responses={200: {"content": {m: {} for m in MEDIA.values()}}})
+async def get_items(request: Request, ir: ItemsRequest = Depends(items_request),
+                    engine: AsyncEngine = Depends(read_engine)):
+    fmt = negotiate(request, ir.fmt, ALL)
+    ls, sel, crs = ir.coll.ls, ir.sel, ir.crs
+    if fmt in ("geojsonseq", "fgb") and "limit" not in request.query_params:
+        sel.limit = None  # bulk download: everything, unless the client pages
+    headers = content_crs_header(crs)
+    if fmt == "csv":
+        return await _csv(engine, ir, headers)
+    if fmt == "fgb":
+        async with engine.connect() as conn:
+            data = (await conn.execute(q.flatgeobuf_select(ls, sel, crs))).scalar_one_or_none()
+        return Response(bytes(data or b""), media_type=MEDIA["fgb"], headers=headers)
+    if fmt == "geojsonseq":
+        return StreamingResponse(_seq(engine, q.geojsonseq_select(ls, sel, crs)), media_type=MEDIA["geojsonseq"],
+                                 headers=headers)
+    async with engine.connect() as conn:
+        matched, returned, features = (await conn.execute(q.page_select(ls, sel, crs))).one()
+        estimate = None
+        if matched > q.COUNT_CAP:
+            matched, estimate = None, await _estimate(conn, q.estimate_select(ls, sel))
+    links = [link(self_url(request), "self", GEOJSON, "This page"),
+             link(self_url(request, f="html"), "alternate", HTML, "This page as HTML"),
+             link(url(request, f"/collections/{ir.coll.id}"), "collection", "application/json", "The collection")]
+    more = returned == sel.limit and (matched is None or sel.offset + returned < matched)
+    if more:
+        links.append(link(self_url(request, offset=sel.offset + returned), "next", GEOJSON, "Next page"))
+    if sel.offset > 0:
+        links.append(link(self_url(request, offset=max(0, sel.offset - sel.limit) or None), "prev", GEOJSON,
+                          "Previous page"))
+    meta: dict = {"numberReturned": returned}
+    if matched is not None:
+        meta["numberMatched"] = matched
+    else:
+        meta["landfund:numberMatchedEstimate"] = estimate  # over q.COUNT_CAP: the planner's estimate, not a count
+    meta.update(timeStamp=_now(), links=links)
+    if fmt == "html":
+        feats = orjson.loads(b"[" + (features or "").encode() + b"]")
+        return html_response("items.html", request, coll=ir.coll, features=feats, meta=meta, props=sel.properties,
+                             headers=headers)
+    tail = orjson.dumps(meta)
+    body = b'{"type":"FeatureCollection","features":[' + (features or "").encode() + b"]," + tail[1:]
+    return Response(body, media_type=GEOJSON, headers=headers)
+
+
+async def _seq(engine: AsyncEngine, stmt):
+    async with engine.connect() as conn:
+        result = await conn.stream(stmt)
+        async for part in result.partitions(1000):
+            yield b"".join(b"\x1e" + row[0].encode() + b"\n" for row in part)
+
+
+async def _csv(engine: AsyncEngine, ir: ItemsRequest, headers: dict) -> Response:
+    async with engine.connect() as conn:
+        result = await conn.execute(q.rows_select(ir.coll.ls, ir.sel, ir.crs))
+        rows = result.all()
+        cols = list(result.keys())
+    buf = io.StringIO()
+    buf.write("\ufeff")  # so spreadsheet programs read Vietnamese text as UTF-8
+    w = csv.writer(buf)
+    w.writerow(cols)
+    for r in rows:
+        w.writerow(["" if v is None else v for v in r])
+    name = f"{ir.coll.id}.csv"
+    return Response(buf.getvalue().encode(), media_type=MEDIA["csv"],
+                    headers={**headers, "Content-Disposition": f'inline; filename="{name}"'})
+
+
+def etag(value: str | None) -> str | None:
+    return f'W/"{value}"' if value is not None else None
+
+
+@router.get("/collections/{collectionId}/items/{featureId}", summary="One feature", response_class=Response,
+            responses={200: {"content": {GEOJSON: {}, HTML: {}}}})
+async def get_item(request: Request, featureId: str, coll: Collection = Depends(collection),  # noqa: N803
+                   f: str | None = Depends(format_param), crs: ApiCRS = Depends(crs_param),
+                   who: Principal = Depends(principal), engine: AsyncEngine = Depends(read_engine)):
+    fid = _feature_id(featureId)
+    sel = q.Selection(where=visible_rows(who, coll.ls), properties=visible_fields(who, coll.ls))
+    async with engine.connect() as conn:
+        row = (await conn.execute(q.item_select(coll.ls, fid, sel, crs))).first()
+    if row is None:
+        raise Problem(404, f"no feature {featureId} in collection {coll.id}")
+    feature_text, version = row
+    headers = content_crs_header(crs)
+    if (tag := etag(version)) is not None:
+        headers["ETag"] = tag
+    base = f"/collections/{coll.id}"
+    links = [link(self_url(request), "self", GEOJSON, "This feature"),
+             link(self_url(request, f="html"), "alternate", HTML, "This feature as HTML"),
+             link(url(request, base), "collection", "application/json", "The collection")]
+    if negotiate(request, f) == "html":
+        return html_response("item.html", request, coll=coll, feature=orjson.loads(feature_text), links=links,
+                             headers=headers)
+    body = feature_text.encode()[:-1] + b',"links":' + orjson.dumps(links) + b"}"
+    return Response(body, media_type=GEOJSON, headers=headers)
+
+
+def _feature_id(raw: str) -> int:
+    if not raw.isdigit() or len(raw) > 18:
+        raise Problem(404, f"no feature {raw!r}: feature ids are whole numbers")
+    return int(raw)
+
+
+__all__ = ["router", "etag"]

@@ -1,0 +1,43 @@
+"""/ (landing page) and /conformance."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+
+from ..conformance import CONFORMS_TO
+from ..params import format_param
+from ..render import HTML, JSON, OPENAPI, html_response, json_response, link, negotiate, url
+
+router = APIRouter(tags=["OGC API"])
+TITLE = "landfund: quỹ đất nhà ở xã hội tỉnh Điện Biên"
+DESCRIPTION = ("Land reserved for social housing (nhà ở xã hội) in Điện Biên province, with administrative units "
+               "and reference layers, as OGC API – Features and Tiles.")
+
+
+@router.get("/", summary="Landing page")
+def landing(request: Request, f: str | None = Depends(format_param)):
+    body = {
+        "title": TITLE,
+        "description": DESCRIPTION,
+        "links": [
+            link(url(request, "/"), "self", JSON, "This document"),
+            link(url(request, "/", f="html"), "alternate", HTML, "This document as HTML"),
+            link(url(request, "/api"), "service-desc", OPENAPI, "The API definition (OpenAPI 3.0)"),
+            link(url(request, "/api.html"), "service-doc", HTML, "The API documentation"),
+            link(url(request, "/conformance"), "conformance", JSON, "Conformance classes"),
+            link(url(request, "/collections"), "data", JSON, "Collections"),
+            link(url(request, "/tileMatrixSets"), "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes", JSON,
+                 "Tile matrix sets"),
+        ],
+    }
+    if negotiate(request, f) == "html":
+        return html_response("landing.html", request, doc=body)
+    return json_response(body)
+
+
+@router.get("/conformance", summary="Conformance classes")
+def conformance(request: Request, f: str | None = Depends(format_param)):
+    body = {"conformsTo": CONFORMS_TO}
+    if negotiate(request, f) == "html":
+        return html_response("conformance.html", request, doc=body)
+    return json_response(body)

@@ -1,0 +1,140 @@
+"""OGC API – Features Part 4: POST, PUT, PATCH, DELETE on /collections/{collectionId}/items.
+
+Thin: parse and authorise here; validation and writing happen in ingest/edit.py, through the one
+validator that file imports use."""
+
+from __future__ import annotations
+
+import orjson
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from pyproj import CRS
+
+from ...ingest import edit
+from ...security import Principal, write_denial
+from ..crs import parse_crs
+from ..deps import Collection, collection, principal
+from ..errors import Problem
+from .items import _feature_id, etag
+
+router = APIRouter(tags=["OGC API – transactions"])
+FEATURE_TYPES = ("application/geo+json", "application/json")
+PATCH_TYPES = ("application/merge-patch+json", *FEATURE_TYPES)
+_EXAMPLE = {"type": "Feature", "properties": {"code": "NOXH-094-900", "land_use_code": "ODT"},
+            "geometry": {"type": "Polygon", "coordinates": [[[103.023, 21.386], [103.024, 21.386], [103.024, 21.387],
+                                                             [103.023, 21.386]]]}}
+_FEATURE_SCHEMA = {"type": "object", "required": ["type", "properties"],
+                   "properties": {"type": {"type": "string", "enum": ["Feature"]}, "geometry": {"type": "object"},
+                                  "properties": {"type": "object"}}}
+
+
+def _request_body(types: tuple[str, ...], description: str) -> dict:
+    """Documented in OpenAPI only; the body is read (with a size limit) and parsed by the handler."""
+    return {"requestBody": {"required": True, "description": description,
+                            "content": {t: {"schema": _FEATURE_SCHEMA, "example": _EXAMPLE} for t in types}}}
+
+
+async def _body(request: Request, types: tuple[str, ...]):
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype not in types:
+        raise Problem(415, f"send the feature as {' or '.join(types)}, not {ctype or 'no content type'}")
+    limit = request.app.state.settings.max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise Problem(413, f"the body is larger than {limit:,} bytes")
+    raw = b""
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > limit:
+            raise Problem(413, f"the body is larger than {limit:,} bytes")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise Problem(400, f"the body is not valid JSON: {exc}") from None
+
+
+def _authorise(who: Principal, coll: Collection) -> None:
+    denial = write_denial(who, coll.layer.storage)
+    if denial:
+        status, reason = denial
+        headers = {"WWW-Authenticate": 'Bearer realm="landfund"'} if status == 401 else None
+        raise Problem(status, reason, headers=headers)
+
+
+def _input_crs(request: Request):
+    api = parse_crs(request.headers.get("content-crs"), "Content-Crs")
+    return (None if api.srid == 4326 else CRS.from_epsg(api.srid)), api.lat_first
+
+
+def _pool(request: Request):
+    return request.app.state.write_pool
+
+
+def _location(request: Request, coll: Collection, fid: int) -> str:
+    return f"{str(request.base_url).rstrip('/')}/collections/{coll.id}/items/{fid}"
+
+
+@router.post("/collections/{collectionId}/items", status_code=201, summary="Add a feature",
+             responses={201: {"description": "Created; Location names the new feature."}},
+             openapi_extra=_request_body(FEATURE_TYPES, "A GeoJSON Feature (coordinates in Content-Crs, default CRS84)."))
+async def create_item(request: Request, coll: Collection = Depends(collection), who: Principal = Depends(principal)):
+    _authorise(who, coll)
+    body = await _body(request, FEATURE_TYPES)
+    in_crs, lat_first = _input_crs(request)
+    st = request.app.state
+
+    def work():
+        with _pool(request).connection() as conn:
+            return edit.create(conn, st.catalogue, st.settings, coll.layer, body, who, in_crs, lat_first)
+
+    done = await run_in_threadpool(work)
+    return Response(status_code=201, headers={"Location": _location(request, coll, done.id), "ETag": etag(done.etag)})
+
+
+async def _change(request: Request, coll: Collection, who: Principal, featureId: str, merge: bool):  # noqa: N803
+    _authorise(who, coll)
+    fid = _feature_id(featureId)
+    body = await _body(request, PATCH_TYPES if merge else FEATURE_TYPES)
+    in_crs, lat_first = _input_crs(request)
+    st = request.app.state
+    if_match = request.headers.get("if-match")
+
+    def work():
+        with _pool(request).connection() as conn:
+            return edit.replace(conn, st.catalogue, st.settings, coll.layer, fid, body, who, if_match, in_crs,
+                                lat_first, merge=merge)
+
+    done = await run_in_threadpool(work)
+    return Response(status_code=204, headers={"ETag": etag(done.etag)})
+
+
+@router.put("/collections/{collectionId}/items/{featureId}", status_code=204, summary="Replace a feature",
+            openapi_extra=_request_body(FEATURE_TYPES, "The whole new GeoJSON Feature; send If-Match."))
+async def replace_item(request: Request, featureId: str, coll: Collection = Depends(collection),  # noqa: N803
+                       who: Principal = Depends(principal)):
+    return await _change(request, coll, who, featureId, merge=False)
+
+
+@router.patch("/collections/{collectionId}/items/{featureId}", status_code=204,
+              summary="Update some properties or the geometry of a feature (JSON merge patch)",
+              openapi_extra=_request_body(PATCH_TYPES, "A partial Feature (RFC 7396 merge patch); send If-Match."))
+async def patch_item(request: Request, featureId: str, coll: Collection = Depends(collection),  # noqa: N803
+                     who: Principal = Depends(principal)):
+    return await _change(request, coll, who, featureId, merge=True)
+
+
+@router.delete("/collections/{collectionId}/items/{featureId}", status_code=204, summary="Delete a feature")
+async def delete_item(request: Request, featureId: str, coll: Collection = Depends(collection),  # noqa: N803
+                      who: Principal = Depends(principal)):
+    _authorise(who, coll)
+    fid = _feature_id(featureId)
+    st = request.app.state
+    if_match = request.headers.get("if-match")
+
+    def work():
+        with _pool(request).connection() as conn:
+            edit.delete(conn, st.catalogue, coll.layer, fid, who, if_match)
+
+    await run_in_threadpool(work)
+    return Response(status_code=204)

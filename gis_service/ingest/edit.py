@@ -1,0 +1,189 @@
+"""Create, replace, patch and delete single features (the API's writes), through the same validator as a file
+import. Optimistic concurrency: replace/patch/delete need the feature's current entity tag (If-Match)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import psycopg
+import shapely
+from psycopg import sql
+
+from .. import crs as crsmod
+from ..catalogue import Catalogue, LayerDef
+from ..core.errors import Forbidden, LandfundError, NotFound, PreconditionFailed, PreconditionRequired
+from ..models import SPECS
+from ..models.features import etag_sql
+from ..security import Principal, unit_scope_sql
+from ..validation import Options
+from .read import frame_from_features
+from .write import write_batch
+
+
+class BadFeature(LandfundError):
+    status = 400
+
+
+@dataclass
+class Edit:
+    id: int
+    etag: str
+
+
+def parse_feature(body, layer: LayerDef) -> dict:
+    if not isinstance(body, dict) or body.get("type") != "Feature":
+        raise BadFeature("the body must be a GeoJSON Feature ({\"type\": \"Feature\", \"geometry\": …, \"properties\": …})")
+    props = body.get("properties")
+    if props is not None and not isinstance(props, dict):
+        raise BadFeature("properties must be an object")
+    unknown = sorted(set(props or {}) - {a.name for a in layer.attributes})
+    if unknown:
+        raise BadFeature(f"unknown properties {', '.join(map(repr, unknown))} for collection {layer.id}")
+    computed = sorted(a.name for a in layer.attributes if a.computed and a.name in (props or {}))
+    body = dict(body)
+    body["properties"] = {k: v for k, v in (props or {}).items() if k not in computed}
+    geom = body.get("geometry")
+    if layer.spatial and geom is not None:
+        try:
+            shapely.from_geojson(_dumps(geom))
+        except Exception as exc:
+            raise BadFeature(f"geometry is not valid GeoJSON: {exc}") from None
+    return body
+
+
+def _dumps(obj) -> str:
+    import orjson
+
+    try:
+        return orjson.dumps(obj).decode()
+    except TypeError as exc:
+        raise BadFeature(f"not JSON-serialisable: {exc}") from None
+
+
+def _frame(feature: dict, layer: LayerDef, input_crs: crsmod.CRS | None, lat_first: bool) -> pd.DataFrame:
+    frame = frame_from_features([feature], layer)
+    if layer.spatial and frame["geometry"].iloc[0] is not None:
+        geoms = np.array(frame["geometry"].to_list(), dtype=object)
+        if lat_first:
+            geoms = crsmod.swap_xy(geoms)
+        if input_crs is not None:
+            geoms = crsmod.to_wgs84(geoms, input_crs)
+        frame["geometry"] = list(geoms)
+    return frame
+
+
+def _check_scope(conn: psycopg.Connection, stage: str, principal: Principal, province: str) -> None:
+    cond, params = unit_scope_sql(principal, "s.geom", province)
+    if cond == "TRUE":
+        return
+    bad = conn.execute(sql.SQL("SELECT count(*) FROM {} s WHERE NOT " + cond).format(sql.Identifier(stage)), params)
+    if bad.fetchone()[0]:
+        raise Forbidden(f"the feature lies outside your administrative unit {principal.admin_unit_code}")
+
+
+def _current(conn, layer: LayerDef, fid: int, principal: Principal, province: str, lock: bool = True):
+    spec = SPECS[layer.storage]
+    t = spec.table
+    where = "t.layer = %(layer)s AND " if spec.jsonb_properties else ""
+    if layer.storage == "parcels" and not principal.privileged:
+        where += "t.published AND "
+    cond, params = unit_scope_sql(principal, "t.geom", province) if layer.spatial else ("TRUE", {})
+    q = (f"SELECT {etag_sql(layer.storage, 't')}, {cond} FROM {t} t WHERE {where} t.id = %(id)s"
+         + (" FOR UPDATE" if lock else ""))
+    row = conn.execute(q, {"id": fid, "layer": layer.id, **params}).fetchone()
+    if row is None:
+        raise NotFound(f"no feature {fid} in collection {layer.id}")
+    if not row[1]:
+        raise Forbidden(f"feature {fid} lies outside your administrative unit {principal.admin_unit_code}")
+    return row[0]
+
+
+def _require(if_match: str | None, current: str) -> None:
+    if not if_match:
+        raise PreconditionRequired(f"send If-Match with the feature's ETag (currently W/\"{current}\") to change it")
+    tags = {t.strip().removeprefix("W/").strip('"') for t in if_match.split(",")}
+    if "*" not in tags and current not in tags:
+        raise PreconditionFailed(f"the feature changed since you read it (its ETag is now W/\"{current}\")")
+
+
+def _etag(conn, layer: LayerDef, fid: int) -> str:
+    t = SPECS[layer.storage].table
+    return conn.execute(f"SELECT {etag_sql(layer.storage, 't')} FROM {t} t WHERE t.id = %s", [fid]).fetchone()[0]
+
+
+def _options(settings) -> Options:
+    return Options(max_vertices=settings.max_vertices, overlap_tolerance_m2=settings.overlap_tolerance_m2)
+
+
+def create(conn: psycopg.Connection, catalogue: Catalogue, settings, layer: LayerDef, feature: dict,
+           principal: Principal, input_crs=None, lat_first: bool = False) -> Edit:
+    with conn.transaction():
+        frame = _frame(parse_feature(feature, layer), layer, input_crs, lat_first)
+        result = write_batch(conn, catalogue, layer, frame, _options(settings),
+                             before_write=lambda stage: _check_scope(conn, stage, principal, catalogue.province.code))
+        fid = result.ids[0]
+        return Edit(fid, _etag(conn, layer, fid))
+
+
+def _stored_record(conn, layer: LayerDef, fid: int) -> dict:
+    """The stored input attributes and geometry (EPSG:4326) of one feature, as a GeoJSON-like dict."""
+    spec = SPECS[layer.storage]
+    if spec.jsonb_properties:
+        props, wkb = conn.execute("SELECT properties, ST_AsBinary(geom) FROM reference_features WHERE id = %s",
+                                  [fid]).fetchone()
+    else:
+        cols = ", ".join(spec.columns)
+        row = conn.execute(f"SELECT {cols}{', ST_AsBinary(geom)' if spec.spatial else ', NULL'} FROM {spec.table} "
+                           "WHERE id = %s", [fid]).fetchone()
+        props, wkb = dict(zip(spec.columns, row[:-1])), row[-1]
+    geom = shapely.from_wkb(bytes(wkb)) if wkb is not None else None
+    return {"properties": dict(props), "geometry": geom}
+
+
+def replace(conn, catalogue, settings, layer: LayerDef, fid: int, feature: dict, principal: Principal,
+            if_match: str | None, input_crs=None, lat_first: bool = False, merge: bool = False) -> Edit:
+    province = catalogue.province.code
+    with conn.transaction():
+        current = _current(conn, layer, fid, principal, province)
+        _require(if_match, current)
+        if merge:
+            frame = _merged(conn, layer, fid, feature, input_crs, lat_first)
+        else:
+            frame = _frame(parse_feature(feature, layer), layer, input_crs, lat_first)
+        options = _options(settings)
+        options.target_ids = [fid]
+        write_batch(conn, catalogue, layer, frame, options, update=True,
+                    before_write=lambda stage: _check_scope(conn, stage, principal, province))
+        return Edit(fid, _etag(conn, layer, fid))
+
+
+def _merged(conn, layer: LayerDef, fid: int, patch: dict, input_crs, lat_first: bool) -> pd.DataFrame:
+    """RFC 7396 merge patch of a stored feature: members replace, null removes, absent members stay."""
+    if not isinstance(patch, dict):
+        raise BadFeature("a PATCH body must be a JSON object (a partial GeoJSON Feature)")
+    stored = _stored_record(conn, layer, fid)
+    props = stored["properties"]
+    patch_props = patch.get("properties") or {}
+    if not isinstance(patch_props, dict):
+        raise BadFeature("properties must be an object")
+    check = parse_feature({"type": "Feature", "properties": patch_props, "geometry": patch.get("geometry")}, layer)
+    props.update(check["properties"])
+    geometry = stored["geometry"]
+    if patch.get("geometry") is not None:
+        frame = _frame({"type": "Feature", "properties": {}, "geometry": patch["geometry"]}, layer, input_crs, lat_first)
+        geometry = frame["geometry"].iloc[0]
+        if "admin_unit_code" in props and "admin_unit_code" not in patch_props:
+            props["admin_unit_code"] = None  # moved: assign the unit again from the new location
+    frame = pd.DataFrame([props], dtype=object)
+    if layer.spatial:
+        frame["geometry"] = [geometry]
+    return frame
+
+
+def delete(conn, catalogue, layer: LayerDef, fid: int, principal: Principal, if_match: str | None) -> None:
+    with conn.transaction():
+        current = _current(conn, layer, fid, principal, catalogue.province.code)
+        _require(if_match, current)
+        conn.execute(f"DELETE FROM {SPECS[layer.storage].table} WHERE id = %s", [fid])
