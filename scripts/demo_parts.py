@@ -206,7 +206,7 @@ def _attributes(u: dict, status: str, area: float, seq: int, rng) -> dict:
         "responsible_level": level,
         "responsible_agency": str(agency),
         "clearance_status": str(rng.choice(clearance)),
-        "max_far": round(float(rng.uniform(1.8, 3.5) if urban else rng.uniform(1.0, 2.2)), 1),
+        "max_far": round(float(rng.uniform(1.5, 3.0) if urban else rng.uniform(0.6, 1.2)), 1),
         "max_density": float(rng.choice([40, 45, 50, 55, 60, 70])),
         "max_floors": int(rng.integers(5, 10) if urban else rng.integers(2, 5)),
         "decision_no": f"{int(rng.integers(100, 3000))}/QĐ-UBND" if decided else None,
@@ -261,7 +261,7 @@ def parcels(n: int, prov, units: list[dict], lines: list[LineString], hazard_pol
 def _demand_base(d) -> float:
     code, _, kind, area, pop, *_ = d
     pop = pop or area * 635921 / 9539.93 * 0.8
-    share = 0.06 if kind != "huyện" else 0.025
+    share = 0.10 if kind != "huyện" else 0.06
     return pop / 4.3 * share
 
 

@@ -33,6 +33,15 @@ REGISTRY = "https://registry.npmjs.org"
 MANIFEST: list[tuple[str, str, list[str]]] = [
     ("leaflet", "1.9.4", ["dist/leaflet.js", "dist/leaflet.css", "dist/images/", "LICENSE"]),
     ("swagger-ui-dist", "5.35.0", ["swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png", "LICENSE"]),
+    # Folium map plugins (folium would load these from CDNs)
+    ("leaflet.fullscreen", "3.0.0", ["Control.FullScreen.js", "Control.FullScreen.css", "icon-fullscreen.svg", "LICENSE"]),
+    ("leaflet-measure", "2.1.7", ["dist/leaflet-measure.js", "dist/leaflet-measure.css", "dist/images/", "LICENSE"]),
+    ("leaflet-minimap", "3.6.1", ["dist/Control.MiniMap.min.js", "dist/Control.MiniMap.min.css", "dist/images/",
+                                  "LICENSE.txt"]),
+    ("leaflet-search", "2.9.7", ["dist/leaflet-search.min.js", "dist/leaflet-search.min.css", "images/", "license.txt"]),
+    # VectorGrid's licence (Beerware) and its bundled dependencies' licences are stated in its README
+    ("leaflet.vectorgrid", "1.3.0", ["dist/Leaflet.VectorGrid.bundled.min.js", "README.md"]),
+    ("d3", "3.5.17", ["d3.min.js", "LICENSE"]),  # branca's colormap legends
 ]
 
 

@@ -174,7 +174,7 @@ def api_rw(demo_db, tmp_path):
 class LiveServer:
     """uvicorn serving the API on a loopback port in a background thread, for real HTTP clients."""
 
-    def __init__(self, url: str, tmp: Path):
+    def __init__(self, url: str, tmp: Path, **overrides):
         import socket
         import threading
 
@@ -186,8 +186,8 @@ class LiveServer:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         self.base = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_app(Settings(database_url=url, home=tmp)), host="127.0.0.1", port=self.port,
-                                log_level="warning")
+        config = uvicorn.Config(create_app(Settings(database_url=url, home=tmp, **overrides)), host="127.0.0.1",
+                                port=self.port, log_level="warning")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()

@@ -22,7 +22,7 @@ from .deps import Collection, collection, principal
 from .errors import Problem
 
 RESERVED = {"f", "lang", "bbox", "bbox-crs", "crs", "limit", "offset", "datetime", "filter", "filter-lang", "filter-crs",
-            "sortby", "properties", "skipGeometry"}
+            "sortby", "properties", "skipGeometry", "admin_unit"}
 MAX_LIMIT = 10_000
 MAX_OFFSET = 10_000_000
 FORMATS = ("json", "html", "csv", "geojsonseq", "fgb")
@@ -143,38 +143,48 @@ def _coerce(coll: Collection, name: str, raw: str):
     return value
 
 
-async def items_request(
+@dataclass
+class Selected:
+    """The rows a request selects: visibility, property filters, admin_unit and a CQL2 filter."""
+
+    coll: Collection
+    who: Principal
+    where: list
+    visible: list[str]
+
+
+def admin_unit_condition(coll: Collection, code: str) -> ColumnElement:
+    """Inside a unit (its latest version): parcels by their inner point, other layers by intersection."""
+    from ..models.admin_units import AdminUnit
+    from sqlalchemy import select
+
+    area = select(AdminUnit.geom).where(AdminUnit.code == code).order_by(AdminUnit.valid_from.desc()).limit(1)
+    geom = coll.ls.table.c.pos if coll.layer.storage == "parcels" else coll.ls.geom
+    return func.ST_Intersects(area.scalar_subquery(), geom)
+
+
+async def selected(
     request: Request,
     coll: Collection = Depends(collection),
     who: Principal = Depends(principal),
-    fmt: str | None = Depends(format_param),
-    crs: ApiCRS = Depends(crs_param),
-    box=Depends(bbox_param),
-    span=Depends(datetime_param),
-    limit: int = Query(10, ge=1, le=MAX_LIMIT, description=f"Features per page (1–{MAX_LIMIT:,})."),
-    offset: int = Query(0, ge=0, le=MAX_OFFSET, description="Features to skip; follow the `next` link to page."),
+    admin_unit: str | None = Query(None, description="GSO code of an administrative unit (any date): only "
+                                                     "features inside it."),
     filter_: str | None = Query(None, alias="filter", description="CQL2 filter (text or JSON, see filter-lang)."),
     filter_lang: str | None = Query(None, alias="filter-lang", description="cql2-text (default) or cql2-json."),
     filter_crs: str | None = Query(None, alias="filter-crs", description="CRS of geometry literals (default CRS84)."),
-    sortby: str | None = Query(None, description="Comma-separated properties, each with an optional + or - prefix."),
-    properties: str | None = Query(None, description="Comma-separated properties to return."),
-    skip_geometry: bool = Query(False, alias="skipGeometry", description="Leave geometries out."),
-) -> ItemsRequest:
+) -> Selected:
     ls = coll.ls
     visible = visible_fields(who, ls)
     where = list(visible_rows(who, ls))
-    extra = [k for k in request.query_params.keys() if k not in RESERVED]
-    for key in extra:
+    for key in (k for k in request.query_params.keys() if k not in RESERVED):
         if key not in visible:
             raise Problem(400, f"unknown query parameter {key!r}; property filters: {', '.join(visible)}",
                           title="Unknown parameter")
         where.append(ls.fields[key] == _coerce(coll, key, request.query_params[key]))
-    if box is not None:
+    if admin_unit is not None:
         if ls.geom is None:
-            raise Problem(400, "bbox: this collection has no geometry")
-        where.append(bbox_condition(ls.geom, *box))
-    if (cond := temporal_condition(coll, span)) is not None:
-        where.append(cond)
+            raise Problem(400, "admin_unit: this collection has no geometry")
+        where.append(admin_unit_condition(coll, admin_unit))
     if filter_ is not None:
         fcrs = parse_crs(filter_crs, "filter-crs")
         target = cql.Target({n: cql.Field(ls.fields[n], coll.layer.attribute(n).type) for n in visible}, ls.geom)
@@ -182,6 +192,30 @@ async def items_request(
             where.append(cql.to_sql(cql.parse(filter_, filter_lang), target, cql.geojson_literal(fcrs.srid, fcrs.lat_first)))
         except cql.FilterError as exc:
             raise Problem(400, str(exc), title="Invalid filter") from None
+    return Selected(coll, who, where, visible)
+
+
+async def items_request(
+    request: Request,
+    chosen: Selected = Depends(selected),
+    fmt: str | None = Depends(format_param),
+    crs: ApiCRS = Depends(crs_param),
+    box=Depends(bbox_param),
+    span=Depends(datetime_param),
+    limit: int = Query(10, ge=1, le=MAX_LIMIT, description=f"Features per page (1–{MAX_LIMIT:,})."),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET, description="Features to skip; follow the `next` link to page."),
+    sortby: str | None = Query(None, description="Comma-separated properties, each with an optional + or - prefix."),
+    properties: str | None = Query(None, description="Comma-separated properties to return."),
+    skip_geometry: bool = Query(False, alias="skipGeometry", description="Leave geometries out."),
+) -> ItemsRequest:
+    coll, who, visible, where = chosen.coll, chosen.who, chosen.visible, list(chosen.where)
+    ls = coll.ls
+    if box is not None:
+        if ls.geom is None:
+            raise Problem(400, "bbox: this collection has no geometry")
+        where.append(bbox_condition(ls.geom, *box))
+    if (cond := temporal_condition(coll, span)) is not None:
+        where.append(cond)
     order = []
     for part in (sortby.split(",") if sortby else []):
         part = part.strip()

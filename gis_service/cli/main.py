@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import data, db, serve, users
+from . import data, db, maps, serve, users
 
 app = typer.Typer(
     name="landfund",
@@ -18,6 +18,7 @@ app.command("import")(data.import_cmd)
 app.command("export")(data.export_cmd)
 app.command("demo")(data.demo_cmd)
 app.command("serve")(serve.serve_cmd)
+app.command("map")(maps.map_cmd)
 
 if __name__ == "__main__":
     app()

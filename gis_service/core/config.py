@@ -60,6 +60,16 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=10_000_000, ge=1024, description="Largest request body accepted.")
     tile_max_age: int = Field(default=60, ge=0, description="Cache-Control max-age of vector tiles, seconds.")
 
+    map_basemap: str = Field(
+        default="osm",
+        description="Basemap of the maps: 'osm' (OpenStreetMap tiles), 'none', or an XYZ URL template such as "
+                    "http://tiles.intranet/{z}/{x}/{y}.png for an intranet tile server.",
+    )
+    map_basemap_attribution: str = Field(default="", description="Attribution shown for a custom basemap.")
+    map_inline_max_features: int = Field(
+        default=2000, ge=0, description="Above this many parcels a map loads them as vector tiles, not inline."
+    )
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 

@@ -69,6 +69,8 @@ class Parcel(Base):
     geom = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=False), nullable=False)
     # Geodesic area on the WGS 84 ellipsoid, kept by PostgreSQL itself.
     area_m2: Mapped[float] = mapped_column(Float, Computed("ST_Area(geom::geography)", persisted=True))
+    # A point inside the parcel: the parcel belongs to the unit that holds it (one unit per level).
+    pos = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), Computed("ST_PointOnSurface(geom)", persisted=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     version: Mapped[int] = mapped_column(Integer, server_default="1")
@@ -85,6 +87,7 @@ class Parcel(Base):
         CheckConstraint("legal_area_m2 IS NULL OR legal_area_m2 > 0", name="legal_area"),
         CheckConstraint("NOT ST_IsEmpty(geom) AND ST_IsValid(geom)", name="geom_valid"),
         Index("ix_parcels_geom", "geom", postgresql_using="gist"),
+        Index("ix_parcels_pos", "pos", postgresql_using="gist"),
         Index("ix_parcels_status", "status"),
         Index("ix_parcels_admin_unit_code", "admin_unit_code"),
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from geoalchemy2 import Geometry
-from sqlalchemy import BigInteger, DateTime, Index, String, func
+from sqlalchemy import BigInteger, DateTime, Index, String, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -28,6 +28,11 @@ class ReferenceFeature(Base):
     __table_args__ = (
         Index("ix_reference_features_geom", "geom", postgresql_using="gist"),
         Index("ix_reference_features_layer", "layer"),
+        Index("ix_reference_features_roads", "geom", postgresql_using="gist", postgresql_where=text("layer = 'roads'")),
+        Index("ix_reference_features_facilities", "geom", postgresql_using="gist",
+              postgresql_where=text("layer = 'facilities'")),
+        Index("ix_reference_features_hazards", "geom", postgresql_using="gist",
+              postgresql_where=text("layer = 'hazard_zones'")),
     )
 
 

@@ -12,8 +12,9 @@ from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ...query import tiles as tq
-from ...security import Principal, visible_fields, visible_rows
+from ...security import Principal, visible_fields
 from ..deps import Collection, collection, principal, read_engine
+from ..params import Selected, selected
 from ..errors import Problem
 from ..render import JSON, json_response, link, url
 
@@ -97,12 +98,13 @@ async def tilejson(request: Request, coll: Collection = Depends(collection), tms
 @router.get("/collections/{collectionId}/tiles/{tileMatrixSetId}/{z}/{x}/{y}", summary="A Mapbox vector tile",
             response_class=Response, responses={200: {"content": {MVT: {}}}, 204: {"description": "Empty tile"},
                                                 304: {"description": "Not modified"}})
-async def tile(request: Request, z: int, x: int, y: int, coll: Collection = Depends(collection),
-               tms_id: str = Depends(_tms), who: Principal = Depends(principal),
-               engine: AsyncEngine = Depends(read_engine)):
+async def tile(request: Request, z: int, x: int, y: int, chosen: Selected = Depends(selected),
+               tms_id: str = Depends(_tms), engine: AsyncEngine = Depends(read_engine)):
+    """Takes the same filters as the items (property=value, admin_unit, CQL2 filter)."""
     if not tq.valid_tile(z, x, y):
         raise Problem(404, f"no tile {z}/{x}/{y} in {TMS_ID} (zoom 0–{tq.MAX_ZOOM}, x and y below 2^zoom)")
-    stmt = tq.tile_select(coll.ls, z, x, y, visible_fields(who, coll.ls), visible_rows(who, coll.ls))
+    who = chosen.who
+    stmt = tq.tile_select(chosen.coll.ls, z, x, y, chosen.visible, chosen.where)
     async with engine.connect() as conn:
         data = bytes((await conn.execute(stmt)).scalar_one() or b"")
     max_age = request.app.state.settings.tile_max_age

@@ -1,0 +1,73 @@
+"""The maps, served as HTML: /maps/planner, /maps/investor and the site sheet /maps/parcels/{id}."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse
+
+from ...maps import data
+from ...maps.assets import check_offline
+from ...maps.build import render
+from ...maps.definition import MapDef, load_map
+from ...security import Principal
+from ..deps import principal
+from ..errors import Problem
+from ..render import base_url
+
+router = APIRouter(tags=["Maps"])
+LANG = Query("vi", pattern="^(vi|en)$", description="Language of the labels: vi (default) or en.")
+
+
+def _filters(request: Request, mapdef: MapDef, admin_unit: str | None, status: str | None,
+             as_of: date | None) -> data.Filters:
+    given = {"admin_unit": admin_unit, "status": status, "as_of": as_of}
+    for name, value in given.items():
+        if value is not None and name not in mapdef.filters:
+            raise Problem(400, f"map {mapdef.id} does not take {name}; it takes: {', '.join(mapdef.filters) or 'none'}")
+    catalogue = request.app.state.catalogue
+    statuses = [s.strip() for s in status.split(",") if s.strip()] if status else []
+    known = catalogue.layer("parcels").attribute("status").values or {}
+    bad = [s for s in statuses if s not in known]
+    if bad:
+        raise Problem(400, f"status: unknown {', '.join(map(repr, bad))}; use {', '.join(known)}")
+    return data.Filters(admin_unit=admin_unit, status=statuses, as_of=as_of)
+
+
+async def _render(request: Request, mapdef: MapDef, who: Principal, filters: data.Filters, lang: str,
+                  parcel_id: int | None = None) -> HTMLResponse:
+    st = request.app.state
+    base = base_url(request)
+
+    def work() -> str:
+        with st.write_pool.connection() as conn:
+            if filters.admin_unit and not conn.execute("SELECT 1 FROM admin_units WHERE code = %s",
+                                                       [filters.admin_unit]).fetchone():
+                raise Problem(400, f"admin_unit: unknown administrative unit {filters.admin_unit!r}")
+            ctx = data.Context(conn, st.settings, st.catalogue, who, lang, filters, api_base=base,
+                               asset_base=f"{base}/static", parcel_id=parcel_id)
+            page, _ = render(ctx, mapdef)
+        check_offline(page, allowed_prefixes=(f"{base}/",))
+        return page
+
+    return HTMLResponse(await run_in_threadpool(work))
+
+
+@router.get("/maps/parcels/{parcel_id}", response_class=HTMLResponse, summary="Site sheet of one parcel (printable)")
+async def site_sheet(request: Request, parcel_id: int, lang: str = LANG, who: Principal = Depends(principal)):
+    mapdef = load_map(request.app.state.settings.maps_dir, "site")
+    return await _render(request, mapdef, who, data.Filters(), lang, parcel_id)
+
+
+@router.get("/maps/{name}", response_class=HTMLResponse, summary="A map: planner or investor")
+async def get_map(request: Request, name: str, lang: str = LANG, who: Principal = Depends(principal),
+                  admin_unit: str | None = Query(None, description="GSO code: only this unit (a former district or a "
+                                                                    "commune)."),
+                  status: str | None = Query(None, description="Comma-separated parcel statuses."),
+                  as_of: date | None = Query(None, description="Date for the administrative units (YYYY-MM-DD).")):
+    mapdef = load_map(request.app.state.settings.maps_dir, name)
+    if name == "site":
+        raise Problem(404, "the site sheet is at /maps/parcels/{id}")
+    return await _render(request, mapdef, who, _filters(request, mapdef, admin_unit, status, as_of), lang)

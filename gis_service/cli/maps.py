@@ -1,0 +1,61 @@
+"""`landfund map NAME --out FILE.html`: write a map as a static page that works with no internet."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import typer
+
+from ..catalogue import get_catalogue
+from ..core.config import get_settings
+from ..core.db import pg_connect
+from ..core.errors import LandfundError
+from ..maps import data
+from ..maps.assets import check_offline, copy_assets
+from ..maps.build import render
+from ..maps.definition import load_map, map_names
+from ..security import ANONYMOUS, Principal
+from .common import db_url, out, user_errors
+
+
+def map_cmd(
+    name: str = typer.Argument(..., help="planner, investor or site (with --parcel)."),
+    out_file: Path = typer.Option(..., "--out", "-o", help="The HTML file to write."),
+    lang: str = typer.Option("vi", "--lang", help="vi (default) or en."),
+    admin_unit: str | None = typer.Option(None, "--admin-unit", help="Only this unit (GSO code)."),
+    status: str | None = typer.Option(None, "--status", help="Comma-separated parcel statuses."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Date for the administrative units, YYYY-MM-DD."),
+    parcel: int | None = typer.Option(None, "--parcel", help="The parcel id, for the site sheet."),
+    api_url: str | None = typer.Option(None, "--api-url", help="A running landfund API: adds links, API search and, "
+                                                               "for big land funds, vector tiles."),
+    public: bool = typer.Option(False, "--public", help="What an anonymous visitor sees (published parcels only)."),
+) -> None:
+    """Write a map as static HTML. Its scripts, styles and images are copied next to it (FILE_files/), so
+    it opens with no internet; parcels are inline unless --api-url is given and there are many."""
+    with user_errors():
+        settings = get_settings()
+        if name not in map_names(settings.maps_dir):
+            raise LandfundError(f"no map {name!r}; maps: {', '.join(map_names(settings.maps_dir))}")
+        if (name == "site") != (parcel is not None):
+            raise LandfundError("the site map needs --parcel ID, and only it takes one")
+        if lang not in ("vi", "en"):
+            raise LandfundError("--lang: vi or en")
+        try:
+            when = date.fromisoformat(as_of) if as_of else None
+        except ValueError:
+            raise LandfundError(f"--as-of: {as_of!r} is not a date (YYYY-MM-DD)") from None
+        statuses = [s.strip() for s in status.split(",") if s.strip()] if status else []
+        out_file = out_file.resolve()
+        folder = out_file.with_name(out_file.stem + "_files")
+        who = ANONYMOUS if public else Principal("admin", name="cli")
+        with pg_connect(db_url()) as conn:
+            ctx = data.Context(conn, settings, get_catalogue(settings), who, lang,
+                               data.Filters(admin_unit, statuses, when), api_base=api_url.rstrip("/") if api_url else None,
+                               asset_base=folder.name, parcel_id=parcel)
+            page, fig = render(ctx, load_map(settings.maps_dir, name))
+        check_offline(page)
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        copy_assets(fig.used, folder)
+        out_file.write_text(page, encoding="utf-8")
+        out.print(f"Wrote {out_file} ({len(page.encode()):,} bytes) and its assets in {folder.name}/")

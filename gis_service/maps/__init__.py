@@ -1,0 +1,1 @@
+"""Folium maps rendered from the declarative definitions in `maps/`."""

@@ -1,0 +1,286 @@
+"""The maps in a real browser: Debian's Chromium, headless, driven by Playwright, with every request that
+leaves this machine blocked. Screenshots are kept in test-artifacts/."""
+
+from __future__ import annotations
+
+import http.server
+import struct
+import subprocess
+import sys
+import threading
+import zlib
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from conftest import REPO, LiveServer
+from gis_service.core.db import libpq_dsn
+
+pytestmark = pytest.mark.browser
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+
+
+def png(size: int = 256, rgb=(230, 236, 240)) -> bytes:
+    """A plain PNG tile, written by hand (no imaging library needed)."""
+    raw = b"".join(b"\x00" + bytes(rgb) * size for _ in range(size))
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+@pytest.fixture(scope="module")
+def tile_server():
+    """An intranet-style basemap tile server on loopback; counts the tiles it served."""
+    tile = png()
+    served = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            served.append(self.path)
+            try:
+                self.send_response(200)
+                self.send_header("Content-Type", "image/png")
+                self.send_header("Content-Length", str(len(tile)))
+                self.end_headers()
+                self.wfile.write(tile)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the browser moved on and dropped the tile
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    httpd.served = served
+    httpd.template = f"http://127.0.0.1:{httpd.server_address[1]}/{{z}}/{{x}}/{{y}}.png"
+    yield httpd
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def server(demo_ro, tmp_path_factory, tile_server):
+    s = LiveServer(demo_ro, tmp_path_factory.mktemp("maps"), map_basemap=tile_server.template,
+                   map_basemap_attribution="Bản đồ nền nội bộ")
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def tiled_server(demo_ro, tmp_path_factory):
+    """The same data, but every map above 10 parcels loads them as vector tiles, and no basemap."""
+    s = LiveServer(demo_ro, tmp_path_factory.mktemp("tiles"), map_inline_max_features=10, map_basemap="none")
+    yield s
+    s.stop()
+
+
+class Page:
+    """A browser page that blocks every request leaving the machine and records console errors."""
+
+    def __init__(self, browser, allow_loopback: bool = True):
+        self.page = browser.new_page(viewport={"width": 1280, "height": 860})
+        self.errors: list[str] = []
+        self.blocked: list[str] = []
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+        def route(r):
+            url = r.request.url
+            local = url.startswith(("http://127.0.0.1", "http://localhost", "file://", "data:"))
+            if local and (allow_loopback or not url.startswith("http")):
+                r.continue_()
+            else:
+                self.blocked.append(url)
+                r.abort()
+
+        self.page.route("**/*", route)
+
+    def open(self, url: str):
+        self.page.goto(url, wait_until="networkidle")
+        self.page.wait_for_function("window.L !== undefined")
+        return self
+
+    def js(self, code: str):
+        return self.page.evaluate(code)
+
+    def shot(self, name: str):
+        ARTIFACTS.mkdir(exist_ok=True)
+        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+    def close(self):
+        self.page.close()
+
+
+MAP = "window[document.querySelector('.folium-map').id]"
+# Parcel shapes drawn on the map: polygon features with a parcel code (units have a level), rendered by the
+# canvas renderer (it sets _parts when it projects a shape).
+COUNT_PARCELS = f"""() => {{ let n = 0; {MAP}.eachLayer(l => {{ const f = l.feature;
+    if (f && f.geometry && f.geometry.type.endsWith('Polygon') && f.properties.code && f.properties.level === undefined
+        && l._parts !== undefined) n++; }}); return n; }}"""
+LAYER_NAMES = "() => Array.from(document.querySelectorAll('.leaflet-control-layers-overlays label')).map(s => s.textContent.trim())"
+
+
+def db(url, q):
+    with psycopg.connect(libpq_dsn(url)) as c:
+        return c.execute(q).fetchall()
+
+
+def click_feature(p: Page, code: str) -> str:
+    """Zoom to a parcel, click its middle, return the popup's text."""
+    xy = p.js(f"""() => {{ const m = {MAP}; let hit = null;
+        m.eachLayer(l => {{ if (l.feature && l.feature.properties.code === {code!r} && l.getBounds) hit = l; }});
+        m.fitBounds(hit.getBounds(), {{maxZoom: 17, animate: false}});
+        const pt = m.latLngToContainerPoint(hit.getBounds().getCenter());
+        const box = m.getContainer().getBoundingClientRect();
+        return [pt.x + box.left, pt.y + box.top]; }}""")
+    p.page.wait_for_timeout(300)
+    p.page.mouse.click(*xy)
+    p.page.wait_for_selector(".leaflet-popup-content", timeout=5000)
+    return p.page.inner_text(".leaflet-popup-content")
+
+
+def test_planner_map(browser, server, demo_ro, tile_server):
+    p = Page(browser).open(f"{server.base}/maps/planner")
+    assert p.js("L.version") == "1.9.4"
+    names = p.js(LAYER_NAMES)
+    assert names[:2] == ["Mức đáp ứng: căn hộ ước tính / hộ đủ điều kiện", "Khu đất nhà ở xã hội (theo trạng thái)"]
+    assert {"Đường giao thông", "Cơ sở hạ tầng xã hội", "Vùng nguy cơ thiên tai"} <= set(names)
+    published = db(demo_ro, "SELECT count(*) FROM parcels WHERE published")[0][0]
+    assert p.js(COUNT_PARCELS) == published
+    assert p.page.is_visible(".lf-legend[data-legend=status]") and "Trạng thái" in p.page.inner_text(".lf-legend")
+    assert p.page.is_visible(".legend svg")  # branca's coverage scale
+    for control in (".leaflet-control-zoom-fullscreen", ".leaflet-control-measure", ".leaflet-control-minimap",
+                    ".leaflet-control-scale", "input.search-input"):
+        assert p.page.query_selector(control) is not None, control
+    assert tile_server.served, "the intranet basemap was not used"
+    p.shot("planner-vi")
+    code = db(demo_ro, "SELECT code FROM parcels WHERE published ORDER BY area_m2 DESC LIMIT 1")[0][0]
+    text = click_feature(p, code)
+    assert code in text and "Diện tích (ha)" in text and "Phiếu thông tin khu đất" in text
+    p.page.wait_for_timeout(400)
+    assert "," in text.split("Diện tích (ha)")[1].split("\n")[0]  # 1,23 ha: a Vietnamese decimal comma
+    p.shot("planner-popup")
+    assert p.errors == [] and p.blocked == []
+    p.close()
+
+
+def test_english_labels(browser, server):
+    p = Page(browser).open(f"{server.base}/maps/planner?lang=en")
+    assert "Social-housing land fund review" in p.page.inner_text(".lf-title")
+    assert "Status" in p.page.inner_text(".lf-legend") and "Proposed" in p.page.inner_text(".lf-legend")
+    assert "Roads" in p.js(LAYER_NAMES)
+    p.shot("planner-en")
+    assert p.errors == []
+    p.close()
+
+
+def test_planner_filters(browser, server, demo_ro):
+    p = Page(browser).open(f"{server.base}/maps/planner?admin_unit=094&status=approved,open_for_investment&as_of=2025-01-01")
+    expected = db(demo_ro, "SELECT count(*) FROM parcels p, admin_units a WHERE a.code = '094' AND p.published AND "
+                           "p.status IN ('approved', 'open_for_investment') AND ST_Intersects(a.geom, p.pos)")[0][0]
+    assert p.js(COUNT_PARCELS) == expected
+    units = p.js(f"() => {{ const s = new Set(); {MAP}.eachLayer(l => {{ if (l.feature && l.feature.properties.level) "
+                 "s.add(l.feature.properties.level); }); return Array.from(s); }")
+    assert units == ["district"]  # as of 2025-01-01 the units are the former districts
+    assert p.errors == []
+    p.close()
+
+
+def test_investor_map(browser, server, demo_ro):
+    p = Page(browser).open(f"{server.base}/maps/investor")
+    sites = db(demo_ro, "SELECT code FROM parcels WHERE published AND status = 'open_for_investment' ORDER BY area_m2 DESC")
+    assert p.js(COUNT_PARCELS) == len(sites) > 0
+    text = click_feature(p, sites[0][0])
+    assert sites[0][0] in text and "Mức độ phù hợp" in text and "%" in text and "Đến đường gần nhất" in text
+    assert "Đăng ký quan tâm đầu tư" in text
+    assert "Mức độ phù hợp" in p.page.inner_text(".lf-legend[data-legend=score]")
+    p.shot("investor")
+    assert p.errors == []
+    p.close()
+
+
+def test_site_sheet_prints_on_a4(browser, server, demo_ro, tmp_path):
+    pid, code, perimeter = db(demo_ro, "SELECT id, code, ST_Perimeter(geom::geography) FROM parcels WHERE published "
+                                       "ORDER BY id LIMIT 1")[0]
+    p = Page(browser).open(f"{server.base}/maps/parcels/{pid}")
+    assert code in p.page.inner_text(".lf-attributes")
+    lengths = p.js("() => Array.from(document.querySelectorAll('.lf-edges td.num')).map(td => "
+                   "parseFloat(td.textContent.replace(/\\./g, '').replace(',', '.')))")
+    assert sum(lengths) == pytest.approx(perimeter, rel=1e-3)
+    assert len(p.page.query_selector_all(".lf-vertices tr")) - 1 == len(lengths)
+    assert p.page.query_selector_all(".lf-edge") and p.page.query_selector(".lf-nearest")
+    p.shot("site-sheet")
+    p.page.emulate_media(media="print")
+    pdf = tmp_path / "site.pdf"
+    p.page.pdf(path=str(pdf), format="A4", print_background=True)
+    assert pdf.read_bytes()[:5] == b"%PDF-" and b"/MediaBox [0 0 595" in pdf.read_bytes()
+    assert p.errors == []
+    p.close()
+
+
+def test_vector_tiles_click_to_popup(browser, tiled_server, demo_ro):
+    """Above the threshold parcels come from the tile endpoint through VectorGrid; clicking one still opens its
+    popup (Leaflet.VectorGrid 1.3.0 throws on click with Leaflet ≥ 1.8 unless patched)."""
+    pid, code, lon, lat = db(demo_ro, "SELECT id, code, ST_X(pos), ST_Y(pos) FROM parcels WHERE published "
+                                      "ORDER BY area_m2 DESC LIMIT 1")[0]
+    p = Page(browser).open(f"{tiled_server.base}/maps/planner")
+    assert p.js("typeof L.vectorGrid.protobuf") == "function" and p.js(COUNT_PARCELS) == 0  # nothing inline
+    xy = p.js(f"""() => {{ const m = {MAP}; m.setView([{lat}, {lon}], 17, {{animate: false}});
+        const pt = m.latLngToContainerPoint([{lat}, {lon}]); const box = m.getContainer().getBoundingClientRect();
+        return [pt.x + box.left, pt.y + box.top]; }}""")
+    p.page.wait_for_load_state("networkidle")
+    p.page.wait_for_timeout(500)
+    p.page.mouse.click(*xy)
+    p.page.wait_for_selector(".leaflet-popup-content", timeout=5000)
+    text = p.page.inner_text(".leaflet-popup-content")
+    assert code in text and "Diện tích (ha)\t—" not in text  # derived from the tile's area_m2
+    assert f"/collections/parcels/items/{pid}" in p.page.inner_html(".leaflet-popup-content")
+    p.page.wait_for_timeout(400)  # let the popup finish fading in before the screenshot
+    p.shot("planner-tiles")
+    assert p.errors == []
+    p.close()
+
+
+def test_static_map_works_with_no_network_at_all(browser, demo_ro, tmp_path):
+    """`landfund map` writes a page that opens from disk with every network request refused."""
+    env = {"DATABASE_URL": demo_ro, "LANDFUND_MAP_BASEMAP": "none", "PATH": "/usr/bin:/bin"}
+    out = tmp_path / "planner.html"
+    r = subprocess.run([str(Path(sys.executable).parent / "landfund"), "map", "planner", "--out", str(out), "--lang", "en"],
+                       capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    p = Page(browser, allow_loopback=False).open(out.as_uri())
+    assert p.js(COUNT_PARCELS) == db(demo_ro, "SELECT count(*) FROM parcels")[0][0]
+    assert p.page.is_visible(".lf-legend")
+    p.shot("static-planner")
+    assert p.errors == [] and p.blocked == []
+    p.close()
+
+
+def test_overlays_render_when_the_basemap_is_unreachable(browser, demo_ro, tmp_path):
+    """The default OpenStreetMap basemap cannot load here (no internet): the overlays still draw."""
+    env = {"DATABASE_URL": demo_ro, "PATH": "/usr/bin:/bin"}
+    out = tmp_path / "investor.html"
+    subprocess.run([str(Path(sys.executable).parent / "landfund"), "map", "investor", "--out", str(out)],
+                   check=True, capture_output=True, env=env, timeout=300)
+    assert "tile.openstreetmap.org" in out.read_text()
+    p = Page(browser, allow_loopback=False).open(out.as_uri())
+    assert p.js(COUNT_PARCELS) > 0
+    assert any("openstreetmap" in u for u in p.blocked)
+    assert not [e for e in p.errors if "net::ERR_FAILED" not in e]  # only the refused tiles complain
+    p.close()
