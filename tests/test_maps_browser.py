@@ -284,3 +284,28 @@ def test_overlays_render_when_the_basemap_is_unreachable(browser, demo_ro, tmp_p
     assert any("openstreetmap" in u for u in p.blocked)
     assert not [e for e in p.errors if "net::ERR_FAILED" not in e]  # only the refused tiles complain
     p.close()
+
+
+def test_search_by_parcel_code(browser, server, tiled_server, demo_ro):
+    code = db(demo_ro, "SELECT code FROM parcels WHERE published ORDER BY code DESC LIMIT 1")[0][0]
+    # inline parcels: folium's Search plugin (leaflet-search) over the GeoJSON layer
+    p = Page(browser).open(f"{server.base}/maps/planner")
+    before = p.js(f"{MAP}.getZoom()")
+    p.page.locator("input.search-input").press_sequentially(code, delay=20)  # leaflet-search listens to keys
+    p.page.wait_for_selector(".search-tip", timeout=5000)
+    p.page.keyboard.press("Enter")
+    p.page.wait_for_timeout(800)
+    assert p.js(f"{MAP}.getZoom()") > before
+    assert p.errors == []
+    p.close()
+    # vector tiles: the search asks the API and opens the parcel's popup
+    p = Page(browser).open(f"{tiled_server.base}/maps/planner")
+    p.page.fill(".lf-search input", code)
+    p.page.keyboard.press("Enter")
+    p.page.wait_for_selector(".leaflet-popup-content", timeout=5000)
+    assert code in p.page.inner_text(".leaflet-popup-content")
+    p.page.fill(".lf-search input", "NO-SUCH-CODE")
+    p.page.keyboard.press("Enter")
+    p.page.wait_for_selector(".lf-search input.lf-miss", timeout=5000)
+    assert p.errors == []
+    p.close()

@@ -127,3 +127,24 @@ def test_site_sheet(conn):
     with pytest.raises(NotFound):
         page(conn, "site", parcel=hidden)
     page(conn, "site", parcel=hidden, who=Principal("planner", admin_unit_code="11"))
+
+
+def test_vendored_assets_match_their_lock_offline():
+    """scripts/fetch_assets.py --check: every committed copy has the SHA-256 recorded when it was fetched."""
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    r = subprocess.run([sys.executable, str(REPO / "scripts" / "fetch_assets.py"), "--check"], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stdout
+    assert " 0 mismatches" in r.stdout
+    import json
+
+    lock = json.loads((REPO / "gis_service" / "static" / "vendor" / "assets.lock.json").read_text())
+    names = {p["name"] for p in lock["packages"]}
+    assert {"leaflet", "leaflet.vectorgrid", "leaflet-search", "leaflet-measure", "leaflet-minimap",
+            "leaflet.fullscreen", "d3", "swagger-ui-dist"} <= names
+    for p in lock["packages"]:  # every package keeps its licence
+        assert any(f.split("/")[-1].lower().startswith(("license", "readme")) for f in p["files"]), p["name"]
