@@ -59,13 +59,16 @@ def test_round_trip_post_get_patch_put_delete(api_rw, admin):
     assert props["code"] == "RT-1" and props["status"] == "proposed" and props["area_m2"] == pytest.approx(1600, rel=0.01)
     assert props["admin_unit_code"] is not None  # assigned from the location
 
-    r = api_rw.patch(location, json={"properties": {"status": "approved", "decision_no": "12/QĐ-UBND"}},
+    r = api_rw.patch(location, json={"properties": {"status": "approved"}},
+                     headers=auth(admin, **{"Content-Type": "application/merge-patch+json", "If-Match": tag}))
+    assert r.status_code == 409 and "transitions" in r.json()["detail"]  # status changes need a reason
+    r = api_rw.patch(location, json={"properties": {"decision_no": "12/QĐ-UBND"}},
                      headers=auth(admin, **{"Content-Type": "application/merge-patch+json", "If-Match": tag}))
     assert r.status_code == 204, r.text
     tag2 = r.headers["etag"]
     assert tag2 == 'W/"v2"'
     props = api_rw.get(location, headers=auth(admin)).json()["properties"]
-    assert (props["status"], props["decision_no"], props["name"]) == ("approved", "12/QĐ-UBND", "Khu thử")
+    assert (props["status"], props["decision_no"], props["name"]) == ("proposed", "12/QĐ-UBND", "Khu thử")
 
     r = api_rw.patch(location, json={"properties": {"name": None}},
                      headers=auth(admin, **{"Content-Type": "application/merge-patch+json", "If-Match": tag2}))
@@ -80,7 +83,7 @@ def test_round_trip_post_get_patch_put_delete(api_rw, admin):
     r = api_rw.put(location, json=feature("RT-1b", max_floors=5), headers=auth(admin, **GEOJSON, **{"If-Match": current}))
     assert r.status_code == 204, r.text
     props = api_rw.get(location, headers=auth(admin)).json()["properties"]
-    assert (props["code"], props["max_floors"], props["status"]) == ("RT-1b", 5, "proposed")  # PUT replaces all
+    assert (props["code"], props["max_floors"], props["name"]) == ("RT-1b", 5, None)  # PUT replaces all but status
 
     assert api_rw.delete(location, headers=auth(admin)).status_code == 428
     current = api_rw.get(location, headers=auth(admin)).headers["etag"]
@@ -173,7 +176,7 @@ def test_planner_edits_only_inside_their_unit(api_rw):
                     headers=auth(planner, **GEOJSON))
     assert r.status_code == 403 and "outside your administrative unit 094" in r.json()["detail"]
     tag = api_rw.get(f"/collections/parcels/items/{outside_id}", headers=auth(planner)).headers["etag"]
-    r = api_rw.patch(f"/collections/parcels/items/{outside_id}", json={"properties": {"status": "approved"}},
+    r = api_rw.patch(f"/collections/parcels/items/{outside_id}", json={"properties": {"name": "Của huyện khác"}},
                      headers=auth(planner, **{"Content-Type": "application/merge-patch+json", "If-Match": tag}))
     assert r.status_code == 403
     province = token_for(api_rw.db, "planner", "11")

@@ -15,7 +15,7 @@ from ..catalogue import load_catalogue
 from ..core.config import Settings, get_settings
 from ..core.db import database_url, libpq_dsn
 from . import errors, openapi
-from .routes import collections, health, items, landing, maps, tiles, transactions
+from .routes import analytics, collections, health, items, landing, maps, tiles, transactions, workflow
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.extent_cache = {}
     errors.install(app)
     openapi.install(app)
-    for module in (landing, collections, items, transactions, tiles, maps, health):
+    for module in (landing, collections, workflow, items, transactions, tiles, maps, analytics, health):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -66,3 +66,18 @@ def json_response(body, media_type: str = JSON, status: int = 200, headers: dict
 def html_response(template: str, request: Request, status: int = 200, headers: dict | None = None, **ctx) -> HTMLResponse:
     page = _templates.get_template(template).render(request=request, base=base_url(request), version=__version__, **ctx)
     return HTMLResponse(page, status_code=status, headers=headers)
+
+
+def csv_response(rows: list[dict], columns: list[str], filename: str) -> Response:
+    """CSV with a UTF-8 byte-order mark, so spreadsheet programs read Vietnamese text correctly."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    buf.write("\ufeff")
+    w = csv.writer(buf)
+    w.writerow(columns)
+    for r in rows:
+        w.writerow(["" if r.get(c) is None else r.get(c) for c in columns])
+    return Response(buf.getvalue().encode(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'inline; filename="{filename}"'})

@@ -60,6 +60,20 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=10_000_000, ge=1024, description="Largest request body accepted.")
     tile_max_age: int = Field(default=60, ge=0, description="Cache-Control max-age of vector tiles, seconds.")
 
+    stage_limit_days: dict[str, int] = Field(
+        default_factory=lambda: {"proposed": 365, "approved": 180, "open_for_investment": 365, "assigned": 180,
+                                 "under_construction": 730},
+        description="Days a parcel may stay in a stage before the bottleneck report lists it (JSON object).",
+    )
+    clearance_limit_days: int = Field(
+        default=180, ge=1, description="Days after approval by which site clearance should have started.")
+
+    suitability_weights: dict[str, float] = Field(
+        default_factory=lambda: {"road": 0.25, "town": 0.20, "school": 0.15, "health": 0.15, "area": 0.10,
+                                 "clearance": 0.15},
+        description="Default weights of the site-suitability criteria (JSON object); requests may override them.",
+    )
+
     map_basemap: str = Field(
         default="osm",
         description="Basemap of the maps: 'osm' (OpenStreetMap tiles), 'none', or an XYZ URL template such as "

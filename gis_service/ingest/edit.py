@@ -13,11 +13,13 @@ from psycopg import sql
 
 from .. import crs as crsmod
 from ..catalogue import Catalogue, LayerDef
-from ..core.errors import Forbidden, LandfundError, NotFound, PreconditionFailed, PreconditionRequired
+from ..core.errors import Conflict, Forbidden, LandfundError, NotFound, PreconditionFailed, PreconditionRequired
 from ..models import SPECS
 from ..models.features import etag_sql
+from ..models.history import set_actor
 from ..security import Principal, unit_scope_sql
 from ..validation import Options
+from ..workflows import lifecycle
 from .read import frame_from_features
 from .write import write_batch
 
@@ -84,20 +86,22 @@ def _check_scope(conn: psycopg.Connection, stage: str, principal: Principal, pro
 
 
 def _current(conn, layer: LayerDef, fid: int, principal: Principal, province: str, lock: bool = True):
+    """(entity tag, status) of a stored feature the caller may change, locked for this transaction."""
     spec = SPECS[layer.storage]
     t = spec.table
     where = "t.layer = %(layer)s AND " if spec.jsonb_properties else ""
     if layer.storage == "parcels" and not principal.privileged:
         where += "t.published AND "
     cond, params = unit_scope_sql(principal, "t.geom", province) if layer.spatial else ("TRUE", {})
-    q = (f"SELECT {etag_sql(layer.storage, 't')}, {cond} FROM {t} t WHERE {where} t.id = %(id)s"
+    status = "t.status" if layer.storage == "parcels" else "NULL"
+    q = (f"SELECT {etag_sql(layer.storage, 't')}, {cond}, {status} FROM {t} t WHERE {where} t.id = %(id)s"
          + (" FOR UPDATE" if lock else ""))
     row = conn.execute(q, {"id": fid, "layer": layer.id, **params}).fetchone()
     if row is None:
         raise NotFound(f"no feature {fid} in collection {layer.id}")
     if not row[1]:
         raise Forbidden(f"feature {fid} lies outside your administrative unit {principal.admin_unit_code}")
-    return row[0]
+    return row[0], row[2]
 
 
 def _require(if_match: str | None, current: str) -> None:
@@ -120,6 +124,7 @@ def _options(settings) -> Options:
 def create(conn: psycopg.Connection, catalogue: Catalogue, settings, layer: LayerDef, feature: dict,
            principal: Principal, input_crs=None, lat_first: bool = False) -> Edit:
     with conn.transaction():
+        set_actor(conn, principal.name)
         frame = _frame(parse_feature(feature, layer), layer, input_crs, lat_first)
         result = write_batch(conn, catalogue, layer, frame, _options(settings),
                              before_write=lambda stage: _check_scope(conn, stage, principal, catalogue.province.code))
@@ -146,12 +151,15 @@ def replace(conn, catalogue, settings, layer: LayerDef, fid: int, feature: dict,
             if_match: str | None, input_crs=None, lat_first: bool = False, merge: bool = False) -> Edit:
     province = catalogue.province.code
     with conn.transaction():
-        current = _current(conn, layer, fid, principal, province)
+        current, status = _current(conn, layer, fid, principal, province)
         _require(if_match, current)
+        set_actor(conn, principal.name)
         if merge:
             frame = _merged(conn, layer, fid, feature, input_crs, lat_first)
         else:
             frame = _frame(parse_feature(feature, layer), layer, input_crs, lat_first)
+        if status is not None:
+            _keep_status(frame, status)
         options = _options(settings)
         options.target_ids = [fid]
         write_batch(conn, catalogue, layer, frame, options, update=True,
@@ -182,8 +190,29 @@ def _merged(conn, layer: LayerDef, fid: int, patch: dict, input_crs, lat_first: 
     return frame
 
 
+def _keep_status(frame: pd.DataFrame, status: str) -> None:
+    """Edits keep the status; it changes only through a transition (which records why)."""
+    sent = frame["status"].iloc[0] if "status" in frame.columns else None
+    if sent is None or (isinstance(sent, float) and np.isnan(sent)):
+        frame["status"] = status
+    elif str(sent).strip() != status:
+        raise Conflict(f"status changes go through POST …/items/{{id}}/transitions (with a reason); "
+                       f"this parcel is {status}")
+
+
+def transition(conn, catalogue, fid: int, target: str, principal: Principal, if_match: str | None, reason: str,
+               decision_no: str | None = None, decision_date=None) -> Edit:
+    layer = catalogue.layer("parcels")
+    with conn.transaction():
+        current, status = _current(conn, layer, fid, principal, catalogue.province.code)
+        _require(if_match, current)
+        lifecycle.transition(conn, fid, target, principal, reason, status, decision_no, decision_date)
+        return Edit(fid, _etag(conn, layer, fid))
+
+
 def delete(conn, catalogue, layer: LayerDef, fid: int, principal: Principal, if_match: str | None) -> None:
     with conn.transaction():
-        current = _current(conn, layer, fid, principal, catalogue.province.code)
+        current, _ = _current(conn, layer, fid, principal, catalogue.province.code)
         _require(if_match, current)
+        set_actor(conn, principal.name)
         conn.execute(f"DELETE FROM {SPECS[layer.storage].table} WHERE id = %s", [fid])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -9,6 +10,8 @@ import psycopg
 
 from ..catalogue import Catalogue
 from ..core.config import Settings
+from ..models import SPECS
+from ..models.history import set_actor
 from ..validation import Options, Report
 from .read import Source, read_source
 from .write import write_batch
@@ -42,7 +45,11 @@ def load_file(conn: psycopg.Connection, catalogue: Catalogue, settings: Settings
     layer = catalogue.layer(layer_id)
     source = read_source(path, layer, crs=crs, mapping=mapping, swap_xy=swap_xy, source_layer=source_layer)
     options = validation_options(settings, allow_overlap=allow_overlap, progress=progress)
+    if conn.execute("SELECT current_setting('landfund.actor', true)").fetchone()[0] in (None, ""):
+        set_actor(conn, f"import:{getpass.getuser()}", f"import of {Path(path).name}")
     result = write_batch(conn, catalogue, layer, source.frame, options, dry_run=dry_run)
+    if len(result.ids) > 10_000:  # a big load changes the table's statistics: refresh them for the planner
+        conn.execute(f"ANALYZE {SPECS[layer.storage].table}")
     return ImportResult(layer.id, source.rows, result.report, source, result.ids, dry_run)
 
 

@@ -56,6 +56,11 @@ FROM (SELECT (dp).geom AS g, ST_Transform((dp).geom, 9205) AS v, (dp).path AS pa
 WHERE path[array_length(path, 1)] > 1  -- the ring's closing point repeats its first
 """
 
+PREVIOUS_SQL = """
+SELECT ST_AsGeoJSON(old_geom, 7), at FROM parcel_history
+WHERE parcel_id = %(id)s AND action IN ('update', 'transition') AND geometry_changed ORDER BY at DESC, id DESC LIMIT 1
+"""
+
 NEIGHBOURS_SQL = """
 SELECT p.id, p.code, p.status, ST_AsGeoJSON(p.geom, 6) FROM parcels p, parcels me
 WHERE me.id = %(id)s AND p.id <> me.id AND ST_DWithin(p.geom::geography, me.geom::geography, %(r)s) {visible}
@@ -102,6 +107,11 @@ def parcel_layer(builder, spec) -> None:
                                                      "properties": {"code": props.get("code")}}]}
     folium.GeoJson(fc, name=props.get("code") or str(fid), style_function=lambda f: style).add_to(builder.m)
     builder._extend(fc)
+    previous = ctx.conn.execute(PREVIOUS_SQL, {"id": fid}).fetchone()
+    if previous is not None:  # the boundary before the last change of geometry
+        folium.GeoJson(orjson.loads(previous[0]), name=builder.w("previous_geometry"),
+                       style_function=lambda f: {"color": "#6a1b9a", "weight": 2, "dashArray": "6 4", "fill": False},
+                       tooltip=f"{builder.w('previous_geometry')} ({previous[1]:%d/%m/%Y})").add_to(builder.m)
     edges = ctx.conn.execute(EDGES_SQL, {"id": fid}).fetchall()
     for n, length, x, y in edges:
         folium.Marker([y, x], icon=folium.DivIcon(html=f'<span class="lf-edge">{number(length, builder.lang, 2)} m</span>',

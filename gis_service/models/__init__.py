@@ -1,9 +1,11 @@
 """Database models. Each module keeps the SQL that belongs to its tables."""
 
-from . import admin_units, auth, parcels, reference, stats
+from . import admin_units, auth, history, interests, parcels, reference, stats
 from .admin_units import AdminUnit
 from .auth import ApiToken, User
 from .base import Base
+from .history import ParcelHistory, StatusTransition
+from .interests import Interest
 from .parcels import Parcel
 from .reference import ReferenceFeature
 from .stats import Demand, Programme
@@ -16,4 +18,4 @@ SPECS = {
     "programmes": stats.PROGRAMMES_SPEC,
 }
 
-__all__ = ["AdminUnit", "ApiToken", "User", "Base", "Demand", "Parcel", "Programme", "ReferenceFeature"]
+__all__ = ["AdminUnit", "ApiToken", "Interest", "ParcelHistory", "StatusTransition", "User", "Base", "Demand", "Parcel", "Programme", "ReferenceFeature"]

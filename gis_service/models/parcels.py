@@ -13,6 +13,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Float,
+    ForeignKey,
     Index,
     Integer,
     String,
@@ -74,6 +75,8 @@ class Parcel(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     version: Mapped[int] = mapped_column(Integer, server_default="1")
+    # The investor whose expression of interest was accepted (set when the parcel is assigned).
+    investor_interest_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("interests.id", ondelete="SET NULL"))
 
     __table_args__ = (
         CheckConstraint("code <> ''", name="code_not_empty"),

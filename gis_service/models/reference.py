@@ -33,6 +33,9 @@ class ReferenceFeature(Base):
               postgresql_where=text("layer = 'facilities'")),
         Index("ix_reference_features_hazards", "geom", postgresql_using="gist",
               postgresql_where=text("layer = 'hazard_zones'")),
+        *(Index(f"ix_reference_features_{kind}", "geom", postgresql_using="gist",
+                postgresql_where=text(f"layer = 'facilities' AND (properties ->> 'kind') = '{kind}'"))
+          for kind in ("admin_centre", "school", "health")),
     )
 
 

@@ -1,0 +1,65 @@
+"""Append-only parcel history (written by database triggers) and the status lifecycle."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from geoalchemy2 import Geometry
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, DateTime, Index, String, Text, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base
+
+# The lifecycle: each stage leads to the next; withdrawn is possible from any stage before completion.
+STAGES = ("proposed", "approved", "open_for_investment", "assigned", "under_construction", "completed")
+ALLOWED = {s: ([STAGES[i + 1]] if i + 1 < len(STAGES) else []) + (["withdrawn"] if s != "completed" else [])
+           for i, s in enumerate(STAGES)}
+ALLOWED["withdrawn"] = []
+
+
+class ParcelHistory(Base):
+    __tablename__ = "parcel_history"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    parcel_id: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("clock_timestamp()"))
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(16))
+    old_status: Mapped[str | None] = mapped_column(String(32))
+    new_status: Mapped[str | None] = mapped_column(String(32))
+    changes: Mapped[dict] = mapped_column(JSONB, server_default="{}")
+    geometry_changed: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    old_geom = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=False))
+    reason: Mapped[str | None] = mapped_column(Text)
+    decision_no: Mapped[str | None] = mapped_column(String(64))
+    decision_date: Mapped[date | None] = mapped_column(Date)
+
+    __table_args__ = (
+        CheckConstraint("action IN ('insert', 'update', 'delete', 'transition')", name="action"),
+        Index("ix_parcel_history_parcel_id_at", "parcel_id", "at"),
+    )
+
+
+class StatusTransition(Base):
+    __tablename__ = "status_transitions"
+
+    from_status: Mapped[str] = mapped_column(String(32), primary_key=True)
+    to_status: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+# Entry into the current stage: the last transition into it; else the planning decision for decided stages;
+# else when the parcel was recorded.
+STAGE_SINCE_SQL = """
+coalesce(
+    (SELECT max(h.at)::date FROM parcel_history h
+      WHERE h.parcel_id = p.id AND h.action = 'transition' AND h.new_status = p.status),
+    CASE WHEN p.status <> 'proposed' THEN p.decision_date END,
+    p.created_at::date)
+"""
+
+
+def set_actor(conn, actor: str, reason: str | None = None) -> None:
+    """Name who is writing (and why) for the history triggers, for the rest of this transaction."""
+    conn.execute("SELECT set_config('landfund.actor', %s, true), set_config('landfund.reason', %s, true)",
+                 [actor, reason or ""])

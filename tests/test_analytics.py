@@ -1,0 +1,239 @@
+"""Analytics checked against numbers computed independently in the test: coverage from the shipped demo
+files, bottlenecks and suitability on small hand-made layouts where the right answer is obvious."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections import defaultdict
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+import psycopg
+import pytest
+import shapely
+
+from conftest import REPO, api_client, token_for
+from gis_service.core.config import Settings
+from gis_service.core.db import libpq_dsn
+from gis_service.ingest.write import write_batch
+from gis_service.validation import Options
+from helpers import CHECK_E, CHECK_N, GEOD, TO_LL, square
+
+DEMO = REPO / "layers" / "demo"
+
+
+def lonlat(geom):
+    return shapely.transform(geom, lambda c: np.column_stack(TO_LL.transform(c[:, 0], c[:, 1])))
+
+
+# -- coverage ------------------------------------------------------------------------------------------
+
+def independent_coverage(url: str, as_of: date, level: str) -> dict:
+    """Coverage from first principles: shapely attribution, pyproj areas, the demo CSV files."""
+    s = Settings()
+    with psycopg.connect(libpq_dsn(url)) as c:
+        units = c.execute("SELECT code, ST_AsBinary(geom) FROM admin_units WHERE level = %s AND valid_from <= %s "
+                          "AND (valid_to IS NULL OR valid_to >= %s)", [level, as_of, as_of]).fetchall()
+        parcels = c.execute("SELECT status, max_far, ST_AsBinary(geom) FROM parcels").fetchall()
+    shapes = {code: shapely.from_wkb(bytes(w)) for code, w in units}
+    out = {code: {"parcels": 0, "est_units": 0, "area_m2": 0.0} for code in shapes}
+    for status, far, wkb in parcels:
+        g = shapely.from_wkb(bytes(wkb))
+        spot = g.point_on_surface()
+        code = next((k for k, u in shapes.items() if u.intersects(spot)), None)
+        if code is None or status == "withdrawn":
+            continue
+        area = abs(GEOD.geometry_area_perimeter(g)[0])
+        out[code]["parcels"] += 1
+        out[code]["area_m2"] += area
+        out[code]["est_units"] += math.floor(area * (far or s.default_far) * s.net_floor_ratio / s.avg_unit_m2)
+    demand = pd.read_csv(DEMO / "demand.csv", dtype={"admin_unit_code": str})
+    for code in out:
+        rows = demand[(demand.admin_unit_code == code) & (demand.year <= as_of.year)]
+        out[code]["households"] = int(rows.sort_values("year").households.iloc[-1]) if len(rows) else None
+    prog = pd.read_csv(DEMO / "programmes.csv", dtype={"admin_unit_code": str})
+    prog = prog[prog.period_start.isna() & (prog.year <= as_of.year)]
+    for code in out:
+        rows = prog[prog.admin_unit_code == code]
+        out[code]["programme_households"] = int(rows.households.sum()) if len(rows) else None
+    return out
+
+
+@pytest.mark.parametrize("as_of,level", [(date(2025, 1, 1), "district"), (date(2026, 6, 1), "commune")])
+def test_coverage_matches_an_independent_computation(api, demo_ro, as_of, level):
+    body = api.get(f"/analytics/coverage?as_of={as_of}").json()
+    assert body["level"] == level and body["as_of"] == as_of.isoformat()
+    expected = independent_coverage(demo_ro, as_of, level)
+    got = {u["code"]: u for u in body["units"]}
+    assert got.keys() == expected.keys()
+    for code, e in expected.items():
+        g = got[code]
+        assert g["parcels"] == e["parcels"], code
+        assert g["area_m2"] == pytest.approx(e["area_m2"], rel=1e-6, abs=0.2), code
+        assert abs(g["est_units"] - e["est_units"]) <= e["parcels"], code  # floor() per parcel, areas to 1e-6
+        assert g["households"] == e["households"], code
+        ratio = g["est_units"] / e["households"] if e["households"] else None
+        assert g["coverage_ratio"] == (pytest.approx(ratio, abs=1e-4) if ratio is not None else None)
+        assert g["short_of_land"] == bool(e["households"] and g["est_units"] < e["households"])
+        assert g["programme_households"] == e["programme_households"], code
+    totals = body["totals"]
+    assert totals["parcels"] == sum(e["parcels"] for e in expected.values())
+    assert totals["est_units"] == sum(u["est_units"] for u in body["units"])
+    assert totals["units_short_of_land"] == sum(u["short_of_land"] for u in body["units"])
+    if level == "district":  # the reported 2024 figures, split by district, add up again
+        assert totals["programme_households"] == 1647 and totals["programme_funding_vnd"] == 82_735_000_000
+
+
+def test_coverage_flags_units_short_of_land_and_speaks_csv(api):
+    body = api.get("/analytics/coverage?as_of=2026-06-01&level=commune").json()
+    short = [u for u in body["units"] if u["short_of_land"]]
+    assert short and all(u["households"] and u["est_units"] < u["households"] for u in short)
+    assert all(u["shortfall_units"] == u["households"] - u["est_units"] for u in short)
+    r = api.get("/analytics/coverage?as_of=2026-06-01&level=commune&f=csv")
+    assert r.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert len(rows) == 45 and {"code", "coverage_ratio", "short_of_land"} <= set(rows[0])
+    one = api.get("/analytics/coverage?as_of=2024-06-01&unit=094").json()
+    assert [u["code"] for u in one["units"]] == ["094"]
+    assert api.get("/analytics/coverage?level=hamlet").status_code == 400
+
+
+# -- bottlenecks -----------------------------------------------------------------------------------------
+
+def frame(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(rows, dtype=object)
+
+
+def put(conn, catalogue, rows):
+    with conn.transaction():
+        write_batch(conn, catalogue, catalogue.layer("parcels"), frame(rows), Options())
+
+
+def parcel(code: str, i: int, **kw) -> dict:
+    return {"code": code, "land_use_code": "ODT", "published": True,
+            "geometry": lonlat(square(CHECK_E + 200 * i, CHECK_N, 80)), **kw}
+
+
+def test_bottleneck_report(conn, catalogue, database, tmp_path):
+    today = date.today()
+    ago = lambda d: (today - timedelta(days=d)).isoformat()  # noqa: E731
+    sx, ubnd = "Sở Xây dựng tỉnh Điện Biên", "UBND huyện Tuần Giáo"
+    put(conn, catalogue, [
+        parcel("P1", 1, status="proposed", responsible_level="province", responsible_agency=sx),
+        parcel("P2", 2, status="approved", decision_date=ago(200), clearance_status="not_started",
+               responsible_level="province", responsible_agency=sx),
+        parcel("P3", 3, status="approved", decision_date=ago(100), clearance_status="not_started",
+               responsible_level="province", responsible_agency=sx),
+        parcel("P4", 4, status="open_for_investment", decision_date=ago(400), clearance_status="cleared",
+               responsible_level="province", responsible_agency=sx),
+        parcel("P5", 5, status="under_construction", decision_date=ago(100), clearance_status="cleared",
+               responsible_level="district", responsible_agency=ubnd),
+        parcel("P6", 6, status="completed", decision_date=ago(900), responsible_level="district", responsible_agency=ubnd),
+        parcel("P7", 7, status="proposed", decision_date=ago(500), responsible_level="commune", responsible_agency="UBND xã Quài Tở"),
+    ])
+    # P7 is approved today: its time in the stage counts from the transition, not the old decision date
+    from gis_service.workflows.lifecycle import transition
+    from gis_service.security import Principal
+
+    with conn.transaction():
+        transition(conn, conn.execute("SELECT id FROM parcels WHERE code = 'P7'").fetchone()[0], "approved",
+                   Principal("admin", name="test"), "phê duyệt", "proposed")
+    with api_client(database, tmp_path) as client:
+        token = token_for(database, "planner", None) if False else token_for(database, "admin")
+        assert client.get("/analytics/bottlenecks").status_code == 403  # for planners and admins only
+        now = client.get("/analytics/bottlenecks", headers={"Authorization": f"Bearer {token}"}).json()
+        later = client.get(f"/analytics/bottlenecks?as_of={(today + timedelta(days=400)).isoformat()}",
+                           headers={"Authorization": f"Bearer {token}"}).json()
+        csv_text = client.get("/analytics/bottlenecks?f=csv", headers={"Authorization": f"Bearer {token}"}).text
+    found = {(f["code"], f["kind"]) for f in now["findings"]}
+    assert found == {("P2", "stage_overdue"), ("P2", "clearance_not_started"), ("P4", "stage_overdue"),
+                     ("P5", "district_responsibility")}
+    p2 = next(f for f in now["findings"] if f["code"] == "P2" and f["kind"] == "stage_overdue")
+    assert p2["days_in_stage"] == 200 and p2["limit_days"] == 180 and p2["in_stage_since"] == ago(200)
+    groups = {(g["responsible_level"], g["responsible_agency"]): g for g in now["groups"]}
+    assert groups[("province", sx)]["findings"] == 3 and groups[("province", sx)]["parcels"] == ["P2", "P4"]
+    assert groups[("district", ubnd)]["by_kind"] == {"district_responsibility": 1}
+    assert now["totals"] == {"stage_overdue": 2, "clearance_not_started": 1, "district_responsibility": 1}
+    later_found = {(f["code"], f["kind"]) for f in later["findings"]}
+    assert ("P1", "stage_overdue") in later_found and ("P7", "stage_overdue") in later_found
+    assert ("P3", "clearance_not_started") in later_found and not any(c == "P6" for c, _ in later_found)
+    assert csv_text.lstrip("\ufeff").startswith("kind,code,name,status")
+
+
+# -- suitability ---------------------------------------------------------------------------------------
+
+@pytest.fixture
+def layout(conn, catalogue, database):
+    """A road along N0; an administrative centre, a school and a health station 300 m north of it;
+    a high landslide zone in the west. A is next to everything, B 3 km away, C next to everything but in
+    the hazard and not cleared, D 9 km away and not cleared."""
+    from shapely.geometry import LineString, Point, box
+
+    e0, n0 = CHECK_E, CHECK_N
+    ref = [
+        ("roads", {"name": "QL thử", "road_class": "national"}, LineString([(e0 - 5000, n0), (e0 + 5000, n0)])),
+        ("facilities", {"name": "UBND xã", "kind": "admin_centre"}, Point(e0 + 250, n0 + 300)),
+        ("facilities", {"name": "Trường", "kind": "school"}, Point(e0 + 250, n0 + 310)),
+        ("facilities", {"name": "Trạm y tế", "kind": "health"}, Point(e0 + 260, n0 + 300)),
+        ("hazard_zones", {"name": "Sạt lở", "hazard": "landslide", "severity": "high"},
+         box(e0 - 800, n0 + 20, e0 - 200, n0 + 400)),
+    ]
+    for layer, props, g in ref:
+        with conn.transaction():
+            write_batch(conn, catalogue, catalogue.layer(layer), frame([{**props, "geometry": lonlat(g)}]), Options())
+    sites = [("A", 200, 50, "cleared"), ("B", 200, 3000, "cleared"), ("C", -700, 50, "not_started"),
+             ("D", 200, 9000, "not_started")]
+    put(conn, catalogue, [{"code": c, "status": "open_for_investment", "published": True, "clearance_status": cl,
+                           "geometry": lonlat(box(e0 + dx, n0 + dy, e0 + dx + 100, n0 + dy + 100))}
+                          for c, dx, dy, cl in sites])
+    return database
+
+
+def rank(client, query=""):
+    r = client.get(f"/analytics/suitability?{query}")
+    assert r.status_code == 200, r.text
+    return r.json()["sites"]
+
+
+def test_suitability_order_and_explanations(layout, tmp_path):
+    with api_client(layout, tmp_path) as client:
+        sites = rank(client)
+        assert [s["code"] for s in sites] == ["A", "B", "C", "D"]
+        a, b, c, d = sites
+        assert a["score"] == pytest.approx(1.0) and a["criteria"]["road"]["distance_m"] == pytest.approx(50, rel=0.01)
+        assert b["criteria"]["road"]["distance_m"] == pytest.approx(3000, rel=0.01)
+        assert b["criteria"]["road"]["score"] == pytest.approx((5000 - b["criteria"]["road"]["distance_m"]) / 4800, abs=1e-3)
+        assert c["hazards"] == [{"hazard": "landslide", "severity": "high", "name": "Sạt lở"}]
+        assert c["hazard_penalty"] == pytest.approx(0.3)
+        for s in sites:  # each score is the sum of its explained parts
+            parts = sum(v["contribution"] for v in s["criteria"].values()) - s["hazard_penalty"]
+            assert s["score"] == pytest.approx(max(0.0, parts), abs=2e-4)
+        assert d["criteria"]["clearance"] == {"weight": 0.15, "score": 0.0, "contribution": 0.0, "distance_m": None,
+                                              "value": "not_started"}
+        assert a["area_ha"] == pytest.approx(1.0, rel=0.01) and a["criteria"]["area"]["score"] == 1.0
+        # the request's weights and filters
+        assert [s["code"] for s in rank(client, "hazards=exclude")] == ["A", "B", "D"]
+        only_clearance = rank(client, "w_road=0&w_town=0&w_school=0&w_health=0&w_area=0&w_clearance=1&hazards=ignore")
+        assert [s["score"] for s in only_clearance] == [1.0, 1.0, 0.0, 0.0]
+        assert [s["code"] for s in rank(client, "limit=2")] == ["A", "B"]
+        assert client.get("/analytics/suitability?w_road=-1").status_code == 400
+        assert client.get("/analytics/suitability?w_road=0&w_town=0&w_school=0&w_health=0&w_area=0&w_clearance=0"
+                          ).status_code == 400
+        text = client.get("/analytics/suitability?f=csv").content.decode("utf-8-sig")
+        assert text.splitlines()[1].startswith("1,") and ",A," in text.splitlines()[1]
+
+
+def test_suitability_uses_index_searches_not_a_cross_join(layout):
+    """The plan reaches roads and facilities through the partial GiST indexes (KNN), per parcel."""
+    from gis_service.analytics.suitability import Request, ranking_sql
+
+    sql, params = ranking_sql(Request(), Settings())
+    with psycopg.connect(libpq_dsn(layout)) as c:
+        c.execute("SET enable_seqscan = off")  # tiny tables: make the planner show the index path it would take
+        plan = "\n".join(r[0] for r in c.execute("EXPLAIN " + sql, params))
+    for index in ("roads", "admin_centre", "school", "health"):
+        assert f"Index Scan using ix_reference_features_{index} " in plan, index
+    assert plan.count("Order By: (geom <-> p.geom)") == 4 and "Nested Loop" in plan
