@@ -215,6 +215,19 @@ def test_bulk_geojson_seq_and_flatgeobuf(api, demo_ro, tmp_path):
 
     info = pyogrio.read_info(path)
     assert info["features"] == total and info["crs"] == "EPSG:4326"
+    # every value survives, NULLs included (PostGIS 3.3.2's own writer shifted the columns after a NULL)
+    frame = pyogrio.read_dataframe(path).set_index("id")
+    by_id = {x["id"]: x["properties"] for x in records}
+    assert frame["legal_area_m2"].isna().any() and frame["legal_area_m2"].notna().any()
+    for fid, row in frame.iterrows():
+        want = by_id[fid]
+        for name in ("code", "name", "status", "max_floors", "est_units", "legal_area_m2", "published"):
+            got = row[name]
+            assert (want[name] is None and (got is None or got != got)) or got == want[name], (fid, name)
+        assert str(row["decision_date"])[:10] == (want["decision_date"] or "None")[:10]
     r = api.get("/collections/parcels/items?f=fgb&crs=EPSG:9205")
     path.write_bytes(r.content)
     assert pyogrio.read_info(path)["crs"] == "EPSG:9205"
+    r = api.get("/collections/parcels/items?f=fgb&code=NO-SUCH-PARCEL")  # nothing matched: still a valid file
+    path.write_bytes(r.content)
+    assert r.status_code == 200 and len(pyogrio.read_dataframe(path)) == 0

@@ -94,13 +94,12 @@ def rows_select(ls: LayerSQL, sel: Selection, crs: ApiCRS, wkt: bool = True) -> 
 
 
 def flatgeobuf_select(ls: LayerSQL, sel: Selection, crs: ApiCRS) -> Select:
+    """Rows for the FlatGeobuf writer: id, the selected properties in order, geometry as WKB."""
     g = ls.geom if crs.srid == 4326 else func.ST_Transform(ls.geom, crs.srid)
-    inner = _base(ls, sel, ls.id.label("id"), *[ls.fields[n].label(n) for n in sel.properties], g.label("geom"))
-    inner = inner.order_by(*_order(sel.order)).offset(sel.offset)
-    if sel.limit is not None:
-        inner = inner.limit(sel.limit)
-    sub = inner.subquery("q")
-    return select(func.ST_AsFlatGeobuf(literal_column("q"), True, "geom")).select_from(sub)
+    cols = [ls.fields[n].label(n) for n in sel.properties]
+    q = _base(ls, sel, ls.id.label("id"), *cols, func.ST_AsBinary(g).label("geometry"))
+    q = q.order_by(*_order(sel.order)).offset(sel.offset)
+    return q.limit(sel.limit) if sel.limit is not None else q
 
 
 def geojsonseq_select(ls: LayerSQL, sel: Selection, crs: ApiCRS) -> Select:

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import datetime, timezone
 
 import orjson
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import FileResponse, Response, StreamingResponse
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ...query import items as q
 from ...security import Principal, visible_fields, visible_rows
+from .. import flatgeobuf
 from ..crs import ApiCRS, content_crs_header
 from ..deps import Collection, collection, principal, read_engine
 from ..errors import Problem
@@ -46,9 +50,10 @@ async def get_items(request: Request, ir: ItemsRequest = Depends(items_request),
     if fmt == "csv":
         return await _csv(engine, ir, headers)
     if fmt == "fgb":
-        async with engine.connect() as conn:
-            data = (await conn.execute(q.flatgeobuf_select(ls, sel, crs))).scalar_one_or_none()
-        return Response(bytes(data or b""), media_type=MEDIA["fgb"], headers=headers)
+        path = await run_in_threadpool(flatgeobuf.write, request.app.state.read_dsn, q.flatgeobuf_select(ls, sel, crs),
+                                       ls.layer, sel.properties, crs.srid, request.app.state.settings.db_timeout_seconds)
+        return FileResponse(path, media_type=MEDIA["fgb"], headers=headers,
+                            background=BackgroundTask(path.unlink, missing_ok=True))
     if fmt == "geojsonseq":
         return StreamingResponse(_seq(engine, q.geojsonseq_select(ls, sel, crs)), media_type=MEDIA["geojsonseq"],
                                  headers=headers)
@@ -135,7 +140,7 @@ async def get_item(request: Request, featureId: str, coll: Collection = Depends(
 
 
 def _feature_id(raw: str) -> int:
-    if not raw.isdigit() or len(raw) > 18:
+    if not re.fullmatch(r"[0-9]{1,18}", raw):  # ASCII digits only: str.isdigit() also takes '²'
         raise Problem(404, f"no feature {raw!r}: feature ids are whole numbers")
     return int(raw)
 
