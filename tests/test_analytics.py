@@ -31,13 +31,15 @@ def lonlat(geom):
 
 # -- coverage ------------------------------------------------------------------------------------------
 
-def independent_coverage(url: str, as_of: date, level: str) -> dict:
-    """Coverage from first principles: shapely attribution, pyproj areas, the demo CSV files."""
+def independent_coverage(url: str, as_of: date, level: str, published_only: bool = True) -> dict:
+    """Coverage from first principles: shapely attribution, pyproj areas, the demo CSV files. The public
+    (these tests call anonymously) is told about published parcels only."""
     s = Settings()
     with psycopg.connect(libpq_dsn(url)) as c:
         units = c.execute("SELECT code, ST_AsBinary(geom) FROM admin_units WHERE level = %s AND valid_from <= %s "
                           "AND (valid_to IS NULL OR valid_to >= %s)", [level, as_of, as_of]).fetchall()
-        parcels = c.execute("SELECT status, max_far, ST_AsBinary(geom) FROM parcels").fetchall()
+        parcels = c.execute("SELECT status, max_far, ST_AsBinary(geom) FROM parcels WHERE published OR NOT %s",
+                            [published_only]).fetchall()
     shapes = {code: shapely.from_wkb(bytes(w)) for code, w in units}
     out = {code: {"parcels": 0, "est_units": 0, "area_m2": 0.0} for code in shapes}
     for status, far, wkb in parcels:

@@ -25,6 +25,7 @@ BY_STATUS_SQL = """
 SELECT u.code, p.status, count(*), sum(p.area_m2), sum({units})
 FROM admin_units u JOIN parcels p ON ST_Intersects(u.geom, p.pos)
 WHERE u.level = %(level)s AND u.valid_from <= %(as_of)s AND (u.valid_to IS NULL OR u.valid_to >= %(as_of)s)
+  AND (p.published OR NOT %(published_only)s)
   {unit_filter}
 GROUP BY u.code, p.status
 """
@@ -126,9 +127,11 @@ def default_level(as_of: date, reform: date) -> str:
     return "district" if as_of < reform else "commune"
 
 
-def coverage(conn, settings, as_of: date, level: str, year: int | None = None, unit: str | None = None) -> Coverage:
+def coverage(conn, settings, as_of: date, level: str, year: int | None = None, unit: str | None = None,
+             published_only: bool = False) -> Coverage:
+    """Per-unit coverage. `published_only` counts only published parcels (what the public may know of)."""
     year = year or as_of.year
-    params = {"level": level, "as_of": as_of, "year": year, "unit": unit}
+    params = {"level": level, "as_of": as_of, "year": year, "unit": unit, "published_only": published_only}
     unit_filter = "AND code = %(unit)s" if unit else ""
     units = {r[0]: UnitCoverage(r[0], r[1], r[2], r[3])
              for r in conn.execute(UNITS_SQL.format(unit_filter=unit_filter), params)}

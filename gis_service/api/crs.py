@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+
+from pyproj import CRS, Transformer
 
 from .errors import Problem
 
@@ -34,6 +37,25 @@ for _c in SUPPORTED:
     if _c is not CRS84:
         for _form in (f"epsg:{_code}", f"urn:ogc:def:crs:epsg::{_code}", f"[epsg:{_code}]", _code):
             _ALIASES[_form] = _c
+
+
+@lru_cache(maxsize=8)
+def domain(srid: int) -> tuple[float, float, float, float]:
+    """Where coordinates in `srid` make sense: its area of use (EPSG registry), widened generously. Beyond it
+    PostGIS cannot transform (a 500 waiting to happen), so requests there are refused up front."""
+    if srid == 4326:
+        return (-180.0, -90.0, 180.0, 90.0)
+    crs = CRS.from_epsg(srid)
+    aou = crs.area_of_use
+    west, south, east, north = (aou.west, aou.south, aou.east, aou.north) if aou else (-180, -85, 180, 85)
+    x0, y0, x1, y1 = Transformer.from_crs(4326, crs, always_xy=True).transform_bounds(west, south, east, north)
+    dx, dy = (x1 - x0), (y1 - y0)
+    return (x0 - dx, y0 - dy, x1 + dx, y1 + dy)
+
+
+def inside_domain(srid: int, x0: float, y0: float, x1: float, y1: float) -> bool:
+    d = domain(srid)
+    return d[0] <= x0 and x1 <= d[2] and d[1] <= y0 and y1 <= d[3]
 
 
 def parse_crs(value: str | None, param: str = "crs", default: ApiCRS = CRS84) -> ApiCRS:

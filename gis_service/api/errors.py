@@ -7,7 +7,10 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+import psycopg
+from psycopg_pool import PoolClosed, PoolTimeout
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SATimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..core.errors import LandfundError
@@ -69,12 +72,25 @@ def install(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException):
         return problem_response(request, exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
 
-    @app.exception_handler(OperationalError)
-    @app.exception_handler(InterfaceError)
-    async def _db_down(request: Request, exc: DBAPIError):
-        log.warning("database unavailable: %s", type(exc.orig).__name__ if exc.orig else exc)
+    async def _db_down(request: Request, exc: Exception):
+        cause = getattr(exc, "orig", None) or exc
+        log.warning("database unavailable: %s", type(cause).__name__)
         return problem_response(request, 503, "the database is not reachable right now; try again shortly",
                                 headers={"Retry-After": "5"})
+
+    for kind in (OperationalError, InterfaceError, SATimeout, psycopg.OperationalError, psycopg.InterfaceError,
+                 PoolTimeout, PoolClosed):
+        app.add_exception_handler(kind, _db_down)
+
+    async def _bad_value(request: Request, exc: Exception):
+        cause = getattr(exc, "orig", None) or exc
+        first = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+        return problem_response(request, 400, f"a value in the request cannot be used: {first}")
+
+    # psycopg.DataError covers both the server's data exceptions (out of range, bad encoding) and the
+    # client's own refusals (a NUL byte in a text parameter)
+    for kind in (DataError, psycopg.DataError):
+        app.add_exception_handler(kind, _bad_value)
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception):

@@ -54,6 +54,37 @@ def _downgrade(node):
     return node
 
 
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "required": ["type", "title", "status"],
+    "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+                   "detail": {"type": "string"}, "instance": {"type": "string"}},
+}
+
+
+def _enrich(doc: dict, app: FastAPI) -> None:
+    """Path parameters with a closed set of values say so (GIS clients and fuzzers can use them), and every
+    operation documents its errors: RFC 9457 problem details."""
+    from ..maps.definition import map_names
+
+    st = app.state
+    values = {"collectionId": sorted(la.id for la in st.catalogue.spatial_layers),
+              "tileMatrixSetId": ["WebMercatorQuad"], "name": [n for n in map_names(st.settings.maps_dir) if n != "site"]}
+    doc.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    problem = {"description": "Problem details (RFC 9457)",
+               "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    for path, item in doc.get("paths", {}).items():
+        for op in item.values():
+            if not isinstance(op, dict) or "responses" not in op:
+                continue
+            for param in op.get("parameters", []):
+                if param.get("in") == "path" and param.get("name") in values:
+                    param["schema"] = {"type": "string", "enum": values[param["name"]]}
+            op["responses"].pop("422", None)  # FastAPI's default; validation errors are 400 problems here
+            op["responses"].setdefault("4XX", problem)
+            op["responses"].setdefault("5XX", problem)
+
+
 def openapi_30(app: FastAPI) -> dict:
     if getattr(app.state, "openapi_30", None) is None:
         doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
@@ -61,6 +92,7 @@ def openapi_30(app: FastAPI) -> dict:
         doc["openapi"] = "3.0.3"
         doc.pop("jsonSchemaDialect", None)
         doc.pop("webhooks", None)
+        _enrich(doc, app)
         app.state.openapi_30 = doc
     return app.state.openapi_30
 

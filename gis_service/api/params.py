@@ -17,7 +17,7 @@ from ..query import cql
 from ..query.items import Selection
 from ..security import Principal, visible_fields, visible_rows
 from ..validation.fields import coerce_value
-from .crs import CRS84, EPSG4326, ApiCRS, parse_crs
+from .crs import CRS84, EPSG4326, ApiCRS, domain, inside_domain, parse_crs
 from .deps import Collection, collection, principal
 from .errors import Problem
 
@@ -69,6 +69,8 @@ def bbox_param(
         raise Problem(400, "bbox: the lower corner must come first (a box across the antimeridian is not supported)")
     if bcrs.geographic and not (-180 <= x0 <= 180 and -180 <= x1 <= 180 and -90 <= y0 <= 90 and -90 <= y1 <= 90):
         raise Problem(400, "bbox: longitudes must lie in [-180, 180] and latitudes in [-90, 90]")
+    if not bcrs.geographic and not inside_domain(bcrs.srid, x0, y0, x1, y1):
+        raise Problem(400, f"bbox: outside the area where EPSG:{bcrs.srid} is defined")
     return (x0, y0, x1, y1), bcrs
 
 
@@ -189,7 +191,8 @@ async def selected(
         fcrs = parse_crs(filter_crs, "filter-crs")
         target = cql.Target({n: cql.Field(ls.fields[n], coll.layer.attribute(n).type) for n in visible}, ls.geom)
         try:
-            where.append(cql.to_sql(cql.parse(filter_, filter_lang), target, cql.geojson_literal(fcrs.srid, fcrs.lat_first)))
+            literal = cql.geojson_literal(fcrs.srid, fcrs.lat_first, domain=domain(fcrs.srid))
+            where.append(cql.to_sql(cql.parse(filter_, filter_lang), target, literal))
         except cql.FilterError as exc:
             raise Problem(400, str(exc), title="Invalid filter") from None
     return Selected(coll, who, where, visible)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import typer
 
@@ -11,7 +12,7 @@ from ..core.db import database_url
 from ..core.embedded import cluster_from_settings
 from ..core.errors import LandfundError
 from ..core.migrate import current_revision, head_revision, upgrade
-from .common import engine, err, out, user_errors
+from .common import db_url, engine, err, out, user_errors
 
 app = typer.Typer(help="Manage the database: the embedded PostGIS cluster and the schema.", no_args_is_help=True)
 
@@ -89,3 +90,26 @@ def url(tcp: bool = typer.Option(False, "--tcp", help="A libpq URL over 127.0.0.
         else:
             out.print(database_url(settings))
     err.print("(keep it private: it may contain a password)") if tcp else None
+
+
+@app.command("backup")
+def backup_cmd(file: Path = typer.Argument(..., help="Backup file to write (pg_dump custom format).")) -> None:
+    """Back up the whole database (every table, with PostGIS) to FILE."""
+    from ..core.backup import backup
+
+    with user_errors():
+        backup(db_url(), file)
+        out.print(f"Backed up to {file} ({file.stat().st_size:,} bytes).")
+
+
+@app.command("restore")
+def restore_cmd(file: Path = typer.Argument(..., help="A file written by landfund db backup."),
+                yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation.")) -> None:
+    """Replace the database's contents with FILE's, in one transaction (on any error nothing changes)."""
+    from ..core.backup import restore
+
+    with user_errors():
+        if not yes and not typer.confirm(f"Replace everything in the database with {file}?"):
+            raise typer.Exit(1)
+        restore(db_url(), file)
+        out.print(f"Restored {file}.")

@@ -84,6 +84,11 @@ class Settings(BaseSettings):
         default=2000, ge=0, description="Above this many parcels a map loads them as vector tiles, not inline."
     )
 
+    cors_origins: list[str] = Field(
+        default_factory=list, description='Origins allowed to call the API from a browser (JSON list, e.g. ["https://gis.dienbien.gov.vn"]).')
+    db_timeout_seconds: float = Field(default=3.0, gt=0, le=60, description="Connect and pool-wait timeout: with the "
+                                                                              "database down, requests fail fast (503).")
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 

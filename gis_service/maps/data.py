@@ -104,7 +104,7 @@ def area_ha(ls: LayerSQL):
 def coverage_collection(ctx: Context) -> tuple[dict, object]:
     """Units in force on the map's date (districts before the 2025 reform, communes after), with coverage."""
     level = default_level(ctx.as_of, ctx.catalogue.province.reform_date)
-    cov = coverage(ctx.conn, ctx.settings, ctx.as_of, level)
+    cov = coverage(ctx.conn, ctx.settings, ctx.as_of, level, published_only=not ctx.principal.privileged)
     by_code = {u.code: u.as_dict() for u in cov.units}
     params = {"level": level, "as_of": ctx.as_of, "unit": ctx.filters.admin_unit}
     unit_filter = ""

@@ -214,7 +214,7 @@ def to_sql(node, target: Target, geometry_literal) -> ColumnElement:
     return _Compiler(target, geometry_literal)(node)
 
 
-def geojson_literal(srid: int, lat_first: bool):
+def geojson_literal(srid: int, lat_first: bool, domain: tuple[float, float, float, float] | None = None):
     """A function GeoJSON dict → SQL geometry in EPSG:4326 (lon, lat), from a literal in `srid`.
 
     The literal is parsed and checked here, so a malformed one is the client's 400, not a database error."""
@@ -226,6 +226,10 @@ def geojson_literal(srid: int, lat_first: bool):
             raise FilterError(f"filter: malformed geometry literal: {exc}") from None
         if shape.is_empty or not shapely.is_valid(shape):
             raise FilterError(f"filter: geometry literal is not valid: {shapely.is_valid_reason(shape)}")
+        if domain is not None:
+            x0, y0, x1, y1 = shapely.bounds(shapely.transform(shape, lambda c: c[:, ::-1]) if lat_first else shape)
+            if not (domain[0] <= x0 and x1 <= domain[2] and domain[1] <= y0 and y1 <= domain[3]):
+                raise FilterError(f"filter: the geometry literal lies outside the area where EPSG:{srid} is defined")
         wkb = shapely.to_wkb(shape)
         g = func.ST_SetSRID(func.ST_GeomFromWKB(bindparam(None, wkb, unique=True)), srid)
         if lat_first:

@@ -14,7 +14,7 @@ from ...analytics.coverage import LEVELS, coverage, default_level
 from ...security import Principal
 from ..deps import principal
 from ..errors import Problem
-from ..render import csv_response, json_response
+from ..render import csv_response, json_response, media
 
 router = APIRouter(prefix="/analytics", tags=["Analytics"])
 Fmt = Literal["json", "csv"]
@@ -28,17 +28,21 @@ def _sync(request: Request, fn):
     return run_in_threadpool(work)
 
 
-@router.get("/coverage", summary="Land-fund coverage against demand per administrative unit, as of a date")
+@router.get("/coverage", summary="Land-fund coverage against demand per administrative unit, as of a date",
+            responses=media("application/json", "text/csv"))
 async def get_coverage(request: Request, as_of: date | None = Query(None, description="Default: today."),
                        level: Literal["province", "district", "commune"] | None = Query(
                            None, description="Default: districts before 1 July 2025, communes after."),
                        year: int | None = Query(None, ge=2000, le=2100, description="Demand/programme year (default: "
                                                                                       "that of as_of)."),
-                       unit: str | None = Query(None, description="One unit's GSO code."), f: Fmt = "json"):
+                       unit: str | None = Query(None, description="One unit's GSO code."), f: Fmt = "json",
+                       who: Principal = Depends(principal)):
+    """Planners see the whole land fund; everyone else, the published parcels only."""
     st = request.app.state
     when = as_of or date.today()
     lvl = level or default_level(when, st.catalogue.province.reform_date)
-    cov = await _sync(request, lambda conn: coverage(conn, st.settings, when, lvl, year, unit))
+    cov = await _sync(request, lambda conn: coverage(conn, st.settings, when, lvl, year, unit,
+                                                     published_only=not who.privileged))
     body = cov.as_dict()
     if f == "csv":
         cols = ["code", "name", "level", "parcels", "area_ha", "est_units", "households", "demand_year", "coverage_ratio",
@@ -47,7 +51,8 @@ async def get_coverage(request: Request, as_of: date | None = Query(None, descri
     return json_response(body)
 
 
-@router.get("/bottlenecks", summary="Parcels stuck in a stage, grouped by responsible level and agency")
+@router.get("/bottlenecks", summary="Parcels stuck in a stage, grouped by responsible level and agency",
+            responses=media("application/json", "text/csv"))
 async def get_bottlenecks(request: Request, as_of: date | None = Query(None, description="Default: today."),
                           who: Principal = Depends(principal), f: Fmt = "json"):
     if not who.privileged:
@@ -62,13 +67,14 @@ async def get_bottlenecks(request: Request, as_of: date | None = Query(None, des
     return json_response(body)
 
 
-@router.get("/suitability", summary="Parcels open for investment, ranked by weighted criteria, each explained")
+@router.get("/suitability", summary="Parcels open for investment, ranked by weighted criteria, each explained",
+            responses=media("application/json", "text/csv"))
 async def get_suitability(
     request: Request, who: Principal = Depends(principal),
     w_road: float | None = Query(None, ge=0, le=100), w_town: float | None = Query(None, ge=0, le=100),
     w_school: float | None = Query(None, ge=0, le=100), w_health: float | None = Query(None, ge=0, le=100),
     w_area: float | None = Query(None, ge=0, le=100), w_clearance: float | None = Query(None, ge=0, le=100),
-    preferred_min_ha: float = Query(0.5, gt=0, le=1000), preferred_max_ha: float = Query(3.0, gt=0, le=1000),
+    preferred_min_ha: float = Query(0.5, ge=0.001, le=1000), preferred_max_ha: float = Query(3.0, ge=0.001, le=1000),
     hazards: Literal["penalty", "exclude", "ignore"] = "penalty",
     hazard_penalty: float = Query(0.3, ge=0, le=1),
     admin_unit: str | None = Query(None, description="GSO code: only parcels inside this unit."),
@@ -80,7 +86,8 @@ async def get_suitability(
     for k, v in {"road": w_road, "town": w_town, "school": w_school, "health": w_health, "area": w_area,
                  "clearance": w_clearance}.items():
         if v is not None:
-            weights[k] = v
+            weights[k] = round(v, 6)  # weights are relative: 1e-300 is 0, not a float the database underflows on
+    hazard_penalty = round(hazard_penalty, 6)
     req = su.Request(weights=su.Weights(**weights), preferred_ha=(preferred_min_ha, preferred_max_ha), hazards=hazards,
                      hazard_penalty=hazard_penalty, admin_unit=admin_unit, min_area_ha=min_area_ha, limit=limit,
                      published_only=not who.privileged)

@@ -12,7 +12,7 @@ from ...security import Principal, visible_fields, visible_rows
 from ..crs import STORAGE, SUPPORTED
 from ..deps import Collection, collection, collections, principal, read_engine
 from ..params import format_param
-from ..render import GEOJSON, HTML, JSON, html_response, json_response, link, negotiate, url
+from ..render import GEOJSON, HTML, JSON, html_response, json_response, link, media, negotiate, url
 
 router = APIRouter(tags=["OGC API"])
 TILESETS_REL = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
@@ -83,7 +83,7 @@ def _doc(request: Request, coll: Collection, extent: dict) -> dict:
     return doc
 
 
-@router.get("/collections", summary="The collections")
+@router.get("/collections", summary="The collections", responses=media("application/json", "text/html"))
 async def list_collections(request: Request, f: str | None = Depends(format_param),
                            who: Principal = Depends(principal), engine: AsyncEngine = Depends(read_engine)):
     docs = [_doc(request, c, await _extent(request, engine, c, who)) for c in collections(request).values()]
@@ -98,7 +98,7 @@ async def list_collections(request: Request, f: str | None = Depends(format_para
     return json_response(body)
 
 
-@router.get("/collections/{collectionId}", summary="One collection")
+@router.get("/collections/{collectionId}", summary="One collection", responses=media("application/json", "text/html"))
 async def get_collection(request: Request, coll: Collection = Depends(collection), f: str | None = Depends(format_param),
                          who: Principal = Depends(principal), engine: AsyncEngine = Depends(read_engine)):
     body = _doc(request, coll, await _extent(request, engine, coll, who))
@@ -147,7 +147,8 @@ def queryables_doc(request: Request, coll: Collection, who: Principal) -> dict:
     }
 
 
-@router.get("/collections/{collectionId}/queryables", summary="Properties usable in filters")
+@router.get("/collections/{collectionId}/queryables", summary="Properties usable in filters",
+            responses=media("application/schema+json", "text/html"))
 async def queryables(request: Request, coll: Collection = Depends(collection), f: str | None = Depends(format_param),
                      who: Principal = Depends(principal)):
     body = queryables_doc(request, coll, who)
@@ -156,7 +157,8 @@ async def queryables(request: Request, coll: Collection = Depends(collection), f
     return json_response(body, media_type="application/schema+json")
 
 
-@router.get("/collections/{collectionId}/schema", summary="JSON Schema of the collection's features")
+@router.get("/collections/{collectionId}/schema", summary="JSON Schema of the collection's features",
+            responses=media("application/schema+json"))
 async def feature_schema(request: Request, coll: Collection = Depends(collection), who: Principal = Depends(principal)):
     """The schema GIS clients (GDAL's OAPIF driver) use to type the fields instead of guessing them."""
     body = {

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 
 from ..conformance import CONFORMS_TO
 from ..params import format_param
-from ..render import HTML, JSON, OPENAPI, html_response, json_response, link, negotiate, url
+from ..render import HTML, JSON, OPENAPI, html_response, json_response, link, media, negotiate, url
 
 router = APIRouter(tags=["OGC API"])
 TITLE = "landfund: quỹ đất nhà ở xã hội tỉnh Điện Biên"
@@ -14,7 +14,7 @@ DESCRIPTION = ("Land reserved for social housing (nhà ở xã hội) in Điện
                "and reference layers, as OGC API – Features and Tiles.")
 
 
-@router.get("/", summary="Landing page")
+@router.get("/", summary="Landing page", responses=media("application/json", "text/html"))
 def landing(request: Request, f: str | None = Depends(format_param)):
     body = {
         "title": TITLE,
@@ -35,7 +35,7 @@ def landing(request: Request, f: str | None = Depends(format_param)):
     return json_response(body)
 
 
-@router.get("/conformance", summary="Conformance classes")
+@router.get("/conformance", summary="Conformance classes", responses=media("application/json", "text/html"))
 def conformance(request: Request, f: str | None = Depends(format_param)):
     body = {"conformsTo": CONFORMS_TO}
     if negotiate(request, f) == "html":

@@ -13,7 +13,7 @@ from pyproj import CRS
 
 from ...ingest import edit
 from ...security import Principal, write_denial
-from ..crs import parse_crs
+from ..crs import CRS84, parse_crs
 from ..deps import Collection, collection, principal
 from ..errors import Problem
 from .items import _feature_id, etag
@@ -76,7 +76,10 @@ def _location(request: Request, coll: Collection, fid: int) -> str:
 
 
 @router.post("/collections/{collectionId}/items", status_code=201, summary="Add a feature",
-             responses={201: {"description": "Created; Location names the new feature."}},
+             response_class=Response,
+             responses={201: {"description": "Created; Location names the new feature, the body is the feature as "
+                                             "stored (area, unit and defaults filled in).",
+                              "content": {"application/geo+json": {}}}},
              openapi_extra=_request_body(FEATURE_TYPES, "A GeoJSON Feature (coordinates in Content-Crs, default CRS84)."))
 async def create_item(request: Request, coll: Collection = Depends(collection), who: Principal = Depends(principal)):
     _authorise(who, coll)
@@ -89,7 +92,14 @@ async def create_item(request: Request, coll: Collection = Depends(collection), 
             return edit.create(conn, st.catalogue, st.settings, coll.layer, body, who, in_crs, lat_first)
 
     done = await run_in_threadpool(work)
-    return Response(status_code=201, headers={"Location": _location(request, coll, done.id), "ETag": etag(done.etag)})
+    from ...query import items as q
+    from ...security import visible_fields, visible_rows
+
+    sel = q.Selection(where=visible_rows(who, coll.ls), properties=visible_fields(who, coll.ls))
+    async with request.app.state.read_engine.connect() as conn:
+        text = (await conn.execute(q.item_select(coll.ls, done.id, sel, CRS84))).first()[0]
+    return Response(text, status_code=201, media_type="application/geo+json",
+                    headers={"Location": _location(request, coll, done.id), "ETag": etag(done.etag)})
 
 
 async def _change(request: Request, coll: Collection, who: Principal, featureId: str, merge: bool):  # noqa: N803
