@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import typer
@@ -109,7 +110,10 @@ def restore_cmd(file: Path = typer.Argument(..., help="A file written by landfun
     from ..core.backup import restore
 
     with user_errors():
-        if not yes and not typer.confirm(f"Replace everything in the database with {file}?"):
-            raise typer.Exit(1)
+        if not yes:
+            if not sys.stdin.isatty():
+                raise LandfundError(f"restoring replaces every table with {file}'s; add --yes to confirm")
+            if not typer.confirm(f"Replace everything in the database with {file}?"):
+                raise typer.Exit(1)
         restore(db_url(), file)
         out.print(f"Restored {file}.")
