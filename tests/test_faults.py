@@ -182,6 +182,13 @@ def test_backup_and_restore_round_trip_every_table(demo_db, tmp_path, server_url
                            capture_output=True, text=True)
         assert r.returncode == 1 and "Traceback" not in r.stderr and "error" in (r.stdout + r.stderr).lower()
         assert _digest(target, "parcels") == before["parcels"]
+        # a backup cut short (its table of contents intact, its data not) fails midway: rolled back, all of it
+        cut = tmp_path / "cut.dump"
+        cut.write_bytes(dump.read_bytes()[: dump.stat().st_size // 2])
+        r = subprocess.run([*cli, "db", "restore", str(cut), "--yes"], env={**env, "DATABASE_URL": target},
+                           capture_output=True, text=True)
+        assert r.returncode == 1 and "nothing was changed" in r.stdout + r.stderr
+        assert _tables(target) == tables and all(_digest(target, t) == before[t] for t in tables)
     finally:
         drop_database(server_url, target_name)
 

@@ -40,8 +40,14 @@ def test_upgrade_an_empty_database(empty):
     with psycopg.connect(libpq_dsn(empty)) as c:
         assert c.execute("SELECT extname FROM pg_extension WHERE extname = 'postgis'").fetchone()
         assert c.execute("SELECT auth_name, auth_srid FROM spatial_ref_sys WHERE srid = 9205").fetchone() == ("EPSG", 9205)
-        indexes = {r[0] for r in c.execute("SELECT indexdef FROM pg_indexes WHERE indexname LIKE '%geom%'")}
-    assert all("USING gist (geom)" in d for d in indexes) and len(indexes) == 3
+        indexes = {r[0]: r[1] for r in c.execute("SELECT tablename, indexdef FROM pg_indexes WHERE indexname LIKE '%geom%'")}
+        partitions = {r[0] for r in c.execute("SELECT inhrelid::regclass::text FROM pg_inherits "
+                                               "WHERE inhparent = 'parcels'::regclass")}
+        kind = c.execute("SELECT relkind FROM pg_class WHERE relname = 'parcels'").fetchone()[0]
+    assert all("USING gist (geom)" in d for d in indexes.values())
+    # parcels are partitioned by province (each partition carries the parent's GiST index)
+    assert kind == "p" and partitions == {"parcels_p11", "parcels_default"}
+    assert set(indexes) == {"admin_units", "reference_features", "parcels", "parcels_p11", "parcels_default"}
     # models and migrations describe the same schema
     with eng.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"include_object": include_object}), Base.metadata)
@@ -74,3 +80,55 @@ def test_postgis_transforms_to_vn2000_with_the_datum_shift(empty):
         x, y = c.execute("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(103.023, 21.386), "
                          "4326), 9205) p) s").fetchone()
     assert x == pytest.approx(502188.696, abs=0.005) and y == pytest.approx(2365683.612, abs=0.005)
+
+
+def test_parcels_are_partitioned_by_province(demo_db):
+    """Native LIST partitioning on province_code (the key Citus would shard on): rows land in their
+    province's partition, queries for one province touch only it, and a new province gets its own
+    partition with its rows moved out of the default one, history untouched."""
+    from gis_service.core.db import libpq_dsn as dsn
+
+    with psycopg.connect(dsn(demo_db)) as c:
+        c.execute("SELECT set_config('landfund.actor', 'test:partitions', false)")
+        n11 = c.execute("SELECT count(*) FROM parcels_p11").fetchone()[0]
+        assert n11 == c.execute("SELECT count(*) FROM parcels").fetchone()[0] > 0
+        assert c.execute("SELECT count(*) FROM parcels_default").fetchone()[0] == 0
+        # Lai Châu (12) has no partition yet: its parcels go to the default one
+        c.execute("INSERT INTO parcels (code, province_code, geom) SELECT 'LC-' || id, '12', "
+                  "ST_Translate(geom, 0.5, 0.5) FROM parcels ORDER BY id LIMIT 3")
+        assert c.execute("SELECT count(*) FROM parcels_default").fetchone()[0] == 3
+        # codes are unique per province: the same code may exist in two provinces, never twice in one
+        code = c.execute("SELECT code FROM parcels_p11 LIMIT 1").fetchone()[0]
+        c.execute("INSERT INTO parcels (code, province_code, geom) SELECT %s, '12', ST_Translate(geom, 0.7, 0.7) "
+                  "FROM parcels WHERE code = %s", [code, code])
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            with c.transaction():
+                c.execute("INSERT INTO parcels (code, province_code, geom) SELECT code, '11', geom FROM parcels "
+                          "WHERE code = %s AND province_code = '11'", [code])
+        investor = c.execute("INSERT INTO users (name, role) VALUES ('inv-lc', 'investor') RETURNING id").fetchone()[0]
+        c.execute("INSERT INTO interests (parcel_id, province_code, investor_id, company, tax_code, contact_name, "
+                  "proposed_units) SELECT id, '12', %s, 'Công ty Lai Châu', '0101234567', 'A', 50 FROM parcels "
+                  "WHERE province_code = '12' ORDER BY id LIMIT 1", [investor])
+        history_before = c.execute("SELECT count(*) FROM parcel_history").fetchone()[0]
+        assert c.execute("SELECT parcels_add_province('12')").fetchone()[0] == "parcels_p12"
+        assert c.execute("SELECT parcels_add_province('12')").fetchone()[0] == "parcels_p12"  # twice is fine
+        assert c.execute("SELECT count(*) FROM parcels_p12").fetchone()[0] == 4
+        assert c.execute("SELECT count(*) FROM parcels_default").fetchone()[0] == 0
+        assert c.execute("SELECT count(*) FROM parcel_history").fetchone()[0] == history_before  # a move, not a change
+        assert c.execute("SELECT count(*) FROM interests i JOIN parcels_p12 p ON p.id = i.parcel_id").fetchone()[0] == 1
+        with pytest.raises(psycopg.errors.InvalidParameterValue):
+            with c.transaction():
+                c.execute("SELECT parcels_add_province('1; DROP TABLE parcels')")
+        # partition pruning: a query for one province scans that partition only
+        plan = "\n".join(r[0] for r in c.execute(
+            "EXPLAIN SELECT * FROM parcels WHERE province_code = '12' AND status = 'proposed'"))
+        assert "parcels_p12" in plan and "parcels_p11" not in plan and "parcels_default" not in plan
+        # the moved rows keep working: triggers fire on the new partition, interests reference them
+        fid = c.execute("SELECT id FROM parcels WHERE province_code = '12' ORDER BY id LIMIT 1").fetchone()[0]
+        c.execute("UPDATE parcels SET status = 'approved' WHERE id = %s", [fid])
+        assert c.execute("SELECT action, new_status, actor FROM parcel_history WHERE parcel_id = %s ORDER BY id DESC "
+                         "LIMIT 1", [fid]).fetchone() == ("transition", "approved", "test:partitions")
+        with pytest.raises(psycopg.errors.CheckViolation):
+            with c.transaction():
+                c.execute("UPDATE parcels SET status = 'completed' WHERE id = %s", [fid])
+        assert c.execute("SELECT version FROM parcels WHERE id = %s", [fid]).fetchone()[0] == 2

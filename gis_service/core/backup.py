@@ -57,12 +57,34 @@ def backup(url: str, path: Path) -> Path:
 
 
 def restore(url: str, path: Path) -> None:
-    """Replace the database's contents with the backup's, in one transaction: on error nothing changes."""
+    """Replace the database's contents with the backup's, in one transaction: on error nothing changes.
+
+    pg_restore --clean cannot drop a partitioned table's inherited constraints (PostgreSQL 15 emits
+    ALTER TABLE ONLY <partition> DROP CONSTRAINT, which fails), so the old contents go with the public
+    schema instead: psql runs BEGIN, DROP SCHEMA public CASCADE, the backup's SQL from pg_restore, and
+    COMMIT only when pg_restore finished cleanly."""
     path = Path(path)
     if not path.is_file():
         raise LandfundError(f"no such backup file: {path}")
-    proc = subprocess.run([_tool("pg_restore", url), "--clean", "--if-exists", "--no-owner", "--no-privileges",
-                           "--single-transaction", "--exit-on-error", f"--dbname={_dsn_without_password(url)}", str(path)],
-                          capture_output=True, text=True, env=_env(url))
-    if proc.returncode != 0:
-        raise LandfundError(f"pg_restore failed, nothing was changed: {proc.stderr.strip()}")
+    env, dsn = _env(url), _dsn_without_password(url)
+    toc = subprocess.run([_tool("pg_restore", url), "--list", str(path)], capture_output=True, text=True, env=env)
+    if toc.returncode != 0:
+        raise LandfundError(f"{path} is not a landfund backup (pg_restore: {toc.stderr.strip()}); nothing was changed")
+    dump = subprocess.Popen([_tool("pg_restore", url), "--no-owner", "--no-privileges", "--file=-", str(path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    psql = subprocess.Popen([_tool("psql", url), "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", f"--dbname={dsn}"],
+                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    try:
+        psql.stdin.write(b"BEGIN;\nDROP SCHEMA IF EXISTS public CASCADE;\nCREATE SCHEMA public;\n")
+        shutil.copyfileobj(dump.stdout, psql.stdin, 1 << 20)
+        dump_err = dump.stderr.read().decode(errors="replace")
+        if dump.wait() == 0:
+            psql.stdin.write(b"COMMIT;\n")
+        psql.stdin.close()  # without COMMIT the server rolls everything back when psql disconnects
+    except BrokenPipeError:  # psql stopped at an error
+        dump.kill()
+        dump.wait()
+        dump_err = ""
+    psql_err = psql.stderr.read().decode(errors="replace")
+    if psql.wait() != 0 or dump.returncode != 0:
+        raise LandfundError(f"restore failed, nothing was changed: {(psql_err or dump_err).strip()}")

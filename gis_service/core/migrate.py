@@ -14,11 +14,13 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
-    """Leave alone what PostGIS owns (spatial_ref_sys, topology…): tables we never model."""
-    if type_ == "table" and reflected and compare_to is None:
-        from ..models import Base
+    """Leave alone what PostGIS owns (spatial_ref_sys, topology…) and the partitions of parcels: tables we never model."""
+    from ..models import Base
 
+    if type_ == "table" and reflected and compare_to is None:
         return name in Base.metadata.tables
+    if type_ == "foreign_key_constraint" and reflected:  # PostgreSQL's own per-partition copies of a key
+        return obj.referred_table.name in Base.metadata.tables
     return True
 
 

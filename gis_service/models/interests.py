@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base
@@ -14,7 +14,8 @@ class Interest(Base):
     __tablename__ = "interests"
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    parcel_id: Mapped[int] = mapped_column(ForeignKey("parcels.id", ondelete="CASCADE"))
+    parcel_id: Mapped[int] = mapped_column(BigInteger)
+    province_code: Mapped[str] = mapped_column(String(2))  # the parcel's: part of its key (parcels are partitioned)
     investor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     company: Mapped[str] = mapped_column(String(255))
     tax_code: Mapped[str] = mapped_column(String(14))
@@ -30,6 +31,8 @@ class Interest(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (
+        ForeignKeyConstraint(["parcel_id", "province_code"], ["parcels.id", "parcels.province_code"], ondelete="CASCADE",
+                             name="fk_interests_parcel_id_parcels"),
         CheckConstraint("status IN ('submitted', 'accepted', 'declined')", name="status"),
         CheckConstraint("proposed_units > 0", name="units"),
         Index("ix_interests_parcel_id", "parcel_id"),

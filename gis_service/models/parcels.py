@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     func,
     literal_column,
 )
@@ -46,10 +47,11 @@ def _in(col: str, values: tuple[str, ...]) -> str:
 class Parcel(Base):
     __tablename__ = "parcels"
 
+    # Partitioned by province (LIST on province_code, migration 0005): keys must hold the partition key.
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    code: Mapped[str] = mapped_column(String(64), unique=True)
+    code: Mapped[str] = mapped_column(String(64))
     name: Mapped[str | None] = mapped_column(String(255))
-    province_code: Mapped[str] = mapped_column(String(2), server_default="11")
+    province_code: Mapped[str] = mapped_column(String(2), primary_key=True, server_default="11")
     admin_unit_code: Mapped[str | None] = mapped_column(String(10))
     map_sheet_no: Mapped[str | None] = mapped_column(String(32))
     parcel_no: Mapped[str | None] = mapped_column(String(32))
@@ -79,6 +81,7 @@ class Parcel(Base):
     investor_interest_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("interests.id", ondelete="SET NULL"))
 
     __table_args__ = (
+        UniqueConstraint("province_code", "code", name="uq_parcels_code_province"),
         CheckConstraint("code <> ''", name="code_not_empty"),
         CheckConstraint(_in("status", STATUSES), name="status"),
         CheckConstraint(_in("fund_source", FUND_SOURCES), name="fund_source"),
@@ -93,6 +96,7 @@ class Parcel(Base):
         Index("ix_parcels_pos", "pos", postgresql_using="gist"),
         Index("ix_parcels_status", "status"),
         Index("ix_parcels_admin_unit_code", "admin_unit_code"),
+        {"postgresql_partition_by": "LIST (province_code)"},
     )
 
 

@@ -69,16 +69,17 @@ def submit(conn, principal: Principal, sub: Submission) -> dict:
     if principal.role != "investor":
         raise Forbidden("only investors submit expressions of interest")
     with conn.transaction():
-        parcel = conn.execute("SELECT status FROM parcels WHERE id = %s AND published FOR SHARE", [sub.parcel_id]).fetchone()
+        parcel = conn.execute("SELECT status, province_code FROM parcels WHERE id = %s AND published FOR SHARE",
+                              [sub.parcel_id]).fetchone()
         if parcel is None:
             raise NotFound(f"no parcel {sub.parcel_id}")
         if parcel[0] != "open_for_investment":
             raise Conflict(f"parcel {sub.parcel_id} is not open for investment (it is {parcel[0]})")
         row = conn.execute(
-            f"""INSERT INTO interests (parcel_id, investor_id, company, tax_code, contact_name, contact_email,
-                                       contact_phone, proposed_units, message)
-                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING {', '.join(COLUMNS)}""",
-            [sub.parcel_id, principal.user_id, sub.company, sub.tax_code, sub.contact_name, sub.contact_email,
+            f"""INSERT INTO interests (parcel_id, province_code, investor_id, company, tax_code, contact_name,
+                                       contact_email, contact_phone, proposed_units, message)
+                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING {', '.join(COLUMNS)}""",
+            [sub.parcel_id, parcel[1], principal.user_id, sub.company, sub.tax_code, sub.contact_name, sub.contact_email,
              sub.contact_phone, sub.proposed_units, sub.message]).fetchone()
     return _row(row)
 
