@@ -24,6 +24,7 @@ import random
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -229,9 +230,11 @@ def _scratch_service(workers: int):
         add_user(c, "load-admin", "admin", None)
         token = issue_token(c, "load-admin", days=1)[0]
     port = _free_port()
+    log_path = Path(tempfile.gettempdir()) / "landfund-load-serve.log"
+    log = open(log_path, "wb")  # not a pipe: one nobody reads fills up and stalls the server
     proc = subprocess.Popen([sys.executable, "-m", "gis_service.cli.main", "serve", "--port", str(port),
                              "--workers", str(workers)], env={**os.environ, "DATABASE_URL": url},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
@@ -240,12 +243,13 @@ def _scratch_service(workers: int):
         except httpx.HTTPError:
             pass
         if proc.poll() is not None:
-            raise SystemExit("landfund serve exited: " + proc.stderr.read().decode())
+            raise SystemExit("landfund serve exited: " + log_path.read_text(errors="replace"))
         time.sleep(0.1)
 
     def cleanup():
         proc.terminate()
         proc.wait(timeout=30)
+        log.close()
         with psycopg.connect(libpq_dsn(server.set(database="postgres").render_as_string(False)), autocommit=True) as c:
             c.execute("DROP DATABASE IF EXISTS landfund_load WITH (FORCE)")
 

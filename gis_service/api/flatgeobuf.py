@@ -16,16 +16,15 @@ from pathlib import Path
 import psycopg
 import pyarrow as pa
 import pyogrio
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql import Select
 
 from ..catalogue import LayerDef
+from ..core.db import psycopg_sql
 
 BATCH = 5_000
 ARROW_TYPES = {"string": pa.string(), "integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_(),
                "date": pa.date32()}
 WKB = {b"ARROW:extension:name": b"geoarrow.wkb"}
-_DIALECT = postgresql.psycopg.dialect()
 
 
 def schema(layer: LayerDef, properties: list[str]) -> pa.Schema:
@@ -36,7 +35,7 @@ def schema(layer: LayerDef, properties: list[str]) -> pa.Schema:
 
 def write(dsn: str, stmt: Select, layer: LayerDef, properties: list[str], srid: int, timeout: float) -> Path:
     """Run `stmt` (rows: id, the properties in order, WKB) and write them to a new FlatGeobuf file."""
-    compiled = stmt.compile(dialect=_DIALECT)
+    text, params = psycopg_sql(stmt)
     sch = schema(layer, properties)
     fd, name = tempfile.mkstemp(prefix="landfund-", suffix=".fgb")
     os.close(fd)
@@ -44,7 +43,7 @@ def write(dsn: str, stmt: Select, layer: LayerDef, properties: list[str], srid: 
     try:
         with psycopg.connect(dsn, connect_timeout=max(1, int(timeout)), application_name="landfund-api") as conn:
             with conn.cursor(name="landfund_fgb") as cur:
-                cur.execute(str(compiled), compiled.params)
+                cur.execute(text, params)
 
                 def batches():
                     while rows := cur.fetchmany(BATCH):

@@ -13,7 +13,8 @@ from .common import engine, out, user_errors
 def serve_cmd(
     host: str | None = typer.Option(None, "--host", help="Address to listen on (default LANDFUND_HOST, 127.0.0.1)."),
     port: int | None = typer.Option(None, "--port", help="Port to listen on (default LANDFUND_PORT, 8000)."),
-    workers: int = typer.Option(1, "--workers", help="uvicorn worker processes; the API keeps no state of its own."),
+    workers: int | None = typer.Option(None, "--workers", help="uvicorn worker processes (default LANDFUND_WORKERS, 1); "
+                                                              "the API keeps no state of its own."),
 ) -> None:
     """Serve the API (and its OpenAPI docs). Starts the embedded database when needed."""
     import uvicorn
@@ -27,6 +28,8 @@ def serve_cmd(
             raise LandfundError(f"the database schema is at revision {rev or 'none'}, not {head}. Run:  landfund db upgrade")
     host = host or settings.host
     port = port or settings.port
-    out.print(f"landfund is serving at http://{host}:{port}/  (API docs: http://{host}:{port}/api.html)")
+    workers = workers or settings.workers
+    out.print(f"landfund is serving at http://{host}:{port}/  (API docs: http://{host}:{port}/api.html)"
+              + (f" with {workers} workers" if workers > 1 else ""))
     uvicorn.run("gis_service.api.app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level="info", proxy_headers=True)

@@ -34,6 +34,12 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("DATABASE_URL", "LANDFUND_DATABASE_URL"),
         description="Use this PostgreSQL/PostGIS server; never start the embedded one.",
     )
+    database_read_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_READ_URL", "LANDFUND_DATABASE_READ_URL"),
+        description="Send reads (pages, tiles, maps, analytics) here, e.g. a streaming replica; writes stay on "
+                    "DATABASE_URL.",
+    )
     home: Path = Field(default=Path(".landfund"), description="Where the embedded cluster and state live.")
     db_port: int = Field(default=55432, ge=1024, le=65535, description="Port of the embedded cluster.")
     db_name: str = "landfund"
@@ -91,6 +97,8 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes of `landfund serve`; the API "
+                                                             "keeps no state of its own, so any number works.")
 
     @field_validator("avg_unit_m2")
     @classmethod

@@ -32,6 +32,21 @@ def database_url(settings: Settings, *, start: bool = False) -> str:
     return cluster.url()
 
 
+def read_database_url(settings: Settings) -> str:
+    """Where reads go: DATABASE_READ_URL (a streaming replica, say) when set, else the primary."""
+    if settings.database_read_url:
+        return normalise_url(settings.database_read_url)
+    return database_url(settings)
+
+
+def psycopg_sql(stmt) -> tuple[str, dict]:
+    """A SQLAlchemy Core statement as SQL text and parameters for a plain psycopg 3 cursor."""
+    from sqlalchemy.dialects import postgresql
+
+    compiled = stmt.compile(dialect=postgresql.psycopg.dialect())
+    return str(compiled), compiled.params
+
+
 def libpq_params(url: str) -> dict[str, str]:
     """Keyword parameters for libpq tools (psql, pg_dump, GDAL's PG: driver) from a SQLAlchemy URL."""
     u: URL = make_url(url)

@@ -257,6 +257,24 @@ class Cluster:
             )
         return True
 
+    def init_standby(self, primary: Cluster) -> None:
+        """Make this (uninitialised) cluster a streaming replica of `primary`, with pg_basebackup -R.
+
+        The copy keeps the primary's settings; port and socket become this cluster's own."""
+        if self.initialised:
+            raise ClusterError(f"{self.data_dir} already holds a cluster")
+        self.home.mkdir(parents=True, exist_ok=True)
+        self._own(self.root, 0o700 if self.user is None else 0o755)
+        self._own(self.run_dir, 0o700)
+        self._own(self.data_dir, 0o700)
+        shutil.copyfile(primary.password_file, self.password_file)
+        os.chmod(self.password_file, 0o600)
+        self._run([find_binaries()["pg_basebackup"], "-D", str(self.data_dir), "-R", "-X", "stream", "-c", "fast",
+                   "-h", str(primary.run_dir), "-p", str(primary.port), "-U", ROLE])
+        with open(self.data_dir / "postgresql.conf", "a") as fh:
+            fh.write(f"\n# landfund standby of {primary.data_dir}\nport = {self.port}\n"
+                     f"unix_socket_directories = '{self.run_dir}'\nhot_standby = on\n")
+
     def _port_busy(self) -> bool:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
             s.settimeout(0.5)

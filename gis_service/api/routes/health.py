@@ -22,13 +22,15 @@ async def health(engine: AsyncEngine = Depends(read_engine)) -> JSONResponse:
             version = (await conn.execute(text("SELECT postgis_lib_version()"))).scalar_one()
             full = (await conn.execute(text("SELECT postgis_full_version()"))).scalar_one()
             rev = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one_or_none()
+            replica = (await conn.execute(text("SELECT pg_is_in_recovery()"))).scalar_one()
     except SQLAlchemyError as exc:
         body["status"] = "unavailable"
         body["database"]["error"] = type(exc.orig if getattr(exc, "orig", None) else exc).__name__
         return JSONResponse(body, status_code=503)
     head = head_revision()
     body["database"] = {"reachable": True, "postgis_version": version, "postgis_full_version": full,
-                        "schema_revision": rev, "schema_head": head}
+                        "schema_revision": rev, "schema_head": head,
+                        "reads_from_replica": replica}  # DATABASE_READ_URL names a standby
     if rev != head:
         body["status"] = "degraded"
     return JSONResponse(body)

@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pyproj import CRS
 
+from ...core.db import psycopg_sql
 from ...ingest import edit
 from ...security import Principal, write_denial
 from ..crs import CRS84, parse_crs
@@ -87,17 +88,18 @@ async def create_item(request: Request, coll: Collection = Depends(collection), 
     in_crs, lat_first = _input_crs(request)
     st = request.app.state
 
-    def work():
-        with _pool(request).connection() as conn:
-            return edit.create(conn, st.catalogue, st.settings, coll.layer, body, who, in_crs, lat_first)
-
-    done = await run_in_threadpool(work)
     from ...query import items as q
     from ...security import visible_fields, visible_rows
 
     sel = q.Selection(where=visible_rows(who, coll.ls), properties=visible_fields(who, coll.ls))
-    async with request.app.state.read_engine.connect() as conn:
-        text = (await conn.execute(q.item_select(coll.ls, done.id, sel, CRS84))).first()[0]
+
+    def work():
+        with _pool(request).connection() as conn:
+            done = edit.create(conn, st.catalogue, st.settings, coll.layer, body, who, in_crs, lat_first)
+            # read back on the primary: a replica behind DATABASE_READ_URL may not have the row yet
+            return done, conn.execute(*psycopg_sql(q.item_select(coll.ls, done.id, sel, CRS84))).fetchone()[0]
+
+    done, text = await run_in_threadpool(work)
     return Response(text, status_code=201, media_type="application/geo+json",
                     headers={"Location": _location(request, coll, done.id), "ETag": etag(done.etag)})
 
