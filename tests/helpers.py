@@ -84,3 +84,31 @@ def write(gdf: gpd.GeoDataFrame, path: Path, fmt: str) -> Path:
 
 def geodesic_area(poly_lonlat) -> float:
     return abs(GEOD.geometry_area_perimeter(poly_lonlat)[0])
+
+
+def seeded_cluster(home: Path, parcels: int):
+    """A started embedded cluster of a test's own (so it can be stopped, restarted or replicated), migrated,
+    holding `parcels` published synthetic parcels."""
+    import socket
+
+    from bench.synthetic import parcels as synthetic_parcels
+    from bench.synthetic import write as write_synthetic
+    from gis_service.catalogue import load_catalogue
+    from gis_service.core.config import Settings
+    from gis_service.core.db import make_engine
+    from gis_service.core.embedded import Cluster
+    from gis_service.core.migrate import upgrade
+    from gis_service.ingest.load import import_file
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cluster = Cluster(home, port)
+    cluster.start()
+    url = cluster.url()
+    upgrade(make_engine(url))
+    settings = Settings(database_url=url, home=home)
+    path = write_synthetic(synthetic_parcels(parcels, nulls=False).assign(published=True), home / "seed.gpkg")
+    with psycopg.connect(libpq_dsn(url)) as conn:
+        import_file(conn, load_catalogue(settings.layers_dir), settings, path, "parcels")
+    return cluster

@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx
 import morecantile
@@ -17,15 +16,9 @@ import pytest
 from bench.synthetic import parcels as synthetic_parcels
 from bench.synthetic import write as write_synthetic
 from conftest import LiveServer, token_for
-from gis_service.catalogue import load_catalogue
-from gis_service.core.config import Settings
-from gis_service.core.db import libpq_dsn, make_engine
-from gis_service.core.embedded import Cluster
-from gis_service.core.migrate import upgrade
-from gis_service.ingest.load import import_file
-from helpers import CHECK_N, count
+from gis_service.core.db import libpq_dsn
+from helpers import CHECK_N, count, seeded_cluster
 from test_api_write import GEOJSON, auth, feature
-from test_embedded import free_port
 
 READS = ("/collections/parcels/items?limit=5", "/collections/parcels/items/1", "/analytics/coverage", "/maps/investor")
 
@@ -33,14 +26,7 @@ READS = ("/collections/parcels/items?limit=5", "/collections/parcels/items/1", "
 @pytest.fixture
 def own_cluster(tmp_path):
     """A cluster of this test's own, so it can be stopped and started under a running service."""
-    cluster = Cluster(tmp_path / "home", free_port())
-    cluster.start()
-    url = cluster.url()
-    upgrade(make_engine(url))
-    settings = Settings(database_url=url, home=tmp_path)
-    path = write_synthetic(synthetic_parcels(40, nulls=False).assign(published=True), tmp_path / "p.gpkg")
-    with psycopg.connect(libpq_dsn(url)) as conn:
-        import_file(conn, load_catalogue(settings.layers_dir), settings, path, "parcels")
+    cluster = seeded_cluster(tmp_path / "home", 40)
     yield cluster
     cluster.stop()
 

@@ -14,29 +14,17 @@ import psycopg
 import pytest
 
 from bench.load import run as load_run
-from bench.synthetic import parcels as synthetic_parcels
-from bench.synthetic import write as write_synthetic
 from conftest import LiveServer, token_for
-from gis_service.catalogue import load_catalogue
-from gis_service.core.config import Settings
-from gis_service.core.db import libpq_dsn, make_engine
+from gis_service.core.db import libpq_dsn
 from gis_service.core.embedded import Cluster
-from gis_service.core.migrate import upgrade
-from gis_service.ingest.load import import_file
+from helpers import seeded_cluster
 from test_api_write import GEOJSON, auth, feature
 from test_embedded import free_port
 
 
 @pytest.fixture
 def primary_and_replica(tmp_path):
-    primary = Cluster(tmp_path / "primary", free_port())
-    primary.start()
-    url = primary.url()
-    upgrade(make_engine(url))
-    settings = Settings(database_url=url, home=tmp_path)
-    path = write_synthetic(synthetic_parcels(30, nulls=False).assign(published=True), tmp_path / "p.gpkg")
-    with psycopg.connect(libpq_dsn(url)) as conn:
-        import_file(conn, load_catalogue(settings.layers_dir), settings, path, "parcels")
+    primary = seeded_cluster(tmp_path / "primary", 30)
     replica = Cluster(tmp_path / "replica", free_port())
     replica.init_standby(primary)
     replica.start()
