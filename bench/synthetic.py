@@ -1,8 +1,8 @@
 """Synthetic land-fund parcels at any scale, for benchmarks and fault tests.
 
 Parcels are squares on a regular grid in VN-2000 / TM-3 103-00 (EPSG:9205), the CRS of Điện Biên's
-cadastral files, laid out east of the Mường Thanh valley where the demo has no parcels, so they can be
-loaded beside it without overlaps. Attributes follow the catalogue's code lists and a fixed seed, so the
+cadastral files: spread over the whole (demo) province and clear of the demo's own parcels, so they load
+beside the demo through the real validator; or, for tests that need no boundary, on one compact grid. Attributes follow the catalogue's code lists and a fixed seed, so the
 same N always gives the same file.
 
     python -m bench.synthetic 100000 bench/data/parcels_100k.gpkg
@@ -27,17 +27,58 @@ LAND_USE = ["ODT", "ONT", "TMD", "SKC", "CLN"]
 LEVELS = ["province", "district", "commune"]
 
 
-def parcels(n: int, *, seed: int = 2025, prefix: str = "SYN", origin: tuple[float, float] = (ORIGIN_E, ORIGIN_N),
-            nulls: bool = True) -> gpd.GeoDataFrame:
-    """`n` non-overlapping square parcels in EPSG:9205 with plausible attributes."""
-    rng = np.random.default_rng(seed)
+def _grid(n: int, origin: tuple[float, float], pitch: float) -> tuple[np.ndarray, np.ndarray]:
     cols = max(1, math.ceil(math.sqrt(n)))
     i = np.arange(n)
-    x0 = origin[0] + (i % cols) * PITCH
-    y0 = origin[1] + (i // cols) * PITCH
-    geoms = shapely.multipolygons(shapely.box(x0, y0, x0 + SIDE, y0 + SIDE).reshape(-1, 1))
+    return origin[0] + (i % cols) * pitch, origin[1] + (i // cols) * pitch
+
+
+def _inside(n: int, area, avoid, rng) -> tuple[np.ndarray, np.ndarray, float]:
+    """South-west corners of `n` squares on a regular grid inside `area`, clear of `avoid`."""
+    pitch = math.sqrt(area.area / n) * 0.9
+    shapely.prepare(area)
+    if avoid is not None:
+        shapely.prepare(avoid)
+    while True:
+        x0, y0, x1, y1 = area.bounds
+        xs, ys = np.meshgrid(np.arange(x0, x1, pitch), np.arange(y0, y1, pitch))
+        xs, ys = xs.ravel(), ys.ravel()
+        side = min(SIDE, pitch * 0.6)
+        cells = shapely.box(xs, ys, xs + side, ys + side)
+        ok = shapely.contains(area, cells)
+        if avoid is not None:
+            ok &= ~shapely.intersects(avoid, cells)
+        if ok.sum() >= n:
+            keep = np.flatnonzero(ok)
+            keep = np.sort(rng.choice(keep, n, replace=False))
+            return xs[keep], ys[keep], side
+        pitch *= 0.85
+
+
+def province_area() -> tuple[object, object]:
+    """Điện Biên's (demo) boundary and the demo parcels buffered by 200 m, both in EPSG:9205."""
+    root = Path(__file__).resolve().parent.parent / "layers" / "demo"
+    units = gpd.read_file(root / "admin_units.geojson").to_crs(CRS)
+    province = units[units["level"] == "province"].geometry.union_all().buffer(-500)
+    demo = gpd.read_file(root / "parcels.geojson").to_crs(CRS).geometry.buffer(200).union_all()
+    return province, demo
+
+
+def parcels(n: int, *, seed: int = 2025, prefix: str = "SYN", origin: tuple[float, float] = (ORIGIN_E, ORIGIN_N),
+            nulls: bool = True, province: bool = False) -> gpd.GeoDataFrame:
+    """`n` non-overlapping square parcels in EPSG:9205 with plausible attributes: on one compact grid, or
+    (`province`) spread over the whole demo province, clear of the demo's own parcels."""
+    rng = np.random.default_rng(seed)
+    if province:
+        area, avoid = province_area()
+        x0, y0, side = _inside(n, area, avoid, rng)
+    else:
+        x0, y0 = _grid(n, origin, PITCH)
+        side = SIDE
+    i = np.arange(n)
+    geoms = shapely.multipolygons(shapely.box(x0, y0, x0 + side, y0 + side).reshape(-1, 1))
     far = np.round(rng.uniform(0.8, 3.5, n), 1)
-    legal = np.round(SIDE * SIDE * rng.uniform(0.98, 1.02, n), 1)
+    legal = np.round(side * side * rng.uniform(0.98, 1.02, n), 1)
     if nulls:  # real registers have gaps: about a third without a legal area, a tenth without FAR
         legal = np.where(rng.random(n) < 0.33, np.nan, legal)
         far = np.where(rng.random(n) < 0.1, np.nan, far)
@@ -75,8 +116,9 @@ def main() -> None:
     ap.add_argument("n", type=int, help="number of parcels")
     ap.add_argument("out", type=Path, help="output file (.gpkg, .geojson, .fgb, .shp or .parquet)")
     ap.add_argument("--seed", type=int, default=2025)
+    ap.add_argument("--grid", action="store_true", help="one compact grid instead of spread over the province")
     args = ap.parse_args()
-    write(parcels(args.n, seed=args.seed), args.out)
+    write(parcels(args.n, seed=args.seed, province=not args.grid), args.out)
     print(f"wrote {args.n} parcels to {args.out}")
 
 

@@ -11,9 +11,6 @@ from ..catalogue import get_catalogue
 from ..core.config import get_settings
 from ..core.db import pg_connect
 from ..core.errors import LandfundError
-from ..maps import data
-from ..maps.assets import check_offline, copy_assets
-from ..maps.build import render
 from ..maps.definition import load_map, map_names
 from ..security import ANONYMOUS, Principal
 from .common import db_url, out, user_errors
@@ -50,6 +47,10 @@ def map_cmd(
         folder = out_file.with_name(out_file.stem + "_files")
         who = ANONYMOUS if public else Principal("admin", name="cli")
         with pg_connect(db_url()) as conn:
+            from ..maps import data  # folium and friends load only when a map is made
+            from ..maps.assets import check_offline, copy_assets
+            from ..maps.build import render
+
             ctx = data.Context(conn, settings, get_catalogue(settings), who, lang,
                                data.Filters(admin_unit, statuses, when), api_base=api_url.rstrip("/") if api_url else None,
                                asset_base=folder.name, parcel_id=parcel)

@@ -10,6 +10,12 @@ from .embedded import cluster_from_settings
 from .errors import LandfundError
 
 
+# Every landfund session turns PostgreSQL's JIT off. PostGIS functions carry high planner costs, so JIT fires
+# on ordinary spatial queries and spends more compiling (up to a second) than the query takes: the province
+# check of a 100,000-parcel import went from 1.1 s to 0.4 s, the overlap check from 0.57 s to 0.02 s.
+SESSION_OPTIONS = "-c jit=off"
+
+
 def normalise_url(url: str) -> str:
     """Accept the libpq spellings (postgres://, postgresql://) and use the psycopg 3 driver."""
     u = make_url(url)
@@ -75,6 +81,7 @@ def libpq_dsn(url: str) -> str:
 
 def make_engine(url: str, **kw) -> Engine:
     kw.setdefault("pool_pre_ping", True)
+    kw.setdefault("connect_args", {}).setdefault("options", SESSION_OPTIONS)
     return create_engine(url, **kw)
 
 
@@ -83,4 +90,5 @@ def pg_connect(url: str, **kw):
     import psycopg
 
     kw.setdefault("application_name", "landfund")
+    kw.setdefault("options", SESSION_OPTIONS)
     return psycopg.connect(libpq_dsn(url), **kw)

@@ -252,6 +252,7 @@ class Cluster:
                 f"unix_socket_directories = '{self.run_dir}'\n"
                 "unix_socket_permissions = 0700\n"
                 "max_connections = 200\n"
+                "jit = off\n"
                 "logging_collector = off\n"
                 "timezone = 'UTC'\n"
             )

@@ -189,7 +189,7 @@ def read_source(path: Path | str, layer: LayerDef, *, crs: str | None = None, ma
     colmap, ignored = _map_columns(columns, layer, mapping or {})
     if ignored:
         warnings.append(f"columns not imported (no matching field; use --map SOURCE=FIELD): {', '.join(ignored)}")
-    frame = pd.DataFrame({dst: raw[src].to_numpy(dtype=object) for src, dst in colmap.items()}, index=range(len(raw)))
+    frame = pd.DataFrame({dst: raw[src].reset_index(drop=True) for src, dst in colmap.items()})  # dtypes kept
     source_crs = None
     if layer.spatial:
         if "geometry" not in raw.columns:

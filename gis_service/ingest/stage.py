@@ -58,8 +58,8 @@ def duplicate_keys_in_table(cur, spec: StoreSpec, name: str) -> list[tuple]:
     """Staged rows whose natural key is already stored (ignoring the stored version of the row itself)."""
     if not spec.key:
         return []
-    on = sql.SQL(" AND ").join(
-        sql.SQL("t.{c} IS NOT DISTINCT FROM s.{c}").format(c=sql.Identifier(c)) for c in spec.key
+    on = sql.SQL(" AND ").join(  # staged rows always have their key (rows without one are not staged)
+        sql.SQL("t.{c} = s.{c}").format(c=sql.Identifier(c)) for c in spec.key
     )
     keys = sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(c)) for c in spec.key)
     q = sql.SQL(

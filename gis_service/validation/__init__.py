@@ -76,18 +76,20 @@ def _duplicates_in_batch(typed: pd.DataFrame, key: tuple[str, ...], report: Repo
 
 def _stage_rows(layer: LayerDef, spec: StoreSpec, typed: pd.DataFrame, geoms, keep: np.ndarray, rows: np.ndarray,
                 target_ids):
-    ewkb = shapely.to_wkb(geoms, hex=True, include_srid=True, output_dimension=2) if spec.spatial else None
-    data = typed.to_numpy(dtype=object)
-    names = list(typed.columns)
-    positions = [names.index(c) for c in spec.columns]
-    for i in np.flatnonzero(keep):
-        target = target_ids[i] if target_ids is not None else None
-        if spec.jsonb_properties:
-            props = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in zip(names, data[i]) if v is not None}
-            yield (int(rows[i]), target, layer.id, props, ewkb[i])
-        else:
-            row = data[i]
-            yield (int(rows[i]), target, *(row[p] for p in positions), *([ewkb[i]] if spec.spatial else []))
+    idx = np.flatnonzero(keep)
+    row_nos = rows[idx].tolist()
+    targets = [target_ids[i] for i in idx] if target_ids is not None else [None] * len(idx)
+    ewkb = (shapely.to_wkb(geoms[idx], hex=True, include_srid=True, output_dimension=2).tolist() if spec.spatial
+            else None)
+    if spec.jsonb_properties:
+        names = list(typed.columns)
+        data = typed.to_numpy(dtype=object)[idx]
+        for r, t, values, g in zip(row_nos, targets, data, ewkb):
+            props = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in zip(names, values) if v is not None}
+            yield (r, t, layer.id, props, g)
+        return
+    columns = [typed[c].to_numpy(dtype=object)[idx].tolist() for c in spec.columns]
+    yield from zip(row_nos, targets, *columns, *([ewkb] if spec.spatial else []))
 
 
 def validate(conn, catalogue: Catalogue, layer: LayerDef, frame: pd.DataFrame, options: Options | None = None,

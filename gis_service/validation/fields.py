@@ -24,11 +24,13 @@ FALSE = {"false", "f", "no", "n", "0", "khong", "sai"}
 
 def _is_missing(series: pd.Series) -> np.ndarray:
     """None, NaN, NaT and blank strings are 'no value'."""
-    values = series.to_numpy(dtype=object)
-    miss = np.array(pd.isna(values), dtype=bool)
+    miss = series.isna().to_numpy(dtype=bool)
     if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
-        blank = np.fromiter((isinstance(v, str) and not v.strip() for v in values), dtype=bool, count=len(values))
-        miss |= blank
+        try:
+            blank = series.str.strip().eq("").to_numpy(dtype=bool, na_value=False)
+        except AttributeError:  # no strings at all in the column
+            return miss
+        miss = miss | blank
     return miss
 
 
@@ -89,22 +91,72 @@ class _Column:
     def run(self, series: pd.Series) -> list:
         a = self.attr
         missing = _is_missing(series)
-        out: list = [None] * len(series)
-        raw = series.to_numpy(dtype=object)
-        convert = getattr(self, f"_to_{a.type}")
-        for i in np.flatnonzero(~missing):
-            value, message = convert(raw[i])
-            if message:
-                self.bad.append((int(i), message))
-            else:
-                out[i] = value
+        out = np.full(len(series), None, dtype=object)
+        values, ok = self._fast(series)  # the common case, a whole column at a time
+        ok = ok & ~missing
+        out[ok] = values[ok]
+        slow = np.flatnonzero(~missing & ~ok)
+        if len(slow):  # the rest, one by one, with the forgiving parsers and a message for each failure
+            raw = series.to_numpy(dtype=object)
+            convert = getattr(self, f"_to_{a.type}")
+            for i in slow:
+                value, message = convert(raw[i])
+                if message:
+                    self.bad.append((int(i), message))
+                else:
+                    out[i] = value
         if a.default is not None:
-            for i in np.flatnonzero(missing):
-                out[i] = a.default
+            out[missing] = a.default
         elif a.required:
             for i in np.flatnonzero(missing):
                 self.bad.append((int(i), "is required but empty"))
-        return out
+        return out.tolist()
+
+    # -- whole columns: (values, accepted) for the values that need no second look ---------------------
+    def _fast(self, series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        n = len(series)
+        none = (np.full(n, None, dtype=object), np.zeros(n, dtype=bool))
+        kind = self.attr.type
+        if kind == "string":
+            return self._fast_string(series) if series.dtype == object or pd.api.types.is_string_dtype(series.dtype) else none
+        if kind in ("number", "integer"):
+            if pd.api.types.is_bool_dtype(series.dtype) or not pd.api.types.is_numeric_dtype(series.dtype):
+                return none  # text numbers may carry decimal commas: the forgiving parser reads those
+            x = series.to_numpy(dtype=float, na_value=np.nan)
+            ok = np.isfinite(x)
+            if kind == "integer":
+                ok &= np.floor(np.where(ok, x, 0)) == np.where(ok, x, 0)
+            if self.attr.minimum is not None:
+                ok &= ~(x < self.attr.minimum)
+            if self.attr.maximum is not None:
+                ok &= ~(x > self.attr.maximum)
+            values = np.array((np.where(ok, x, 0).astype(np.int64) if kind == "integer" else x).tolist(), dtype=object)
+            return values, ok
+        if kind == "boolean" and pd.api.types.is_bool_dtype(series.dtype):
+            return np.array(series.astype(bool).tolist(), dtype=object), np.ones(n, dtype=bool)
+        if kind == "date" and pd.api.types.is_datetime64_any_dtype(series.dtype):
+            stamps = series.dt.tz_localize(None) if getattr(series.dt, "tz", None) else series
+            midnight = (stamps == stamps.dt.normalize()).to_numpy(dtype=bool, na_value=False)
+            return stamps.dt.date.to_numpy(dtype=object, na_value=None), midnight
+        return none
+
+    def _fast_string(self, series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        a = self.attr
+        if pd.api.types.is_string_dtype(series.dtype) and series.dtype != object:  # pandas' own strings: fast
+            is_str = series.notna().to_numpy(dtype=bool)
+            text = series.fillna("").str.strip()
+        else:
+            raw = series.to_numpy(dtype=object)
+            is_str = np.fromiter((type(v) is str for v in raw), dtype=bool, count=len(raw))
+            text = pd.Series(np.where(is_str, raw, ""), dtype=object).str.strip()
+        if a.values is not None:
+            ok = is_str & text.isin(list(a.values)).to_numpy()
+        elif a.codelist:
+            text = text.str.upper()
+            ok = is_str & text.isin(list(self.catalogue.codes(a.codelist))).to_numpy()
+        else:
+            ok = is_str & (text.str.len() <= a.max_length).to_numpy() if a.max_length is not None else is_str
+        return text.to_numpy(dtype=object, na_value=None), np.asarray(ok, dtype=bool)
 
     # -- one value each; return (value, None) or (None, message) ---------------------------------
     def _to_string(self, v):

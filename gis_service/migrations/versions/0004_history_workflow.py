@@ -34,6 +34,50 @@ NEXT = """
 """
 
 
+# The three history trigger functions (0006 rewrites them faster and restores these on downgrade).
+HISTORY_FUNCTIONS = f"""
+        CREATE FUNCTION parcels_history_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO parcel_history (parcel_id, actor, action, new_status, changes, reason)
+            SELECT n.id, coalesce(landfund_setting('actor'), current_user), 'insert', n.status,
+                   (SELECT coalesce(jsonb_object_agg(key, jsonb_build_array(NULL, value)), '{{}}')
+                    FROM jsonb_each({_fields("n")}) WHERE value <> 'null'::jsonb),
+                   landfund_setting('reason')
+            FROM new_rows n;
+            RETURN NULL;
+        END $$;
+        CREATE FUNCTION parcels_history_update() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO parcel_history (parcel_id, actor, action, old_status, new_status, changes, geometry_changed,
+                                        old_geom, reason, decision_no, decision_date)
+            SELECT n.id, coalesce(landfund_setting('actor'), current_user),
+                   CASE WHEN o.status IS DISTINCT FROM n.status THEN 'transition' ELSE 'update' END,
+                   o.status, n.status, d.changes, NOT ST_Equals(o.geom, n.geom),
+                   CASE WHEN NOT ST_Equals(o.geom, n.geom) THEN o.geom END,
+                   landfund_setting('reason'),
+                   CASE WHEN o.status IS DISTINCT FROM n.status THEN n.decision_no END,
+                   CASE WHEN o.status IS DISTINCT FROM n.status THEN n.decision_date END
+            FROM old_rows o JOIN new_rows n ON n.id = o.id,
+            LATERAL (SELECT coalesce(jsonb_object_agg(oj.key, jsonb_build_array(oj.value, nj.value)), '{{}}') AS changes
+                     FROM jsonb_each({_fields("o")}) oj
+                     JOIN jsonb_each({_fields("n")}) nj ON nj.key = oj.key
+                     WHERE oj.value IS DISTINCT FROM nj.value) d
+            WHERE d.changes <> '{{}}' OR NOT ST_Equals(o.geom, n.geom);
+            RETURN NULL;
+        END $$;
+        CREATE FUNCTION parcels_history_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO parcel_history (parcel_id, actor, action, old_status, changes, geometry_changed, old_geom, reason)
+            SELECT o.id, coalesce(landfund_setting('actor'), current_user), 'delete', o.status,
+                   (SELECT coalesce(jsonb_object_agg(key, jsonb_build_array(value, NULL)), '{{}}')
+                    FROM jsonb_each({_fields("o")}) WHERE value <> 'null'::jsonb),
+                   TRUE, o.geom, landfund_setting('reason')
+            FROM old_rows o;
+            RETURN NULL;
+        END $$;
+"""
+
+
 SUITABILITY_KINDS = ("admin_centre", "school", "health")
 
 
@@ -83,51 +127,13 @@ def upgrade() -> None:
         CREATE FUNCTION landfund_setting(name text) RETURNS text LANGUAGE sql STABLE AS $$
             SELECT nullif(current_setting('landfund.' || name, true), '') $$;
 
-        CREATE FUNCTION parcels_history_insert() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            INSERT INTO parcel_history (parcel_id, actor, action, new_status, changes, reason)
-            SELECT n.id, coalesce(landfund_setting('actor'), current_user), 'insert', n.status,
-                   (SELECT coalesce(jsonb_object_agg(key, jsonb_build_array(NULL, value)), '{{}}')
-                    FROM jsonb_each({_fields("n")}) WHERE value <> 'null'::jsonb),
-                   landfund_setting('reason')
-            FROM new_rows n;
-            RETURN NULL;
-        END $$;
+        {HISTORY_FUNCTIONS}
         CREATE TRIGGER parcels_history_insert AFTER INSERT ON parcels REFERENCING NEW TABLE AS new_rows
             FOR EACH STATEMENT EXECUTE FUNCTION parcels_history_insert();
 
-        CREATE FUNCTION parcels_history_update() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            INSERT INTO parcel_history (parcel_id, actor, action, old_status, new_status, changes, geometry_changed,
-                                        old_geom, reason, decision_no, decision_date)
-            SELECT n.id, coalesce(landfund_setting('actor'), current_user),
-                   CASE WHEN o.status IS DISTINCT FROM n.status THEN 'transition' ELSE 'update' END,
-                   o.status, n.status, d.changes, NOT ST_Equals(o.geom, n.geom),
-                   CASE WHEN NOT ST_Equals(o.geom, n.geom) THEN o.geom END,
-                   landfund_setting('reason'),
-                   CASE WHEN o.status IS DISTINCT FROM n.status THEN n.decision_no END,
-                   CASE WHEN o.status IS DISTINCT FROM n.status THEN n.decision_date END
-            FROM old_rows o JOIN new_rows n ON n.id = o.id,
-            LATERAL (SELECT coalesce(jsonb_object_agg(oj.key, jsonb_build_array(oj.value, nj.value)), '{{}}') AS changes
-                     FROM jsonb_each({_fields("o")}) oj
-                     JOIN jsonb_each({_fields("n")}) nj ON nj.key = oj.key
-                     WHERE oj.value IS DISTINCT FROM nj.value) d
-            WHERE d.changes <> '{{}}' OR NOT ST_Equals(o.geom, n.geom);
-            RETURN NULL;
-        END $$;
         CREATE TRIGGER parcels_history_update AFTER UPDATE ON parcels REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
             FOR EACH STATEMENT EXECUTE FUNCTION parcels_history_update();
 
-        CREATE FUNCTION parcels_history_delete() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            INSERT INTO parcel_history (parcel_id, actor, action, old_status, changes, geometry_changed, old_geom, reason)
-            SELECT o.id, coalesce(landfund_setting('actor'), current_user), 'delete', o.status,
-                   (SELECT coalesce(jsonb_object_agg(key, jsonb_build_array(value, NULL)), '{{}}')
-                    FROM jsonb_each({_fields("o")}) WHERE value <> 'null'::jsonb),
-                   TRUE, o.geom, landfund_setting('reason')
-            FROM old_rows o;
-            RETURN NULL;
-        END $$;
         CREATE TRIGGER parcels_history_delete AFTER DELETE ON parcels REFERENCING OLD TABLE AS old_rows
             FOR EACH STATEMENT EXECUTE FUNCTION parcels_history_delete();
 
