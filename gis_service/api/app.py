@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from .. import __version__
 from ..catalogue import load_catalogue
 from ..core.config import Settings, get_settings
-from ..core.db import SESSION_OPTIONS, database_url, libpq_dsn, read_database_url
+from ..core.db import API_SESSION_OPTIONS, database_url, libpq_dsn, read_database_url
 from . import errors, hardening, openapi
 from .routes import analytics, collections, health, items, landing, maps, tiles, transactions, workflow
 
@@ -33,11 +33,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.read_engine = create_async_engine(
             read_url, pool_size=10, max_overflow=10, pool_pre_ping=True, pool_recycle=1800, pool_timeout=wait,
             connect_args={"connect_timeout": max(1, int(wait)), "application_name": "landfund-api",
-                          "options": SESSION_OPTIONS})
+                          "options": API_SESSION_OPTIONS})
         app.state.write_pool = ConnectionPool(
             libpq_dsn(url), min_size=1, max_size=8, open=False, check=ConnectionPool.check_connection, timeout=wait,
             reconnect_timeout=0, kwargs={"application_name": "landfund-api", "connect_timeout": max(1, int(wait)),
-                    "options": SESSION_OPTIONS})
+                    "options": API_SESSION_OPTIONS})
         app.state.write_pool.open(wait=False)
         app.state.read_dsn = libpq_dsn(read_url)  # bulk FlatGeobuf downloads stream over their own connection
         yield

@@ -19,7 +19,7 @@ import pyogrio
 from sqlalchemy.sql import Select
 
 from ..catalogue import LayerDef
-from ..core.db import SESSION_OPTIONS, psycopg_sql
+from ..core.db import API_SESSION_OPTIONS, psycopg_sql
 
 BATCH = 5_000
 ARROW_TYPES = {"string": pa.string(), "integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_(),
@@ -42,7 +42,7 @@ def write(dsn: str, stmt: Select, layer: LayerDef, properties: list[str], srid: 
     path = Path(name)
     try:
         with psycopg.connect(dsn, connect_timeout=max(1, int(timeout)), application_name="landfund-api",
-                             options=SESSION_OPTIONS) as conn:
+                             options=API_SESSION_OPTIONS) as conn:
             with conn.cursor(name="landfund_fgb") as cur:
                 cur.execute(text, params)
 

@@ -28,14 +28,14 @@ MAX_OFFSET = 10_000_000
 FORMATS = ("json", "html", "csv", "geojsonseq", "fgb")
 
 
-def format_param(f: str | None = Query(None, description="Output format: json, html, csv, geojsonseq or fgb "
+async def format_param(f: str | None = Query(None, description="Output format: json, html, csv, geojsonseq or fgb "
                                                           "(default: from the Accept header, else json).")) -> str | None:
     if f is not None and f not in FORMATS:
         raise Problem(400, f"f: unknown format {f!r}; use one of: {', '.join(FORMATS)}", title="Unknown format")
     return f
 
 
-def crs_param(crs: str | None = Query(None, description="CRS of the response geometries: "
+async def crs_param(crs: str | None = Query(None, description="CRS of the response geometries: "
                                                         "CRS84 (default), EPSG:4326, EPSG:3857 or EPSG:9205.")) -> ApiCRS:
     return parse_crs(crs, "crs")
 
@@ -50,7 +50,7 @@ def _floats(text: str, name: str) -> list[float]:
     return values
 
 
-def bbox_param(
+async def bbox_param(
     bbox: str | None = Query(None, description="minx,miny,maxx,maxy (or 6 numbers with heights) in bbox-crs."),
     bbox_crs: str | None = Query(None, alias="bbox-crs", description="CRS of bbox (default CRS84)."),
 ) -> tuple[tuple[float, float, float, float], ApiCRS] | None:
@@ -97,7 +97,7 @@ def _instant(text: str, name: str = "datetime") -> date | None:
         raise Problem(400, f"{name}: {text!r} is not a valid date") from None
 
 
-def datetime_param(datetime_: str | None = Query(None, alias="datetime", description=(
+async def datetime_param(datetime_: str | None = Query(None, alias="datetime", description=(
         "Instant or interval (start/end, '..' for open): units valid then (admin_units), "
         "parcels decided then (parcels)."))) -> tuple[date | None, date | None] | None:
     if datetime_ is None:
@@ -198,6 +198,17 @@ async def selected(
     return Selected(coll, who, where, visible)
 
 
+def choose_properties(properties: str | None, visible: list[str]) -> list[str]:
+    """The `properties` parameter: the listed ones (each must be visible), or every visible one."""
+    if properties is None:
+        return visible
+    chosen = [p.strip() for p in properties.split(",") if p.strip()]
+    unknown = [p for p in chosen if p not in visible]
+    if unknown:
+        raise Problem(400, f"properties: unknown {', '.join(repr(u) for u in unknown)}")
+    return chosen
+
+
 async def items_request(
     request: Request,
     chosen: Selected = Depends(selected),
@@ -227,13 +238,7 @@ async def items_request(
             raise Problem(400, f"sortby: unknown property {name!r}")
         order.append((ls.fields[name], desc))
     order.append((ls.id, False))
-    if properties is not None:
-        chosen = [p.strip() for p in properties.split(",") if p.strip()]
-        unknown = [p for p in chosen if p not in visible]
-        if unknown:
-            raise Problem(400, f"properties: unknown {', '.join(repr(u) for u in unknown)}")
-    else:
-        chosen = visible
+    chosen = choose_properties(properties, visible)
     sel = Selection(where=where, order=order, properties=chosen, limit=limit, offset=offset, skip_geometry=skip_geometry)
     return ItemsRequest(coll, who, sel, crs, fmt)
 

@@ -5,7 +5,7 @@ the same way everywhere (est_units included)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import BigInteger, Boolean, Date, Float, Numeric, String, cast, func, literal, literal_column, true
 from sqlalchemy.sql import ColumnElement, FromClause
@@ -29,6 +29,7 @@ class LayerSQL:
     fields: dict[str, ColumnElement]  # catalogue name → SQL expression
     where: ColumnElement  # rows of this layer (reference layers share a table)
     etag: ColumnElement | None = None  # changes whenever the stored row changes (see etag_sql)
+    statements: dict = field(default_factory=dict, compare=False, repr=False)  # built once, reused (tiles)
 
 
 def etag_sql(storage: str, table: str) -> str:

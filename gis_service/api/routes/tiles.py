@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import hashlib
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ...query import tiles as tq
 from ...security import Principal, visible_fields
 from ..deps import Collection, collection, principal, read_engine
-from ..params import Selected, selected
+from ..params import Selected, choose_properties, selected
 from ..errors import Problem
 from ..render import JSON, json_response, link, url
 
@@ -25,7 +25,7 @@ TMS_URI = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
 SCHEME_REL = "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme"
 
 
-def _tms(tileMatrixSetId: str) -> str:  # noqa: N803
+async def _tms(tileMatrixSetId: str) -> str:  # noqa: N803
     if tileMatrixSetId != TMS_ID:
         raise Problem(404, f"unknown tile matrix set {tileMatrixSetId!r}; this API serves {TMS_ID}")
     return tileMatrixSetId
@@ -99,14 +99,18 @@ async def tilejson(request: Request, coll: Collection = Depends(collection), tms
             response_class=Response, responses={200: {"content": {MVT: {}}}, 204: {"description": "Empty tile"},
                                                 304: {"description": "Not modified"}})
 async def tile(request: Request, z: int, x: int, y: int, chosen: Selected = Depends(selected),
-               tms_id: str = Depends(_tms), engine: AsyncEngine = Depends(read_engine)):
+               tms_id: str = Depends(_tms), engine: AsyncEngine = Depends(read_engine),
+               properties: str | None = Query(None, description="Comma-separated properties to put in the tile "
+                                                                "(default: every one you may see).")):
     """Takes the same filters as the items (property=value, admin_unit, CQL2 filter)."""
     if not tq.valid_tile(z, x, y):
         raise Problem(404, f"no tile {z}/{x}/{y} in {TMS_ID} (zoom 0–{tq.MAX_ZOOM}, x and y below 2^zoom)")
     who = chosen.who
-    stmt = tq.tile_select(chosen.coll.ls, z, x, y, chosen.visible, chosen.where)
+    props = tuple(choose_properties(properties, chosen.visible))
+    unfiltered = not (set(request.query_params) - {"properties"})  # then one prepared statement serves all
+    stmt = tq.tile_statement(chosen.coll.ls, z, props, chosen.where, (who.privileged,) if unfiltered else None)
     async with engine.connect() as conn:
-        data = bytes((await conn.execute(stmt)).scalar_one() or b"")
+        data = bytes((await conn.execute(stmt, tq.tile_params(z, x, y))).scalar_one() or b"")
     max_age = request.app.state.settings.tile_max_age
     headers = {"Cache-Control": f"{'public' if not who.privileged else 'private'}, max-age={max_age}",
                "Vary": "Authorization"}
