@@ -126,8 +126,11 @@ def test_parcels_are_partitioned_by_province(demo_db):
         # the moved rows keep working: triggers fire on the new partition, interests reference them
         fid = c.execute("SELECT id FROM parcels WHERE province_code = '12' ORDER BY id LIMIT 1").fetchone()[0]
         c.execute("UPDATE parcels SET status = 'approved' WHERE id = %s", [fid])
-        assert c.execute("SELECT action, new_status, actor FROM parcel_history WHERE parcel_id = %s ORDER BY id DESC "
-                         "LIMIT 1", [fid]).fetchone() == ("transition", "approved", "test:partitions")
+        assert c.execute("SELECT action, new_status, actor, province_code FROM parcel_history WHERE parcel_id = %s "
+                         "ORDER BY id DESC LIMIT 1", [fid]).fetchone() == ("transition", "approved", "test:partitions", "12")
+        # every history record carries its parcel's province (the key a distributed layout co-locates on)
+        assert c.execute("SELECT count(*) FROM parcel_history h JOIN parcels p ON p.id = h.parcel_id "
+                         "WHERE h.province_code IS DISTINCT FROM p.province_code").fetchone()[0] == 0
         with pytest.raises(psycopg.errors.CheckViolation):
             with c.transaction():
                 c.execute("UPDATE parcels SET status = 'completed' WHERE id = %s", [fid])

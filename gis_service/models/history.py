@@ -23,6 +23,7 @@ class ParcelHistory(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     parcel_id: Mapped[int] = mapped_column(BigInteger)
+    province_code: Mapped[str] = mapped_column(String(2))  # the parcel's: history sits beside its parcels
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("clock_timestamp()"))
     actor: Mapped[str] = mapped_column(String(128))
     action: Mapped[str] = mapped_column(String(16))
@@ -38,6 +39,7 @@ class ParcelHistory(Base):
     __table_args__ = (
         CheckConstraint("action IN ('insert', 'update', 'delete', 'transition')", name="action"),
         Index("ix_parcel_history_parcel_id_at", "parcel_id", "at"),
+        Index("ix_parcel_history_province_code", "province_code"),
     )
 
 

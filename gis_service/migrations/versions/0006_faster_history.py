@@ -32,13 +32,17 @@ def _pairs(old: str | None, new: str | None) -> str:
     return "jsonb_strip_nulls(jsonb_build_object(" + ", ".join(parts) + "))"
 
 
-def upgrade() -> None:
-    op.execute(f"""
+def history_functions(province: bool = False) -> str:
+    """The three history trigger functions; with `province`, each record also carries the parcel's province
+    code (0007)."""
+    pc, po, pn = (", province_code", ", o.province_code", ", n.province_code") if province else ("", "", "")
+    pd = ", d.province_code" if province else ""
+    return f"""
         CREATE OR REPLACE FUNCTION parcels_history_insert() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            INSERT INTO parcel_history (parcel_id, actor, action, new_status, changes, reason)
+            INSERT INTO parcel_history (parcel_id, actor, action, new_status, changes, reason{pc})
             SELECT n.id, coalesce(landfund_setting('actor'), current_user), 'insert', n.status,
-                   {_pairs(None, "n")}, landfund_setting('reason')
+                   {_pairs(None, "n")}, landfund_setting('reason'){pn}
             FROM new_rows n;
             RETURN NULL;
         END $$;
@@ -46,15 +50,15 @@ def upgrade() -> None:
         CREATE OR REPLACE FUNCTION parcels_history_update() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             INSERT INTO parcel_history (parcel_id, actor, action, old_status, new_status, changes, geometry_changed,
-                                        old_geom, reason, decision_no, decision_date)
+                                        old_geom, reason, decision_no, decision_date{pc})
             SELECT d.id, coalesce(landfund_setting('actor'), current_user),
                    CASE WHEN d.old_status IS DISTINCT FROM d.new_status THEN 'transition' ELSE 'update' END,
                    d.old_status, d.new_status, d.changes, d.moved, CASE WHEN d.moved THEN d.old_geom END,
                    landfund_setting('reason'),
                    CASE WHEN d.old_status IS DISTINCT FROM d.new_status THEN d.decision_no END,
-                   CASE WHEN d.old_status IS DISTINCT FROM d.new_status THEN d.decision_date END
+                   CASE WHEN d.old_status IS DISTINCT FROM d.new_status THEN d.decision_date END{pd}
             FROM (SELECT n.id, o.status AS old_status, n.status AS new_status, {_pairs("o", "n")} AS changes,
-                         NOT ST_Equals(o.geom, n.geom) AS moved, o.geom AS old_geom, n.decision_no, n.decision_date
+                         NOT ST_Equals(o.geom, n.geom) AS moved, o.geom AS old_geom, n.decision_no, n.decision_date{pn}
                   FROM old_rows o JOIN new_rows n ON n.id = o.id) d
             WHERE d.changes <> '{{}}' OR d.moved;
             RETURN NULL;
@@ -62,13 +66,18 @@ def upgrade() -> None:
 
         CREATE OR REPLACE FUNCTION parcels_history_delete() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            INSERT INTO parcel_history (parcel_id, actor, action, old_status, changes, geometry_changed, old_geom, reason)
+            INSERT INTO parcel_history (parcel_id, actor, action, old_status, changes, geometry_changed, old_geom,
+                                        reason{pc})
             SELECT o.id, coalesce(landfund_setting('actor'), current_user), 'delete', o.status,
-                   {_pairs("o", None)}, TRUE, o.geom, landfund_setting('reason')
+                   {_pairs("o", None)}, TRUE, o.geom, landfund_setting('reason'){po}
             FROM old_rows o;
             RETURN NULL;
         END $$;
-    """)
+    """
+
+
+def upgrade() -> None:
+    op.execute(history_functions())
 
 
 def downgrade() -> None:
