@@ -229,13 +229,28 @@ def test_suitability_order_and_explanations(layout, tmp_path):
 
 
 def test_suitability_uses_index_searches_not_a_cross_join(layout):
-    """The plan reaches roads and facilities through the partial GiST indexes (KNN), per parcel."""
+    """Per parcel, the nearest road and facilities come from KNN searches on the partial GiST indexes (the
+    plans of the statements nested in nearest_references_m, as auto_explain logs them), never a cross
+    join; and the per-parcel work may run in parallel workers."""
     from gis_service.analytics.suitability import Request, ranking_sql
 
     sql, params = ranking_sql(Request(), Settings())
-    with psycopg.connect(libpq_dsn(layout)) as c:
-        c.execute("SET enable_seqscan = off")  # tiny tables: make the planner show the index path it would take
-        plan = "\n".join(r[0] for r in c.execute("EXPLAIN " + sql, params))
+    with psycopg.connect(libpq_dsn(layout), autocommit=True) as c:
+        logged: list[str] = []
+        c.add_notice_handler(lambda d: logged.append(d.message_primary or ""))
+        c.execute("LOAD 'auto_explain'")
+        for name, value in (("auto_explain.log_min_duration", "0"), ("auto_explain.log_nested_statements", "on"),
+                            ("auto_explain.log_level", "notice"), ("enable_seqscan", "off")):
+            c.execute("SELECT set_config(%s, %s, false)", [name, value])  # tiny tables: show the index path
+        assert len(c.execute(sql, params).fetchall()) == 4
+        for name in ("auto_explain.log_min_duration", "enable_seqscan"):
+            c.execute("SELECT set_config(%s, %s, false)", [name, "-1" if "duration" in name else "on"])
+        for name in ("parallel_setup_cost", "parallel_tuple_cost", "min_parallel_table_scan_size"):
+            c.execute("SELECT set_config(%s, '0', false)", [name])
+        c.execute("SET max_parallel_workers_per_gather = 2")
+        top = "\n".join(r[0] for r in c.execute("EXPLAIN " + sql, params))
+    nested = "\n".join(m for m in logged if "nearest_references_m" not in m.split("\n", 1)[0] or "Index Scan" in m)
     for index in ("roads", "admin_centre", "school", "health"):
-        assert f"Index Scan using ix_reference_features_{index} " in plan, index
-    assert plan.count("Order By: (geom <-> p.geom)") == 4 and "Nested Loop" in plan
+        assert f"Index Scan using ix_reference_features_{index} " in nested, index
+    assert nested.count("Order By: (geom <-> $") >= 4 and "Seq Scan on reference_features" not in nested
+    assert "Function Scan on nearest_references_m" in top and "Gather" in top and "Workers Planned: 2" in top

@@ -1,7 +1,8 @@
 """Site suitability for investors: parcels open for investment, ranked by weighted criteria in PostGIS.
 
 Nearest road and facilities come from KNN index searches (`ORDER BY geom <-> …`, on the partial GiST
-indexes of the reference layers), never a cross join. Each result explains its score criterion by
+indexes of the reference layers), never a cross join. They run inside `nearest_references_m()` (migration
+0008), which PostgreSQL may call from parallel workers, unlike a LATERAL subquery with LIMIT. Each result explains its score criterion by
 criterion, with the raw distances in metres."""
 
 from __future__ import annotations
@@ -61,23 +62,16 @@ def _ramp(d: str, near: float, far: float) -> str:
     return f"greatest(0.0, least(1.0, ({far!r} - {d}) / {far - near!r}))"
 
 
-def _nearest(name: str, where: str) -> str:
-    # KNN on the planar index (degrees) finds candidates; the geodesic distance (m) is then measured.
-    return f"""LEFT JOIN LATERAL (
-        SELECT ST_Distance(r.geom::geography, p.geom::geography) AS d FROM reference_features r
-        WHERE {where} ORDER BY r.geom <-> p.geom LIMIT 1) {name} ON TRUE"""
-
-
 def ranking_sql(req: Request, settings) -> tuple[str, dict]:
     w, s = req.weights, req.scales
     total = sum(w.model_dump().values())
     lo, hi = req.preferred_ha
     ha = "(p.area_m2 / 10000.0)"
     scores = {
-        "road": _ramp("road.d", *s.road),
-        "town": _ramp("town.d", *s.town),
-        "school": _ramp("school.d", *s.school),
-        "health": _ramp("health.d", *s.health),
+        "road": _ramp("road_m", *s.road),
+        "town": _ramp("town_m", *s.town),
+        "school": _ramp("school_m", *s.school),
+        "health": _ramp("health_m", *s.health),
         "area": f"CASE WHEN {ha} < {lo!r} THEN {ha} / {lo!r} WHEN {ha} > {hi!r} THEN {hi!r} / {ha} ELSE 1.0 END",
         "clearance": "CASE p.clearance_status WHEN 'cleared' THEN 1.0 WHEN 'in_progress' THEN 0.5 ELSE 0.0 END",
     }
@@ -90,25 +84,17 @@ def ranking_sql(req: Request, settings) -> tuple[str, dict]:
         where.append("p.area_m2 >= %(min_m2)s")
     if req.admin_unit:
         where.append("EXISTS (SELECT 1 FROM admin_units a WHERE a.code = %(unit)s AND ST_Intersects(a.geom, p.pos))")
-    if req.hazards == "exclude":
-        where.append("hz.hazard_factor IS NULL")
     sql = f"""
-WITH scored AS (
+WITH measured AS MATERIALIZED (
     SELECT p.id, p.code, p.name, p.admin_unit_code, p.area_m2, p.clearance_status, {est_units_sql(settings, 'p')} AS est_units,
-           road.d AS road_m, town.d AS town_m, school.d AS school_m, health.d AS health_m,
-           hz.hazard_factor, hz.hazards,
-           {", ".join(f"{expr} AS s_{k}" for k, expr in scores.items())}
-    FROM parcels p
-    {_nearest("road", "r.layer = 'roads'")}
-    {_nearest("town", "r.layer = 'facilities' AND r.properties->>'kind' = 'admin_centre'")}
-    {_nearest("school", "r.layer = 'facilities' AND r.properties->>'kind' = 'school'")}
-    {_nearest("health", "r.layer = 'facilities' AND r.properties->>'kind' = 'health'")}
-    LEFT JOIN LATERAL (
-        SELECT max(CASE h.properties->>'severity' WHEN 'high' THEN 1.0 WHEN 'medium' THEN 0.6 ELSE 0.3 END) AS hazard_factor,
-               jsonb_agg(jsonb_build_object('hazard', h.properties->>'hazard', 'severity', h.properties->>'severity',
-                                            'name', h.properties->>'name')) AS hazards
-        FROM reference_features h WHERE h.layer = 'hazard_zones' AND ST_Intersects(h.geom, p.geom)) hz ON TRUE
+           n.road_m, n.town_m, n.school_m, n.health_m, intersecting_hazards(p.geom) AS hazards
+    FROM parcels p CROSS JOIN LATERAL nearest_references_m(p.geom) n
     WHERE {" AND ".join(where)}
+), scored AS (
+    SELECT p.*, {", ".join(f"{expr} AS s_{k}" for k, expr in scores.items())},
+           (SELECT max(CASE h->>'severity' WHEN 'high' THEN 1.0 WHEN 'medium' THEN 0.6 ELSE 0.3 END)
+            FROM jsonb_array_elements(p.hazards) h) AS hazard_factor
+    FROM measured AS p {"WHERE p.hazards IS NULL" if req.hazards == "exclude" else ""}
 )
 SELECT *, greatest(0.0, least(1.0, ({weighted}) / {total!r} - {penalty})) AS score
 FROM scored ORDER BY score DESC, id
@@ -131,11 +117,15 @@ class Criterion:
 def rank(conn, settings, req: Request) -> list[dict]:
     req.check()
     sql, params = ranking_sql(req, settings)
-    cur = conn.execute(sql, params)
+    with conn.transaction():
+        conn.execute("SELECT set_config('max_parallel_workers_per_gather', %s, true)",
+                     [str(settings.analytics_parallel_workers)])
+        cur = conn.execute(sql, params)
+        rows = cur.fetchall()
     cols = [d.name for d in cur.description]
     total = sum(req.weights.model_dump().values())
     out = []
-    for i, row in enumerate(cur.fetchall(), start=1):
+    for i, row in enumerate(rows, start=1):
         r = dict(zip(cols, row))
         crit = {}
         for k in CRITERIA:

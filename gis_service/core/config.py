@@ -95,6 +95,10 @@ class Settings(BaseSettings):
     db_timeout_seconds: float = Field(default=3.0, gt=0, le=60, description="Connect and pool-wait timeout: with the "
                                                                               "database down, requests fail fast (503).")
 
+    analytics_parallel_workers: int = Field(
+        default=2, ge=0, le=16, description="Parallel workers one suitability ranking may use (0: one core). API "
+                                            "pages and tiles use none: for them launching workers costs more than it saves.")
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes of `landfund serve`; the API "
