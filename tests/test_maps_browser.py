@@ -264,12 +264,19 @@ def test_static_map_works_with_no_network_at_all(browser, demo_ro, tmp_path):
     r = subprocess.run([str(Path(sys.executable).parent / "landfund"), "map", "planner", "--out", str(out), "--lang", "en"],
                        capture_output=True, text=True, env=env, timeout=300)
     assert r.returncode == 0, r.stderr
+    assert "warning" not in r.stderr
+    n = db(demo_ro, "SELECT count(*) FROM parcels")[0][0]
     p = Page(browser, allow_loopback=False).open(out.as_uri())
-    assert p.js(COUNT_PARCELS) == db(demo_ro, "SELECT count(*) FROM parcels")[0][0]
+    assert p.js(COUNT_PARCELS) == n
     assert p.page.is_visible(".lf-legend")
     p.shot("static-planner")
     assert p.errors == [] and p.blocked == []
     p.close()
+    # more parcels than a page should inline, and no API to serve tiles: still written, with a warning
+    r = subprocess.run([str(Path(sys.executable).parent / "landfund"), "map", "planner", "--out", str(out)],
+                       capture_output=True, text=True, env={**env, "LANDFUND_MAP_INLINE_MAX_FEATURES": "10"}, timeout=300)
+    assert r.returncode == 0 and out.exists(), r.stderr
+    assert f"{n:,} parcels are inline" in " ".join(r.stderr.split()) and "--api-url" in r.stderr
 
 
 def test_overlays_render_when_the_basemap_is_unreachable(browser, demo_ro, tmp_path):

@@ -13,7 +13,7 @@ from ..core.db import pg_connect
 from ..core.errors import LandfundError
 from ..maps.definition import load_map, map_names
 from ..security import ANONYMOUS, Principal
-from .common import db_url, out, user_errors
+from .common import db_url, err, out, user_errors
 
 
 def map_cmd(
@@ -55,6 +55,8 @@ def map_cmd(
                                data.Filters(admin_unit, statuses, when), api_base=api_url.rstrip("/") if api_url else None,
                                asset_base=folder.name, parcel_id=parcel)
             page, fig = render(ctx, load_map(settings.maps_dir, name))
+        for note in ctx.notes:
+            err.print(f"[bold yellow]warning:[/] {note}", soft_wrap=True)
         check_offline(page)
         out_file.parent.mkdir(parents=True, exist_ok=True)
         copy_assets(fig.used, folder)

@@ -189,6 +189,9 @@ class MapBuilder:
         if ctx.api_base is not None and n > ctx.settings.map_inline_max_features:
             self._parcel_tiles(spec, colors, weight, opacity)
         else:
+            if n > ctx.settings.map_inline_max_features:
+                ctx.notes.append(f"{n:,} parcels are inline (above LANDFUND_MAP_INLINE_MAX_FEATURES={ctx.settings.map_inline_max_features:,}):"
+                                 " the page will be large and slow to open; with --api-url they load as vector tiles")
             props = list(dict.fromkeys(["code", "status", *spec.tooltip, *spec.popup]))
             fc = data.feature_collection(ctx, ls, where, props, {"area_ha": data.area_ha(ls)})
             layer = folium.GeoJson(

@@ -45,6 +45,7 @@ class Context:
     api_base: str | None = None  # where the API is (links, tiles, search); None for a map without a server
     asset_base: str = "/static"
     parcel_id: int | None = None
+    notes: list[str] = field(default_factory=list)  # what the person making the map should know (CLI prints them)
 
     def ls(self, collection: str) -> LayerSQL:
         return layer_sql(self.catalogue.layer(collection), self.settings)
