@@ -257,6 +257,34 @@ def test_vector_tiles_click_to_popup(browser, tiled_server, demo_ro):
     p.close()
 
 
+def test_reference_layers_as_vector_tiles_draw_and_answer_hover(browser, tiled_server, demo_ro):
+    """Roads above the threshold come as tiles: VectorGrid draws them, in their own pane above the inline
+    sites, and hovering one shows its tooltip. The investor map shows roads from the start."""
+    name, lon, lat = db(demo_ro, "SELECT properties->>'name', ST_X(ST_LineInterpolatePoint(geom, 0.5)), "
+                                 "ST_Y(ST_LineInterpolatePoint(geom, 0.5)) FROM reference_features "
+                                 "WHERE layer = 'roads' AND GeometryType(geom) = 'LINESTRING' "
+                                 "AND properties->>'name' IS NOT NULL ORDER BY ST_Length(geom::geography) DESC LIMIT 1")[0]
+    p = Page(browser)
+    tiles: list[int] = []
+    p.page.on("response", lambda r: "/collections/roads/tiles/" in r.url and tiles.append(r.status))
+    p.open(f"{tiled_server.base}/maps/investor?lang=en")
+    assert "best-ranked of" in p.page.inner_text(".lf-title")
+    xy = p.js(f"""() => {{ const m = {MAP}; m.setView([{lat}, {lon}], 16, {{animate: false}});
+        const pt = m.latLngToContainerPoint([{lat}, {lon}]); const box = m.getContainer().getBoundingClientRect();
+        return [pt.x + box.left, pt.y + box.top]; }}""")
+    p.page.wait_for_load_state("networkidle")
+    p.page.wait_for_timeout(500)
+    assert tiles and set(tiles) <= {200, 204}
+    assert p.js("() => document.querySelectorAll('.leaflet-lf_reference-pane path, .leaflet-lf_reference-pane canvas')"
+                ".length") > 0
+    p.page.mouse.move(*xy)
+    p.page.wait_for_selector(".leaflet-tooltip", timeout=5000)
+    assert name in p.page.inner_text(".leaflet-tooltip")
+    p.shot("investor-road-tiles")
+    assert p.errors == []
+    p.close()
+
+
 def test_static_map_works_with_no_network_at_all(browser, demo_ro, tmp_path):
     """`landfund map` writes a page that opens from disk with every network request refused."""
     env = {"DATABASE_URL": demo_ro, "LANDFUND_MAP_BASEMAP": "none", "PATH": "/usr/bin:/bin"}

@@ -109,6 +109,32 @@ def test_big_land_funds_come_as_vector_tiles(conn):
     assert "L.vectorGrid" not in static  # without a server a map keeps its parcels inline
 
 
+def test_big_reference_layers_come_as_vector_tiles(conn):
+    """Roads and facilities above the threshold are tiles too (styled by their category); smaller ones stay inline."""
+    n = {layer: conn.execute("SELECT count(*) FROM reference_features WHERE layer = %s", [layer]).fetchone()[0]
+         for layer in ("roads", "facilities", "hazard_zones")}
+    cap = sorted(n.values())[1]  # the middle one: the biggest layer is tiled, the smallest inline
+    html, _ = page(conn, "planner", map_inline_max_features=cap)
+    tiled = {layer for layer in n if f"/collections/{layer}/tiles/WebMercatorQuad/" in html}
+    assert tiled == {layer for layer, k in n.items() if k > cap} and tiled
+    assert "lf_reference" in html and '"geometry": "line"' in html or "roads" not in tiled
+
+
+def test_a_big_investor_map_holds_the_best_ranked_sites(conn):
+    """Sites stay inline (their score is not in the tiles); above the threshold only the best-ranked ones,
+    and the map says so."""
+    from gis_service.analytics import suitability
+
+    ranked = suitability.rank(conn, Settings(), suitability.Request(limit=None))
+    assert len(ranked) > 3
+    html, _ = page(conn, "investor", lang="en", map_inline_max_features=3)
+    codes = set(re.findall(r'"code": ?"(NOXH-[0-9-]+)"', html))
+    assert codes == {r["code"] for r in ranked[:3]}
+    assert f"Showing the 3 best-ranked of {len(ranked):,} sites" in html
+    full, _ = page(conn, "investor", lang="en")
+    assert "best-ranked of" not in full
+
+
 def test_investor_map_holds_only_published_open_sites(conn):
     html, _ = page(conn, "investor")
     codes = set(re.findall(r'"code": ?"(NOXH-[0-9-]+)"', html))

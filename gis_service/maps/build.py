@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import json
-from urllib.parse import urlencode
 
 import folium
 from branca.element import Element
@@ -15,7 +14,7 @@ from sqlalchemy.dialects.postgresql import NUMERIC
 
 from ..analytics import suitability
 from ..core.errors import LandfundError
-from . import data, site
+from . import data, site, tiles
 from .assets import MAP_CSS, MAP_JS, OfflineFigure
 from .definition import LayerSpec, MapDef, strings
 from .i18n import FORMATS, field_label, number, value_labels
@@ -35,6 +34,8 @@ class MapBuilder:
         self.bounds: list[list[float]] = []
         self.geojson_layers: dict[str, folium.GeoJson] = {}
         self.tile_mode = False
+        self.panes: set[str] = set()
+        self.map_notes: list[str] = []  # shown under the title
 
     def w(self, key: str) -> str:
         return self.words[key](self.lang)
@@ -74,9 +75,11 @@ class MapBuilder:
         sub = self.mapdef.description(self.lang) if self.mapdef.description else ""
         if self.ctx.filters.as_of:
             sub += f" · {self.w('as_of')}: {self.ctx.filters.as_of.isoformat()}"
-        note = self.w("schematic") if data.province_note_needed(self.ctx) else ""
+        notes = [self.w("schematic")] if data.province_note_needed(self.ctx) else []
+        notes += self.map_notes
         block = (f'<div class="lf-title" data-lang="{self.lang}">{html.escape(self.mapdef.title(self.lang))}'
-                 f"<small>{html.escape(sub)}</small>" + (f"<small>{html.escape(note)}</small>" if note else "") + "</div>")
+                 f"<small>{html.escape(sub)}</small>" + "".join(f"<small>{html.escape(n)}</small>" for n in notes)
+                 + "</div>")
         self.fig.html.add_child(Element(block))
 
     def _controls(self, controls: list[str]) -> None:
@@ -186,7 +189,7 @@ class MapBuilder:
         n = data.count(ctx, ls, where)
         colors, weight, opacity = self._parcel_style(spec)
         name = spec.title(self.lang)
-        if ctx.api_base is not None and n > ctx.settings.map_inline_max_features:
+        if tiles.too_many(ctx, n):
             self._parcel_tiles(spec, colors, weight, opacity)
         else:
             if n > ctx.settings.map_inline_max_features:
@@ -218,18 +221,8 @@ class MapBuilder:
             params["filter"] = "status IN (" + ", ".join(f"'{s}'" for s in ctx.filters.status) + ")"
         if ctx.filters.admin_unit:
             params["admin_unit"] = ctx.filters.admin_unit
-        url = f"{ctx.api_base}/collections/{spec.collection}/tiles/WebMercatorQuad/{{z}}/{{x}}/{{y}}"
-        if params:
-            url += "?" + urlencode(params)
         style = {"by": "status", "colors": colors, "weight": weight, "fill_opacity": opacity}
-        # Above the overlay pane, where the choropleth's canvas would otherwise take every click.
-        folium.map.CustomPane("lf_parcels", z_index=450).add_to(self.m)
-        options = ("{vectorTileLayerStyles: {" + json.dumps(spec.collection) + ": LF.tileStyle(" + json.dumps(style)
-                   + ")}, interactive: true, maxNativeZoom: 22, getFeatureId: LF.tileFeatureId, pane: 'lf_parcels'}")
-        grid = plugins.VectorGridProtobuf(url, spec.title(self.lang), options, show=spec.show)
-        grid.add_to(self.m)
-        ScriptBlock(f"LF.bindTiles({self.m.get_name()}, {grid.get_name()}, "
-                    f"{json.dumps(self.js_spec(spec), ensure_ascii=False)});").add_to(self.m)
+        tiles.tile_layer(self, spec, style, params, pane="parcels")
         row = ctx.conn.execute("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
                                "(SELECT ST_Extent(geom) e FROM parcels) s").fetchone()
         if row[0] is not None:
@@ -239,11 +232,17 @@ class MapBuilder:
         ctx = self.ctx
         ranked = suitability.rank(ctx.conn, ctx.settings, suitability.Request(
             admin_unit=ctx.filters.admin_unit, limit=None, published_only=not ctx.principal.privileged))
-        by_id = {r["id"]: r for r in ranked}
         ls = ctx.ls(spec.collection)
         where = data.parcel_where(ctx, ls, ["open_for_investment"])
         if not ctx.principal.privileged:
             where.append(ls.fields["published"].is_(True))
+        cap = ctx.settings.map_inline_max_features
+        if len(ranked) > cap:  # sites are inline (their score is not in the tiles): the best-ranked ones
+            total, ranked = len(ranked), ranked[:cap]
+            where.append(ls.table.c.id.in_([r["id"] for r in ranked]))
+            self.map_notes.append(self.w("top_sites").format(shown=number(cap, self.lang, 0),
+                                                             total=number(total, self.lang, 0)))
+        by_id = {r["id"]: r for r in ranked}
         props = list(dict.fromkeys(["code", *[f for f in spec.tooltip + spec.popup if f in ls.fields]]))
         pos = ls.table.c.pos
         fc = data.feature_collection(ctx, ls, where, props, {
@@ -283,8 +282,14 @@ class MapBuilder:
         ls = ctx.ls(spec.collection)
         by = spec.style.get("by")
         colors = {k: v.color or "#607d8b" for k, v in (layer_def.attribute(by).values or {}).items()} if by else {}
-        fc = data.feature_collection(ctx, ls, [ls.where], [a.name for a in layer_def.public_attributes])
         weight, opacity = spec.style.get("weight", 2), spec.style.get("fill_opacity", 0.3)
+        if tiles.too_many(ctx, data.count(ctx, ls, [ls.where])):
+            kind = {"Point": "point", "LineString": "line"}.get(layer_def.geometry_type.removeprefix("Multi"), "polygon")
+            tiles.tile_layer(self, spec, {"by": by, "colors": colors, "default_color": "#607d8b", "weight": weight,
+                                          "fill_opacity": opacity, "geometry": kind, "radius": spec.style.get("radius", 4)},
+                             name=layer_def.title(self.lang))
+            return
+        fc = data.feature_collection(ctx, ls, [ls.where], [a.name for a in layer_def.public_attributes])
 
         def style(f):
             c = colors.get(f["properties"].get(by), "#607d8b")

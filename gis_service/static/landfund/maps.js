@@ -115,12 +115,17 @@
   // Vector tiles carry the feature id as the MVT id, not as a property: copy it across for popups' links.
   LF.tileFeatureId = function (f) { f.properties.id = f.id; return f.id; };
 
-  // Vector-tile styles by a property, from the map definition's colours.
+  // Vector-tile styles by a property, from the map definition's colours: lines in that colour, points as
+  // circles of it, polygons filled with it.
   LF.tileStyle = function (spec) {
     return function (props) {
       var c = (spec.colors || {})[props[spec.by]] || spec.default_color || "#3388ff";
+      if (spec.geometry === "line") { return { weight: spec.weight || 2, color: c, opacity: 0.9, fill: false }; }
+      if (spec.geometry === "point") {
+        return { radius: spec.radius || 4, weight: 1, color: c, fill: true, fillColor: c, fillOpacity: 0.8 };
+      }
       return { weight: spec.weight || 1, color: "#333", fill: true, fillColor: c, fillOpacity: spec.fill_opacity || 0.6,
-               radius: 4 };
+               radius: spec.radius || 4 };
     };
   };
 
