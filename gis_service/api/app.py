@@ -8,12 +8,11 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from psycopg_pool import ConnectionPool
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from .. import __version__
 from ..catalogue import load_catalogue
 from ..core.config import Settings, get_settings
-from ..core.db import API_SESSION_OPTIONS, database_url, libpq_dsn, read_database_url
+from ..core.db import API_SESSION_OPTIONS, api_read_engine, database_url, libpq_dsn, read_database_url
 from . import errors, hardening, openapi
 from .routes import analytics, collections, health, items, landing, maps, tiles, transactions, workflow
 
@@ -28,12 +27,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         url, read_url = database_url(settings), read_database_url(settings)
         wait = settings.db_timeout_seconds
-        # Both pools check a connection before handing it out, so after a database restart they reconnect by
-        # themselves; while the database is down, connecting fails within `wait` seconds and the API says 503.
-        app.state.read_engine = create_async_engine(
-            read_url, pool_size=10, max_overflow=10, pool_pre_ping=True, pool_recycle=1800, pool_timeout=wait,
-            connect_args={"connect_timeout": max(1, int(wait)), "application_name": "landfund-api",
-                          "options": API_SESSION_OPTIONS})
+        # After a database restart both pools reconnect by themselves (the write pool checks every connection
+        # it hands out, the read pool those idle for a while); while the database is down, connecting fails
+        # within `wait` seconds and the API says 503.
+        app.state.read_engine = api_read_engine(read_url, wait)
         app.state.write_pool = ConnectionPool(
             libpq_dsn(url), min_size=1, max_size=8, open=False, check=ConnectionPool.check_connection, timeout=wait,
             reconnect_timeout=0, kwargs={"application_name": "landfund-api", "connect_timeout": max(1, int(wait)),

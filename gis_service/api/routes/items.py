@@ -78,16 +78,17 @@ async def get_items(request: Request, ir: ItemsRequest = Depends(items_request),
         meta["landfund:numberMatchedEstimate"] = estimate  # over q.COUNT_CAP: the planner's estimate, not a count
     meta.update(timeStamp=_now(), links=links)
     if fmt == "html":
-        feats = orjson.loads(b"[" + (features or "").encode() + b"]")
+        feats = orjson.loads(b"[" + (features or b"") + b"]")
         return html_response("items.html", request, coll=ir.coll, features=feats, meta=meta, props=sel.properties,
                              headers=headers)
     tail = orjson.dumps(meta)
-    body = b'{"type":"FeatureCollection","features":[' + (features or "").encode() + b"]," + tail[1:]
+    body = b"".join((b'{"type":"FeatureCollection","features":[', features or b"", b"],", tail[1:]))
     return Response(body, media_type=GEOJSON, headers=headers)
 
 
 async def _seq(engine: AsyncEngine, stmt):
-    async with engine.connect() as conn:
+    # A server-side cursor lives in a transaction; the read engine is otherwise autocommit.
+    async with engine.connect() as conn, (await conn.execution_options(isolation_level="REPEATABLE READ")).begin():
         result = await conn.stream(stmt)
         async for part in result.partitions(1000):
             yield b"".join(b"\x1e" + row[0].encode() + b"\n" for row in part)
