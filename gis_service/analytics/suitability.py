@@ -77,13 +77,7 @@ def ranking_sql(req: Request, settings) -> tuple[str, dict]:
     }
     weighted = " + ".join(f"{getattr(w, k)!r} * coalesce(s_{k}, 0)" for k in CRITERIA)
     penalty = f"{req.hazard_penalty!r} * coalesce(hazard_factor, 0)" if req.hazards == "penalty" else "0"
-    where = ["p.status = ANY(%(statuses)s)"]
-    if req.published_only:
-        where.append("p.published")
-    if req.min_area_ha is not None:
-        where.append("p.area_m2 >= %(min_m2)s")
-    if req.admin_unit:
-        where.append("EXISTS (SELECT 1 FROM admin_units a WHERE a.code = %(unit)s AND ST_Intersects(a.geom, p.pos))")
+    where = _candidates(req)
     sql = f"""
 WITH measured AS MATERIALIZED (
     SELECT p.id, p.code, p.name, p.admin_unit_code, p.area_m2, p.clearance_status, {est_units_sql(settings, 'p')} AS est_units,
@@ -100,9 +94,30 @@ SELECT *, greatest(0.0, least(1.0, ({weighted}) / {total!r} - {penalty})) AS sco
 FROM scored ORDER BY score DESC, id
 {"LIMIT %(limit)s" if req.limit is not None else ""}
 """
-    params = {"statuses": list(req.statuses), "min_m2": (req.min_area_ha or 0) * 1e4, "unit": req.admin_unit,
-              "limit": req.limit}
-    return sql, params
+    return sql, _params(req)
+
+
+def _candidates(req: Request) -> list[str]:
+    """The WHERE of the parcels a request ranks (over parcels p)."""
+    where = ["p.status = ANY(%(statuses)s)"]
+    if req.published_only:
+        where.append("p.published")
+    if req.min_area_ha is not None:
+        where.append("p.area_m2 >= %(min_m2)s")
+    if req.admin_unit:
+        where.append("EXISTS (SELECT 1 FROM admin_units a WHERE a.code = %(unit)s AND ST_Intersects(a.geom, p.pos))")
+    return where
+
+
+def _params(req: Request) -> dict:
+    return {"statuses": list(req.statuses), "min_m2": (req.min_area_ha or 0) * 1e4, "unit": req.admin_unit,
+            "limit": req.limit}
+
+
+def count_candidates(conn, req: Request) -> int:
+    """How many parcels the request ranks (before hazards=exclude), without measuring any of them."""
+    sql = f"SELECT count(*) FROM parcels p WHERE {' AND '.join(_candidates(req))}"
+    return conn.execute(sql, _params(req)).fetchone()[0]
 
 
 @dataclass
