@@ -78,11 +78,11 @@ async def get_items(request: Request, ir: ItemsRequest = Depends(items_request),
         meta["landfund:numberMatchedEstimate"] = estimate  # over q.COUNT_CAP: the planner's estimate, not a count
     meta.update(timeStamp=_now(), links=links)
     if fmt == "html":
-        feats = orjson.loads(b"[" + (features or b"") + b"]")
+        feats = orjson.loads(b"[" + (features or "").encode() + b"]")
         return html_response("items.html", request, coll=ir.coll, features=feats, meta=meta, props=sel.properties,
                              headers=headers)
     tail = orjson.dumps(meta)
-    body = b"".join((b'{"type":"FeatureCollection","features":[', features or b"", b"],", tail[1:]))
+    body = b"".join((b'{"type":"FeatureCollection","features":[', (features or "").encode(), b"],", tail[1:]))
     return Response(body, media_type=GEOJSON, headers=headers)
 
 
