@@ -123,15 +123,30 @@ def timed(fn, repeat: int = 3) -> tuple[float, object]:
     return statistics.median(times), result
 
 
+# Forks and execs the command and reports its peak RSS. It runs as a small process of its own because a
+# child forked straight from the benchmark (hundreds of MB of Python and data) counts the parent's resident
+# pages in its ru_maxrss until it execs: both contenders then "peaked" at the benchmark's own size.
+LAUNCHER = """import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+_, status, usage = os.wait4(pid, 0)
+print("LANDFUND_MAXRSS_KB", usage.ru_maxrss, file=sys.stderr)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_measured(cmd: list[str], env: dict | None = None) -> tuple[float, int, int]:
     """Run a command; (wall seconds, peak RSS in MB of the process, exit status)."""
     import subprocess
+    import sys
 
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.run([sys.executable, "-c", LAUNCHER, *cmd], env={**os.environ, **(env or {})},
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     wall = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.decode(errors="replace")
     if proc.returncode != 0:
-        raise RuntimeError(f"{cmd[0]} failed: {proc.stderr.read().decode(errors='replace')[-2000:]}")
-    return wall, usage.ru_maxrss // 1024, proc.returncode
+        raise RuntimeError(f"{cmd[0]} failed: {err[-2000:]}")
+    kb = int(err.rsplit("LANDFUND_MAXRSS_KB", 1)[1].split()[0])
+    return wall, kb // 1024, proc.returncode
