@@ -82,6 +82,26 @@ def test_a_busy_port_is_refused_clearly(tmp_path):
                 shutil.rmtree(c.root, ignore_errors=True)
 
 
+def test_a_new_port_applies_to_an_existing_cluster(tmp_path):
+    """What the busy-port message advises works: the same cluster, started with another LANDFUND_DB_PORT,
+    listens there (initdb wrote the first port into postgresql.conf)."""
+    home = tmp_path / "moved"
+    first = Cluster(home, free_port())
+    second = Cluster(home, free_port())
+    try:
+        first.start()
+        first.stop()
+        assert second.start() is True
+        with psycopg.connect(second.tcp_url(), connect_timeout=5) as c:
+            assert c.execute("SHOW port").fetchone()[0] == str(second.port)
+        with psycopg.connect(libpq_dsn(second.url()), connect_timeout=5) as c:  # and its socket
+            assert c.execute("SELECT 1").fetchone() == (1,)
+    finally:
+        second.stop()
+        if not str(second.root).startswith(str(tmp_path)):
+            shutil.rmtree(second.root, ignore_errors=True)
+
+
 def test_missing_postgresql_names_the_packages(tmp_path, monkeypatch):
     monkeypatch.setattr(embedded, "_candidate_bindirs", lambda: [tmp_path / "nothing-here"])
     embedded.find_binaries.cache_clear()

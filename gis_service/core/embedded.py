@@ -300,7 +300,9 @@ class Cluster:
             if self.user is not None:
                 os.chown(self.log_file, self.user.pw_uid, self.user.pw_gid)
             proc = self._run(
-                [pg["pg_ctl"], "start", "-w", "-t", "60", "-D", str(self.data_dir), "-l", str(self.log_file)],
+                # the port on the command line: LANDFUND_DB_PORT may have changed since initdb wrote the conf
+                [pg["pg_ctl"], "start", "-w", "-t", "60", "-D", str(self.data_dir), "-l", str(self.log_file),
+                 "-o", f"-p {int(self.port)}"],
                 check=False,
             )
             if proc.returncode != 0:
