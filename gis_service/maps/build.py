@@ -157,7 +157,7 @@ class MapBuilder:
 
     # -- layers --------------------------------------------------------------------------------------
     def _layer_coverage(self, spec: LayerSpec) -> None:
-        fc, cov = data.coverage_collection(self.ctx)
+        fc, _ = data.coverage_collection(self.ctx)
         colors, breaks = spec.colors, spec.breaks
 
         def style(f):
@@ -174,7 +174,7 @@ class MapBuilder:
         scale.add_to(self.m)
         if not self.ctx.filters.admin_unit or not self.bounds:
             self._extend(fc)
-        self.coverage, self.coverage_fc = cov, fc
+        self.coverage_fc = fc
 
     def _parcel_style(self, spec: LayerSpec):
         attr = self.ctx.catalogue.layer(spec.collection).attribute("status")
