@@ -33,7 +33,6 @@ class MapBuilder:
         self.words = strings(ctx.settings.maps_dir)
         self.bounds: list[list[float]] = []
         self.geojson_layers: dict[str, folium.GeoJson] = {}
-        self.tile_mode = False
         self.panes: set[str] = set()
         self.map_notes: list[str] = []  # shown under the title
 
@@ -213,7 +212,6 @@ class MapBuilder:
     def _parcel_tiles(self, spec: LayerSpec, colors: dict, weight: float, opacity: float) -> None:
         """Too many parcels to inline: VectorGrid over the API's tiles, with the map's filters."""
         ctx = self.ctx
-        self.tile_mode = True
         params: dict[str, str] = {}
         if len(ctx.filters.status) == 1:
             params["status"] = ctx.filters.status[0]
