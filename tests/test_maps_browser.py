@@ -141,10 +141,12 @@ def db(url, q):
         return c.execute(q).fetchall()
 
 
-def click_feature(p: Page, code: str) -> str:
-    """Zoom to a parcel, click its middle, return the popup's text."""
+def click_feature(p: Page, code: str | None = None, fid: int | None = None) -> str:
+    """Zoom to a parcel (by its code or its id), click its middle, return the popup's text."""
+    match = f"l.feature.properties.code === {code!r}" if fid is None else (
+        f"l.feature.id === {fid} && l.feature.properties.code !== undefined")
     xy = p.js(f"""() => {{ const m = {MAP}; let hit = null;
-        m.eachLayer(l => {{ if (l.feature && l.feature.properties.code === {code!r} && l.getBounds) hit = l; }});
+        m.eachLayer(l => {{ if (l.feature && {match} && l.feature.geometry.type.endsWith("Polygon")) hit = l; }});
         m.fitBounds(hit.getBounds(), {{maxZoom: 17, animate: false}});
         const pt = m.latLngToContainerPoint(hit.getBounds().getCenter());
         const box = m.getContainer().getBoundingClientRect();
@@ -164,9 +166,9 @@ def test_planner_map(browser, server, demo_ro, tile_server):
     published = db(demo_ro, "SELECT count(*) FROM parcels WHERE published")[0][0]
     assert p.js(COUNT_PARCELS) == published
     assert p.page.is_visible(".lf-legend[data-legend=status]") and "Trạng thái" in p.page.inner_text(".lf-legend")
-    assert p.page.is_visible(".legend svg")  # branca's coverage scale
+    assert "≥ 10" in p.page.inner_text(".lf-legend[data-legend=coverage]")  # the coverage classes, open at the top
     for control in (".leaflet-control-zoom-fullscreen", ".leaflet-control-measure", ".leaflet-control-minimap",
-                    ".leaflet-control-scale", "input.search-input"):
+                    ".leaflet-control-scale", ".lf-search input"):
         assert p.page.query_selector(control) is not None, control
     assert tile_server.served, "the intranet basemap was not used"
     p.shot("planner-vi")
@@ -323,14 +325,22 @@ def test_overlays_render_when_the_basemap_is_unreachable(browser, demo_ro, tmp_p
 
 def test_search_by_parcel_code(browser, server, tiled_server, demo_ro):
     code = db(demo_ro, "SELECT code FROM parcels WHERE published ORDER BY code DESC LIMIT 1")[0][0]
-    # inline parcels: folium's Search plugin (leaflet-search) over the GeoJSON layer
+    # inline parcels: the search looks in the page, by code, name, sheet/parcel number or commune
+    sheet, number, unit_name = db(demo_ro, "SELECT p.map_sheet_no, p.parcel_no, a.name FROM parcels p JOIN admin_units a "
+                                           f"ON a.code = p.admin_unit_code WHERE p.code = '{code}'")[0]
     p = Page(browser).open(f"{server.base}/maps/planner")
     before = p.js(f"{MAP}.getZoom()")
-    p.page.locator("input.search-input").press_sequentially(code, delay=20)  # leaflet-search listens to keys
-    p.page.wait_for_selector(".search-tip", timeout=5000)
+    p.page.locator(".lf-search input").press_sequentially(code, delay=20)
+    p.page.wait_for_selector(".lf-search-results li a", timeout=5000)
     p.page.keyboard.press("Enter")
-    p.page.wait_for_timeout(800)
-    assert p.js(f"{MAP}.getZoom()") > before
+    p.page.wait_for_selector(".leaflet-popup-content", timeout=5000)
+    assert p.js(f"{MAP}.getZoom()") > before and code in p.page.inner_text(".leaflet-popup-content")
+    p.page.fill(".lf-search input", f"{sheet}/{number}")
+    p.page.wait_for_selector(".lf-search-results li a", timeout=5000)
+    assert code in p.page.inner_text(".lf-search-results")
+    p.page.fill(".lf-search input", unit_name.lower())  # the commune's name, in any case
+    p.page.wait_for_timeout(300)
+    assert len(p.page.query_selector_all(".lf-search-results li a")) >= 1
     assert p.errors == []
     p.close()
     # vector tiles: the search asks the API and opens the parcel's popup

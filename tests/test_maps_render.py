@@ -27,6 +27,20 @@ def conn(demo_ro):
         yield c
 
 
+def spec_of(html: str) -> dict:
+    """The map's JSON document, as the browser reads it."""
+    import json
+
+    m = re.search(r'<script type="application/json" id="lf-map-spec">(.*?)</script>', html, re.S)
+    return json.loads(m.group(1))
+
+
+def codes_in(html: str, kind: str | None = None) -> list[str]:
+    """Parcel codes inline in a map (every layer, or the layers of one kind)."""
+    return [f["properties"]["code"] for la in spec_of(html)["layers"] if la["data"] and (kind is None or la["kind"] == kind)
+            for f in la["data"]["features"] if "code" in f["properties"] and "level" not in f["properties"]]
+
+
 def page(conn, name, lang="vi", filters=None, who=ANONYMOUS, api="http://127.0.0.1:9", parcel=None, **overrides):
     s = Settings(**overrides)
     ctx = data.Context(conn, s, load_catalogue(s.layers_dir), who, lang, filters or data.Filters(), api_base=api,
@@ -50,7 +64,7 @@ def test_no_cdn_anywhere(conn, name):
     srcs = re.findall(r'<script src="([^"]+)"', html) + re.findall(r'<link rel="stylesheet" href="([^"]+)"', html)
     assert srcs and all(u.startswith("http://127.0.0.1:9/static/") for u in srcs)
     assert "jquery" not in html.lower() and "bootstrap" not in html.lower()
-    assert {"leaflet", "landfund_js", "d3" if name == "planner" else "leaflet"} <= fig.used
+    assert {"leaflet", "landfund_js", "landfund_css"} <= fig.used
 
 
 def test_an_asset_without_a_vendored_copy_stops_the_render():
@@ -84,7 +98,7 @@ def test_filters_reduce_the_parcels(conn):
     everything, _ = page(conn, "planner", who=Principal("admin"))
     one_unit, _ = page(conn, "planner", who=Principal("admin"), filters=data.Filters(admin_unit="095"))
     approved, _ = page(conn, "planner", who=Principal("admin"), filters=data.Filters(status=["approved"]))
-    count = lambda h: len(re.findall(r'"code": ?"NOXH-', h))  # noqa: E731
+    count = lambda h: len(codes_in(h, "parcels"))  # noqa: E731
     n095 = conn.execute("SELECT count(*) FROM parcels p, admin_units a WHERE a.code = '095' "
                         "AND ST_Intersects(a.geom, p.pos)").fetchone()[0]
     napp = conn.execute("SELECT count(*) FROM parcels WHERE status = 'approved'").fetchone()[0]
@@ -95,18 +109,21 @@ def test_filters_reduce_the_parcels(conn):
 def test_as_of_switches_districts_and_communes(conn):
     before, _ = page(conn, "planner", filters=data.Filters(as_of=date(2025, 6, 30)))
     after, _ = page(conn, "planner", filters=data.Filters(as_of=date(2025, 7, 1)))
-    assert '"code": "094"' in before and '"code": "03127"' not in before
-    assert '"code": "03127"' in after and '"code": "094"' not in after
+    unit_codes = lambda h: {f["id"] for la in spec_of(h)["layers"] if la["kind"] == "coverage"  # noqa: E731
+                            for f in la["data"]["features"]}
+    assert "094" in unit_codes(before) and "03127" not in unit_codes(before)
+    assert "03127" in unit_codes(after) and "094" not in unit_codes(after)
 
 
 def test_big_land_funds_come_as_vector_tiles(conn):
     html, fig = page(conn, "planner", map_inline_max_features=10, filters=data.Filters(status=["approved", "proposed"]))
-    assert "L.vectorGrid.protobuf" in html and "vectorGrid" in fig.used
-    assert "/collections/parcels/tiles/WebMercatorQuad/{z}/{x}/{y}?filter=status+IN" in html
-    assert "LF.bindTiles" in html and "LF.apiSearch" in html
-    assert not re.search(r'"code": ?"NOXH-', html)  # no parcel is inline
-    static, _ = page(conn, "planner", map_inline_max_features=10, api=None)
-    assert "L.vectorGrid" not in static  # without a server a map keeps its parcels inline
+    parcels = next(la for la in spec_of(html)["layers"] if la["kind"] == "parcels")
+    assert "vectorGrid" in fig.used and parcels["data"] is None
+    assert "/collections/parcels/tiles/WebMercatorQuad/{z}/{x}/{y}?filter=status+IN" in parcels["tiles"]["url"]
+    assert spec_of(html)["search"]["api"] == "http://127.0.0.1:9/collections/parcels/items"
+    assert not codes_in(html, "parcels")  # no parcel is inline
+    static, fig = page(conn, "planner", map_inline_max_features=10, api=None)
+    assert "vectorGrid" not in fig.used and codes_in(static, "parcels")  # without a server parcels stay inline
 
 
 def test_big_reference_layers_come_as_vector_tiles(conn):
@@ -115,9 +132,10 @@ def test_big_reference_layers_come_as_vector_tiles(conn):
          for layer in ("roads", "facilities", "hazard_zones")}
     cap = sorted(n.values())[1]  # the middle one: the biggest layer is tiled, the smallest inline
     html, _ = page(conn, "planner", map_inline_max_features=cap)
-    tiled = {layer for layer in n if f"/collections/{layer}/tiles/WebMercatorQuad/" in html}
+    layers = {la["id"]: la for la in spec_of(html)["layers"] if la["kind"] == "reference"}
+    tiled = {layer for layer in n if layers[layer]["tiles"]}
     assert tiled == {layer for layer, k in n.items() if k > cap} and tiled
-    assert "lf_reference" in html and '"geometry": "line"' in html or "roads" not in tiled
+    assert all(layers[la]["pane"] == "reference" for la in layers) and layers["roads"]["geometry"] == "line"
 
 
 def test_a_big_investor_map_holds_the_best_ranked_sites(conn):
@@ -128,7 +146,7 @@ def test_a_big_investor_map_holds_the_best_ranked_sites(conn):
     ranked = suitability.rank(conn, Settings(), suitability.Request(limit=None))
     assert len(ranked) > 3
     html, _ = page(conn, "investor", lang="en", map_inline_max_features=3)
-    codes = set(re.findall(r'"code": ?"(NOXH-[0-9-]+)"', html))
+    codes = set(codes_in(html, "sites"))
     assert codes == {r["code"] for r in ranked[:3]}
     assert f"Showing the 3 best-ranked of {len(ranked):,} sites" in html
     full, _ = page(conn, "investor", lang="en")
@@ -137,16 +155,20 @@ def test_a_big_investor_map_holds_the_best_ranked_sites(conn):
 
 def test_investor_map_holds_only_published_open_sites(conn):
     html, _ = page(conn, "investor")
-    codes = set(re.findall(r'"code": ?"(NOXH-[0-9-]+)"', html))
+    codes = set(codes_in(html, "sites"))
     expected = {r[0] for r in conn.execute("SELECT code FROM parcels WHERE published AND status = 'open_for_investment'")}
     assert codes == expected and expected
-    assert '"score":' in html and "road_m" in html
+    site = next(la for la in spec_of(html)["layers"] if la["kind"] == "sites")["data"]["features"][0]["properties"]
+    assert "score" in site and "road_m" in site
 
 
 def test_site_sheet(conn):
     pid = conn.execute("SELECT id FROM parcels WHERE published ORDER BY id LIMIT 1").fetchone()[0]
     html, _ = page(conn, "site", parcel=pid)
-    assert "Phiếu thông tin khu đất" in html and "VN-2000" in html and "@page { size: A4 portrait" in html
+    assert "Phiếu thông tin khu đất" in html and "VN-2000" in html and "landfund/maps.css" in html
+    from gis_service.maps.assets import STATIC
+
+    assert "@page { size: A4 portrait" in (STATIC / "landfund" / "maps.css").read_text()
     hidden = conn.execute("SELECT id FROM parcels WHERE NOT published LIMIT 1").fetchone()[0]
     from gis_service.core.errors import NotFound
 

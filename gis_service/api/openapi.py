@@ -7,12 +7,10 @@ from __future__ import annotations
 import copy
 
 from fastapi import FastAPI, Request
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 
 from .render import OPENAPI, json_response
 
-SWAGGER = "/static/vendor/swagger-ui-dist@5.35.0"
 
 
 def _downgrade(node):
@@ -104,8 +102,6 @@ def install(app: FastAPI) -> None:
 
     @app.get("/api.html", include_in_schema=False)
     def api_documentation(request: Request):
-        base = str(request.base_url).rstrip("/")
-        return get_swagger_ui_html(openapi_url=f"{base}/api", title="landfund API",
-                                   swagger_js_url=f"{base}{SWAGGER}/swagger-ui-bundle.js",
-                                   swagger_css_url=f"{base}{SWAGGER}/swagger-ui.css",
-                                   swagger_favicon_url=f"{base}{SWAGGER}/favicon-32x32.png")
+        from .render import html_response
+
+        return html_response("swagger.html", request)  # Swagger UI started from a file, no inline script

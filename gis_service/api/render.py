@@ -19,6 +19,7 @@ OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 MEDIA = {"json": GEOJSON, "html": HTML, "csv": "text/csv; charset=utf-8", "geojsonseq": "application/geo+json-seq",
          "fgb": "application/flatgeobuf"}
 
+STATIC = Path(__file__).resolve().parent.parent / "static"
 _templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape())
 
 

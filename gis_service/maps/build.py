@@ -1,28 +1,35 @@
-"""Render a map definition with Folium and branca: layers, legends, controls, language, offline assets."""
+"""Render a map definition: folium builds the frame, the content goes to the page as one JSON document.
+
+`MapBuilder` turns `maps/<name>.yaml` and the data it names into a spec (layers with their features or tile
+sources, styles, tooltip and popup fields with their labels, legends, controls, words), which maps.js
+draws. No value from the data, the catalogue or the YAML is ever part of a template (see maps/assets.py)."""
 
 from __future__ import annotations
 
-import html
-import json
-
-import folium
-from branca.element import Element
-from folium import plugins
-from folium.utilities import JsCode
 from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import NUMERIC
+
+import folium
 
 from ..analytics import suitability
 from ..core.errors import LandfundError
 from . import data, site, tiles
-from .assets import MAP_CSS, MAP_JS, OfflineFigure
+from .assets import FEATURE_ASSETS, MAP_CSS, MAP_JS, OfflineFigure, fragment
 from .definition import LayerSpec, MapDef, strings
 from .i18n import FORMATS, field_label, number, value_labels
-from .legend import CategoryLegend, MetricScale, ScriptBlock, bin_color, step_colormap
+from .legend import Boot, category_colors, class_items
 
 OSM = ("https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-       '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors')
+       '© OpenStreetMap contributors')
+OSM_COPYRIGHT = "https://www.openstreetmap.org/copyright"
 DEFAULT_VIEW = ([21.7, 103.0], 8)
+GEOMETRY = {"Point": "point", "LineString": "line", "MultiPolygon": "polygon"}
+# Panes (z-index) so that sites and parcels are always drawn, and clicked, above reference layers and the
+# choropleth: overlays 400, reference layers 420, parcels 450, site markers 460.
+PANES = {"coverage": 400, "reference": 420, "parcels": 450, "markers": 460}
+WORDS = ("no_hazard", "vnd_billion", "search", "not_found", "layers", "fullscreen", "fullscreen_exit", "measure",
+         "measure_length", "measure_area", "measure_finish", "measure_clear", "measure_hint", "minimap_show",
+         "minimap_hide", "basemap", "basemap_offline", "no_features", "hazard_here", "search_results")
 
 
 class MapBuilder:
@@ -31,9 +38,9 @@ class MapBuilder:
         self.mapdef = mapdef
         self.lang = ctx.lang
         self.words = strings(ctx.settings.maps_dir)
-        self.bounds: list[list[float]] = []
-        self.geojson_layers: dict[str, folium.GeoJson] = {}
-        self.panes: set[str] = set()
+        self.features: set[str] = set()  # map features whose assets the page needs (tiles, minimap, …)
+        self.spec: dict = {"id": mapdef.id, "lang": self.lang, "layers": [], "bounds": None, "notes": [],
+                           "controls": list(mapdef.controls), "search": None, "focus": None, "labels": []}
         self.map_notes: list[str] = []  # shown under the title
 
     def w(self, key: str) -> str:
@@ -42,78 +49,70 @@ class MapBuilder:
     # -- the frame ---------------------------------------------------------------------------------
     def build(self) -> OfflineFigure:
         title = self.mapdef.title(self.lang)
-        self.fig = OfflineFigure(self.ctx.asset_base, title=title, lang=self.lang)
-        controls = self.mapdef.controls
+        self.fig = OfflineFigure(self.ctx.asset_base, title=title, lang=self.lang, nonce=self.ctx.nonce,
+                                 map_id=self.mapdef.id)
         self.m = folium.Map(location=DEFAULT_VIEW[0], zoom_start=DEFAULT_VIEW[1], tiles=None, prefer_canvas=True,
                             height=self.mapdef.view.get("height", "100%"))
-        self.m.default_js = list(MAP_JS)
-        self.m.default_css = list(MAP_CSS)
         self.fig.add_child(self.m)
-        self.fig.header.add_child(Element('<meta name="landfund-map" content="' + self.mapdef.id + '">'))
-        self.basemap = self._basemap()
+        self.spec["basemap"] = self._basemap()
+        self.spec["units"] = data.unit_names(self.ctx)
         for spec in self.mapdef.layers:
             getattr(self, f"_layer_{spec.kind}")(spec)
-        self._controls(controls)
-        self._title()
-        if self.bounds:
-            self.m.fit_bounds(self.bounds, max_zoom=18 if self.ctx.parcel_id else 13)
+        if self.spec["bounds"] is None:  # nothing matched: show the unit asked for, else the province
+            self.spec["bounds"] = data.unit_bounds(self.ctx)
+        if "fullscreen" in self.mapdef.controls:
+            self.features.add("fullscreen")
+        if "minimap" in self.mapdef.controls and self.spec["basemap"]:
+            self.features.add("minimap")
+        self._search()
+        self.spec["words"] = {k: self.w(k) for k in WORDS}
+        self.spec["title"] = self._title()
+        js, css = list(MAP_JS), list(MAP_CSS)
+        for feature in sorted(self.features):
+            more_js, more_css = FEATURE_ASSETS[feature]
+            js += [(n, n) for n in more_js]
+            css += [(n, n) for n in more_css]
+        self.m.default_js = js + [("landfund_js", "landfund_js")]
+        self.m.default_css = css
+        Boot().add_to(self.m)
+        self.fig.spec = self.spec
         return self.fig
 
-    def _basemap(self) -> folium.TileLayer | None:
+    def _basemap(self) -> dict | None:
         choice = self.ctx.settings.map_basemap.strip()
         if choice.lower() == "none":
-            self.fig.header.add_child(Element("<style>.leaflet-container { background: #eef2f3; }</style>"))
             return None
-        url, attr = OSM if choice.lower() == "osm" else (choice, self.ctx.settings.map_basemap_attribution or choice)
-        layer = folium.TileLayer(tiles=url, attr=attr, name="Nền bản đồ" if self.lang == "vi" else "Basemap",
-                                 max_zoom=19, overlay=False, control=True)
-        layer.add_to(self.m)
-        return layer
+        if choice.lower() == "osm":
+            return {"url": OSM[0], "attribution": OSM[1], "attribution_url": OSM_COPYRIGHT, "name": self.w("basemap")}
+        return {"url": choice, "attribution": self.ctx.settings.map_basemap_attribution or choice, "attribution_url": None,
+                "name": self.w("basemap")}
 
-    def _title(self) -> None:
+    def _title(self) -> dict:
         sub = self.mapdef.description(self.lang) if self.mapdef.description else ""
         if self.ctx.filters.as_of:
-            sub += f" · {self.w('as_of')}: {self.ctx.filters.as_of.isoformat()}"
+            sub += f" · {self.w('as_of')}: {self.ctx.filters.as_of.strftime('%d/%m/%Y' if self.lang == 'vi' else '%Y-%m-%d')}"
         notes = [self.w("schematic")] if data.province_note_needed(self.ctx) else []
-        notes += self.map_notes
-        block = (f'<div class="lf-title" data-lang="{self.lang}">{html.escape(self.mapdef.title(self.lang))}'
-                 f"<small>{html.escape(sub)}</small>" + "".join(f"<small>{html.escape(n)}</small>" for n in notes)
-                 + "</div>")
-        self.fig.html.add_child(Element(block))
-
-    def _controls(self, controls: list[str]) -> None:
-        if "scale" in controls:
-            MetricScale().add_to(self.m)
-        if "fullscreen" in controls:
-            plugins.Fullscreen(position="topleft", title="Toàn màn hình" if self.lang == "vi" else "Full screen",
-                               title_cancel="Thoát" if self.lang == "vi" else "Exit full screen").add_to(self.m)
-        if "measure" in controls:
-            plugins.MeasureControl(position="topleft", primary_length_unit="meters", secondary_length_unit="kilometers",
-                                   primary_area_unit="hectares", secondary_area_unit="sqmeters").add_to(self.m)
-        if "minimap" in controls and self.basemap is not None:
-            plugins.MiniMap(tile_layer=folium.TileLayer(tiles=self.basemap.tiles, attr=self.basemap.options.get(
-                "attribution", "")), toggle_display=True, position="bottomleft").add_to(self.m)
-        if "search" in controls:
-            self._search()
-        if "layers" in controls:
-            folium.LayerControl(collapsed=False, position="topright").add_to(self.m)
+        block = {"title": self.mapdef.title(self.lang), "sub": sub, "notes": notes + self.map_notes}
+        self.fig.after += fragment("title.html", lang=self.lang, **block)
+        return block
 
     def _search(self) -> None:
         searchable = [s for s in self.mapdef.layers if s.search]
-        if not searchable:
+        if not searchable or "search" not in self.mapdef.controls:
             return
         spec = searchable[0]
-        layer = self.geojson_layers.get(spec.id)
-        if layer is not None:
-            plugins.Search(layer=layer, search_label=spec.search, placeholder=self.w("search"), collapsed=False,
-                           position="topleft", search_zoom=17).add_to(self.m)
-        elif self.ctx.api_base is not None:
-            url = f"{self.ctx.api_base}/collections/{spec.collection}/items"
-            ScriptBlock(f"LF.apiSearch({self.m.get_name()}, {json.dumps(url)}, "
-                        f"{json.dumps(self.js_spec(spec), ensure_ascii=False)});").add_to(self.m)
+        entry = next((la for la in self.spec["layers"] if la["id"] == spec.id), None)
+        if entry is None:
+            return
+        api = None
+        if entry.get("tiles") and self.ctx.api_base is not None:
+            api = f"{self.ctx.api_base}/collections/{spec.collection}/items"
+        self.spec["search"] = {"layer": spec.id, "api": api, "bind": entry["bind"]}
 
     # -- specs for the browser -----------------------------------------------------------------------
     def js_spec(self, spec: LayerSpec) -> dict:
+        """What maps.js needs to write a layer's tooltips and popups: fields, their labels and formats,
+        value labels and links."""
         layer = self.ctx.catalogue.layers.get(spec.collection) if spec.collection else None
         if spec.kind in ("coverage", "programmes"):
             layer = self.ctx.catalogue.layers.get("admin_units")
@@ -127,6 +126,8 @@ class MapBuilder:
                     fmt = {"decimals": 2 if a.type == "number" else 0, "unit": a.unit}
                 elif a.type == "date":
                     fmt = {"kind": "date"}
+            if f == "admin_unit_code":
+                fmt = {"kind": "unit"}
             formats[f] = fmt
         links = []
         if self.ctx.api_base is not None:
@@ -138,95 +139,86 @@ class MapBuilder:
             "lang": self.lang, "tooltip": spec.tooltip, "popup": spec.popup, "highlight": spec.highlight,
             "labels": {f: field_label(f, layer, self.words, self.lang) for f in fields},
             "values": value_labels(layer, self.ctx.catalogue, self.lang), "formats": formats, "links": links,
-            "words": {k: self.w(k) for k in ("no_hazard", "vnd_billion", "search", "not_found")},
         }
 
-    def _bind(self, spec: LayerSpec) -> JsCode:
-        return JsCode(f"LF.bind({json.dumps(self.js_spec(spec), ensure_ascii=False)})")
+    def _add(self, spec: LayerSpec, name: str, **entry) -> dict:
+        layer = {"id": spec.id, "kind": spec.kind, "name": name, "show": spec.show, "data": None, "tiles": None,
+                 "legend": None, "bind": self.js_spec(spec), **entry}
+        self.spec["layers"].append(layer)
+        return layer
 
     def _extend(self, fc: dict) -> None:
+        import orjson
         import shapely
 
-        geoms = [shapely.from_geojson(json.dumps(f["geometry"])) for f in fc["features"] if f.get("geometry")]
+        geoms = [shapely.from_geojson(orjson.dumps(f["geometry"])) for f in fc["features"] if f.get("geometry")]
         if geoms:
             x0, y0, x1, y1 = shapely.total_bounds(geoms)
-            self.bounds = [[y0, x0], [y1, x1]] if not self.bounds else [
-                [min(self.bounds[0][0], y0), min(self.bounds[0][1], x0)],
-                [max(self.bounds[1][0], y1), max(self.bounds[1][1], x1)]]
+            b = self.spec["bounds"]
+            self.spec["bounds"] = [[y0, x0], [y1, x1]] if not b else [
+                [min(b[0][0], y0), min(b[0][1], x0)], [max(b[1][0], y1), max(b[1][1], x1)]]
+
+    def _category_style(self, spec: LayerSpec, layer_id: str) -> tuple[dict, dict | None]:
+        """Style by a categorical field: the map's `style` over the catalogue's `style:` block; colours
+        from the field's values. Returns (style, legend items source)."""
+        layer_def = self.ctx.catalogue.layer(layer_id)
+        style = {**layer_def.style, **spec.style}
+        by = style.get("by")
+        colors: dict[str, str] = {}
+        labels: dict[str, str] = {}
+        if by:
+            values = layer_def.attribute(by).values or {}
+            colors = category_colors(values)
+            labels = {k: v.label(self.lang) for k, v in values.items()}
+        out = {"by": by, "colors": colors, "default_color": style.get("color", "#607d8b"),
+               "stroke": style.get("stroke"), "weight": style.get("weight", 2),
+               "fill_opacity": style.get("fill_opacity", 0.3), "radius": style.get("radius", 4),
+               "geometry": GEOMETRY.get(layer_def.geometry_type, "polygon")}
+        legend = None
+        if spec.legend and by:
+            legend = {"title": layer_def.attribute(by).title(self.lang) if spec.kind != "parcels"
+                      else self.w("legend_status") if by == "status" else layer_def.attribute(by).title(self.lang),
+                      "items": [[colors[k], labels[k]] for k in colors], "layer_title": layer_def.title(self.lang)}
+        return out, legend
 
     # -- layers --------------------------------------------------------------------------------------
     def _layer_coverage(self, spec: LayerSpec) -> None:
         fc, _ = data.coverage_collection(self.ctx)
-        colors, breaks = spec.colors, spec.breaks
-
-        def style(f):
-            return {"fillColor": bin_color(f["properties"]["coverage_ratio"], colors, breaks), "color": "#37474f",
-                    "weight": 1.2, "fillOpacity": 0.55}
-
-        layer = folium.GeoJson(fc, name=spec.title(self.lang), style_function=style, show=spec.show,
-                               on_each_feature=self._bind(spec), smooth_factor=0.5,
-                               highlight_function=lambda f: {"weight": 3, "color": "#000"})
-        layer.add_to(self.m)
-        self.geojson_layers[spec.id] = layer
-        labels = [number(b, self.lang, 1) for b in breaks[:-1]] + [""]  # the top class is open-ended
-        scale = step_colormap(colors, breaks, spec.title(self.lang), labels)
-        scale.add_to(self.m)
-        if not self.ctx.filters.admin_unit or not self.bounds:
+        colors, breaks = spec.colors or [], spec.breaks or []
+        items = class_items(colors, breaks, self.lang) + [["#bdbdbd", self.w("no_demand")]]
+        self._add(spec, spec.title(self.lang) if spec.title else "", data=fc, pane="coverage", geometry="polygon",
+                  classes={"field": "coverage_ratio", "colors": colors, "breaks": breaks, "missing": "#bdbdbd"},
+                  style={"stroke": "#37474f", "weight": 1.2, "fill_opacity": 0.55},
+                  legend={"title": spec.title(self.lang) if spec.title else "", "items": items})
+        if not self.ctx.filters.admin_unit or not self.spec["bounds"]:
             self._extend(fc)
         self.coverage_fc = fc
-
-    def _parcel_style(self, spec: LayerSpec):
-        attr = self.ctx.catalogue.layer(spec.collection).attribute("status")
-        colors = {k: v.color or "#3388ff" for k, v in attr.values.items()}
-        weight, opacity = spec.style.get("weight", 1), spec.style.get("fill_opacity", 0.6)
-        return colors, weight, opacity
 
     def _layer_parcels(self, spec: LayerSpec) -> None:
         ctx = self.ctx
         ls = ctx.ls(spec.collection)
         where = data.parcel_where(ctx, ls)
         n = data.count(ctx, ls, where)
-        colors, weight, opacity = self._parcel_style(spec)
-        name = spec.title(self.lang)
+        style, legend = self._category_style(spec, spec.collection)
+        name = spec.title(self.lang) if spec.title else ctx.catalogue.layer(spec.collection).title(self.lang)
+        entry = self._add(spec, name, pane="parcels", geometry="polygon", style=style, legend=legend,
+                          search_fields=["code", "name", "map_sheet_no", "parcel_no", "admin_unit_code"])
         if tiles.too_many(ctx, n):
-            self._parcel_tiles(spec, colors, weight, opacity)
-        else:
-            if n > ctx.settings.map_inline_max_features:
-                ctx.notes.append(f"{n:,} parcels are inline (above LANDFUND_MAP_INLINE_MAX_FEATURES={ctx.settings.map_inline_max_features:,}):"
-                                 " the page will be large and slow to open; with --api-url they load as vector tiles")
-            props = list(dict.fromkeys(["code", "status", *spec.tooltip, *spec.popup]))
-            fc = data.feature_collection(ctx, ls, where, props, {"area_ha": data.area_ha(ls)})
-            layer = folium.GeoJson(
-                fc, name=name, show=spec.show, on_each_feature=self._bind(spec), smooth_factor=0.3,
-                style_function=lambda f: {"fillColor": colors.get(f["properties"].get("status"), "#3388ff"),
-                                          "color": "#263238", "weight": weight, "fillOpacity": opacity},
-                highlight_function=(lambda f: {"weight": 4, "color": "#000"}) if spec.highlight else None)
-            layer.add_to(self.m)
-            self.geojson_layers[spec.id] = layer
-            self._extend(fc)
-        if spec.legend:
-            attr = self.ctx.catalogue.layer(spec.collection).attribute("status")
-            CategoryLegend("status", self.w("legend_status"),
-                           [(colors[k], v.label(self.lang)) for k, v in attr.values.items()]).add_to(self.m)
-
-    def _parcel_tiles(self, spec: LayerSpec, colors: dict, weight: float, opacity: float) -> None:
-        """Too many parcels to inline: VectorGrid over the API's tiles, with the map's filters."""
-        ctx = self.ctx
-        params: dict[str, str] = {}
-        if len(ctx.filters.status) == 1:
-            params["status"] = ctx.filters.status[0]
-        elif ctx.filters.status:
-            params["filter"] = "status IN (" + ", ".join(f"'{s}'" for s in ctx.filters.status) + ")"
-        if ctx.filters.admin_unit:
-            params["admin_unit"] = ctx.filters.admin_unit
-        style = {"by": "status", "colors": colors, "weight": weight, "fill_opacity": opacity}
-        tiles.tile_layer(self, spec, style, params, pane="parcels")
-        # the view: the filtered unit, else the province (the extent of a million parcels took 0.4 s)
-        where, params = ("code = %s", [ctx.filters.admin_unit]) if ctx.filters.admin_unit else ("level = 'province'", [])
-        row = ctx.conn.execute("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-                               f"(SELECT ST_Extent(geom) e FROM admin_units WHERE {where}) s", params).fetchone()
-        if row[0] is not None:
-            self.bounds = [[row[1], row[0]], [row[3], row[2]]]
+            self.features.add("tiles")
+            entry["tiles"] = tiles.tile_source(ctx, spec.collection, data.tile_filters(ctx))
+            self.spec["bounds"] = data.unit_bounds(ctx) or self.spec["bounds"]
+            return
+        if n > ctx.settings.map_inline_max_features:
+            ctx.notes.append(f"{n:,} parcels are inline (above LANDFUND_MAP_INLINE_MAX_FEATURES="
+                             f"{ctx.settings.map_inline_max_features:,}): the page will be large and slow to open; "
+                             "with --api-url they load as vector tiles")
+        props = list(dict.fromkeys(["code", "status", "name", "map_sheet_no", "parcel_no", "admin_unit_code",
+                                    *([style["by"]] if style["by"] else []), *spec.tooltip, *spec.popup]))
+        fc = data.feature_collection(ctx, ls, where, props, {"area_ha": data.area_ha(ls)})
+        entry["data"] = fc
+        if not fc["features"]:
+            self.map_notes.append(self.w("no_features"))
+        self._extend(fc)
 
     def _layer_sites(self, spec: LayerSpec) -> None:
         ctx = self.ctx
@@ -236,15 +228,14 @@ class MapBuilder:
         ranked = suitability.rank(ctx.conn, ctx.settings, req)
         ls = ctx.ls(spec.collection)
         where = data.parcel_where(ctx, ls, ["open_for_investment"])
-        if not ctx.principal.privileged:
-            where.append(ls.fields["published"].is_(True))
         if len(ranked) > cap:  # sites are inline (their score is not in the tiles): the best-ranked ones
             total, ranked = suitability.count_candidates(ctx.conn, req), ranked[:cap]
-            where.append(ls.table.c.id.in_([r["id"] for r in ranked]))
             self.map_notes.append(self.w("top_sites").format(shown=number(cap, self.lang, 0),
                                                              total=number(total, self.lang, 0)))
+        where.append(ls.table.c.id.in_([r["id"] for r in ranked] or [-1]))
         by_id = {r["id"]: r for r in ranked}
-        props = list(dict.fromkeys(["code", *[f for f in spec.tooltip + spec.popup if f in ls.fields]]))
+        props = list(dict.fromkeys(["code", "name", "map_sheet_no", "parcel_no", "admin_unit_code",
+                                    *[f for f in spec.tooltip + spec.popup if f in ls.fields]]))
         pos = ls.table.c.pos
         fc = data.feature_collection(ctx, ls, where, props, {
             "area_ha": data.area_ha(ls), "_pos": func.json_build_array(func.round(func.ST_X(pos).cast(NUMERIC), 6),
@@ -255,78 +246,47 @@ class MapBuilder:
                 continue
             f["properties"].update(score=r["score"], hazards=r["hazards"], est_units=r["est_units"],
                                    **{f"{k}_m": r["criteria"][k]["distance_m"] for k in ("road", "town", "school", "health")})
-        colors, breaks = spec.colors, spec.breaks
-
-        def style(f):
-            return {"fillColor": bin_color(f["properties"].get("score"), colors, breaks), "color": "#263238",
-                    "weight": 1.5, "fillOpacity": 0.75}
-
-        layer = folium.GeoJson(fc, name=spec.title(self.lang), show=spec.show, on_each_feature=self._bind(spec),
-                               style_function=style, highlight_function=lambda f: {"weight": 4, "color": "#000"})
-        layer.add_to(self.m)
-        self.geojson_layers[spec.id] = layer
-        self._extend(fc)
-        # Sites are a few hectares: at province scale a marker shows where each one is.
+        colors, breaks = spec.colors or [], spec.breaks or []
         points = {"type": "FeatureCollection", "features": [
-            {**f, "geometry": {"type": "Point", "coordinates": f["properties"].pop("_pos")}} for f in fc["features"]]}
-        folium.GeoJson(points, name=self.w("site_locations"), show=spec.show, on_each_feature=self._bind(spec),
-                       marker=folium.CircleMarker(radius=6, fill=True, weight=1),
-                       style_function=lambda f: {**style(f), "color": "#263238", "fillOpacity": 0.9}).add_to(self.m)
-        if spec.legend:
-            items = [(colors[i], f"{number(breaks[i] * 100, self.lang, 0)}–{number(min(breaks[i + 1], 1) * 100, self.lang, 0)}%")
-                     for i in range(len(colors))]
-            CategoryLegend("score", self.w("legend_score"), items[::-1]).add_to(self.m)
+            {"type": "Feature", "id": f["id"], "geometry": {"type": "Point", "coordinates": f["properties"].pop("_pos")},
+             "properties": f["properties"]} for f in fc["features"]]}
+        legend = {"title": self.w("legend_score"),
+                  "items": class_items(colors, breaks, self.lang, scale=100, suffix="%", decimals=0)[::-1]} \
+            if spec.legend else None
+        style = {**spec.style, "stroke": "#263238", "weight": spec.style.get("weight", 1.5),
+                 "fill_opacity": spec.style.get("fill_opacity", 0.75)}
+        self._add(spec, spec.title(self.lang) if spec.title else "", data=fc, pane="parcels", geometry="polygon",
+                  classes={"field": "score", "colors": colors, "breaks": breaks, "missing": "#bdbdbd"}, style=style,
+                  legend=legend, markers={"name": self.w("site_locations"), "data": points, "pane": "markers"},
+                  search_fields=["code", "name", "map_sheet_no", "parcel_no", "admin_unit_code"])
+        if not fc["features"]:
+            self.map_notes.append(self.w("no_sites"))
+        self._extend(fc)
 
     def _layer_reference(self, spec: LayerSpec) -> None:
         ctx = self.ctx
         layer_def = ctx.catalogue.layer(spec.collection)
         ls = ctx.ls(spec.collection)
-        by = spec.style.get("by")
-        colors = {k: v.color or "#607d8b" for k, v in (layer_def.attribute(by).values or {}).items()} if by else {}
-        weight, opacity = spec.style.get("weight", 2), spec.style.get("fill_opacity", 0.3)
+        style, legend = self._category_style(spec, spec.collection)
+        entry = self._add(spec, spec.title(self.lang) if spec.title else layer_def.title(self.lang), pane="reference",
+                          geometry=style["geometry"], style=style, legend=legend)
         if tiles.too_many(ctx, data.count(ctx, ls, [ls.where])):
-            kind = {"Point": "point", "LineString": "line"}.get(layer_def.geometry_type.removeprefix("Multi"), "polygon")
-            tiles.tile_layer(self, spec, {"by": by, "colors": colors, "default_color": "#607d8b", "weight": weight,
-                                          "fill_opacity": opacity, "geometry": kind, "radius": spec.style.get("radius", 4)},
-                             name=layer_def.title(self.lang))
+            self.features.add("tiles")
+            entry["tiles"] = tiles.tile_source(ctx, spec.collection)
             return
-        fc = data.feature_collection(ctx, ls, [ls.where], [a.name for a in layer_def.public_attributes])
-
-        def style(f):
-            c = colors.get(f["properties"].get(by), "#607d8b")
-            return {"color": c, "fillColor": c, "weight": weight, "fillOpacity": opacity}
-
-        marker = folium.CircleMarker(radius=spec.style.get("radius", 4), fill=True) if layer_def.geometry_type == "Point" else None
-        folium.GeoJson(fc, name=layer_def.title(self.lang), show=spec.show, style_function=style, marker=marker,
-                       on_each_feature=self._bind(spec)).add_to(self.m)
+        entry["data"] = data.feature_collection(ctx, ls, [ls.where], [a.name for a in layer_def.public_attributes])
 
     def _layer_programmes(self, spec: LayerSpec) -> None:
         # the coverage layer's units and figures, when the map has one (computing them again doubled the time
         # of a planner map over a million parcels)
         fc = getattr(self, "coverage_fc", None) or data.coverage_collection(self.ctx)[0]
-        group = folium.FeatureGroup(name=spec.title(self.lang), show=spec.show)
-        js = self.js_spec(spec)
-        for f in fc["features"]:
-            p = f["properties"]
-            if not p.get("programme_households"):
-                continue
-            radius = 4 + (p["programme_households"] ** 0.5)
-            marker = folium.CircleMarker(location=p["point"], radius=radius, color=spec.color, fill=True,
-                                         fill_opacity=0.5, weight=1)
-            tip = "<br>".join(f"<b>{html.escape(js['labels'][k])}:</b> {self._fmt(k, p.get(k))}" for k in spec.tooltip)
-            folium.Tooltip(tip).add_to(marker)
-            marker.add_to(group)
-        group.add_to(self.m)
-
-    def _fmt(self, field: str, v) -> str:
-        if v is None:
-            return "—"
-        fmt = FORMATS.get(field, {})
-        if fmt.get("kind") == "billion":
-            return f"{number(v / 1e9, self.lang, 3)} {self.w('vnd_billion')}"
-        if isinstance(v, (int, float)):
-            return number(v, self.lang, fmt.get("decimals", 2))
-        return html.escape(str(v))
+        points = {"type": "FeatureCollection", "features": [
+            {"type": "Feature", "id": f["id"], "properties": f["properties"],
+             "geometry": {"type": "Point", "coordinates": f["properties"]["point"][::-1]}}
+            for f in fc["features"] if f["properties"].get("programme_households")]}
+        self._add(spec, spec.title(self.lang) if spec.title else "", data=points, pane="markers", geometry="point",
+                  style={"default_color": spec.color or "#6a3d9a", "radius_by": "programme_households",
+                         "fill_opacity": 0.5, "weight": 1})
 
     # -- the site sheet ------------------------------------------------------------------------------
     def _layer_parcel(self, spec: LayerSpec) -> None:
@@ -339,8 +299,23 @@ class MapBuilder:
         site.nearest_layer(self, spec)
 
 
+def check_filters(ctx: data.Context, mapdef: MapDef) -> None:
+    """The filters a map was given are ones it takes, with values the catalogue knows."""
+    given = {"admin_unit": ctx.filters.admin_unit, "status": ctx.filters.status or None, "as_of": ctx.filters.as_of}
+    for name, value in given.items():
+        if value is not None and name not in mapdef.filters:
+            raise LandfundError(f"map {mapdef.id} does not take {name}; it takes: {', '.join(mapdef.filters) or 'none'}")
+    known = ctx.catalogue.layer("parcels").attribute("status").values or {}
+    bad = [s for s in ctx.filters.status if s not in known]
+    if bad:
+        raise LandfundError(f"status: unknown {', '.join(map(repr, bad))}; use {', '.join(known)}")
+    if ctx.filters.admin_unit and not data.unit_names(ctx).get(ctx.filters.admin_unit):
+        raise LandfundError(f"admin_unit: unknown administrative unit {ctx.filters.admin_unit!r}")
+
+
 def render(ctx: data.Context, mapdef: MapDef) -> tuple[str, OfflineFigure]:
     if ctx.lang not in ("vi", "en"):
         raise LandfundError(f"lang: use vi or en, not {ctx.lang!r}")
+    check_filters(ctx, mapdef)
     fig = MapBuilder(ctx, mapdef).build()
     return fig.render(), fig

@@ -45,6 +45,7 @@ class Context:
     api_base: str | None = None  # where the API is (links, tiles, search); None for a map without a server
     asset_base: str = "/static"
     parcel_id: int | None = None
+    nonce: str | None = None  # the response's Content-Security-Policy nonce (served maps only)
     notes: list[str] = field(default_factory=list)  # what the person making the map should know (CLI prints them)
 
     def ls(self, collection: str) -> LayerSQL:
@@ -123,6 +124,33 @@ def coverage_collection(ctx: Context) -> tuple[dict, object]:
         props["point"] = [y, x]
         features.append({"type": "Feature", "id": code, "geometry": orjson.loads(geom), "properties": props})
     return {"type": "FeatureCollection", "features": features}, cov
+
+
+def unit_names(ctx: Context) -> dict[str, str]:
+    """GSO code → name of every unit (its latest name), so pages name units instead of coding them."""
+    rows = ctx.conn.execute("SELECT DISTINCT ON (code) code, name FROM admin_units ORDER BY code, valid_from DESC")
+    return dict(rows.fetchall())
+
+
+def tile_filters(ctx: Context) -> dict[str, str]:
+    """The map's filters as query parameters of the tile endpoint."""
+    params: dict[str, str] = {}
+    if len(ctx.filters.status) == 1:
+        params["status"] = ctx.filters.status[0]
+    elif ctx.filters.status:
+        params["filter"] = "status IN (" + ", ".join(f"'{s}'" for s in ctx.filters.status) + ")"
+    if ctx.filters.admin_unit:
+        params["admin_unit"] = ctx.filters.admin_unit
+    return params
+
+
+def unit_bounds(ctx: Context) -> list[list[float]] | None:
+    """[[south, west], [north, east]] of the filtered unit, else of the province (the extent of a million
+    parcels took 0.4 s)."""
+    where, params = ("code = %s", [ctx.filters.admin_unit]) if ctx.filters.admin_unit else ("level = 'province'", [])
+    row = ctx.conn.execute("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+                           f"(SELECT ST_Extent(geom) e FROM admin_units WHERE {where}) s", params).fetchone()
+    return [[row[1], row[0]], [row[3], row[2]]] if row[0] is not None else None
 
 
 def province_note_needed(ctx: Context) -> bool:

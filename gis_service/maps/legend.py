@@ -1,100 +1,48 @@
-"""Legends: a categorical one (a colour per value) as a Leaflet control, and branca colour scales."""
+"""Legends as data (drawn by maps.js), and the one folium element of landfund's own: the boot call.
+
+Legends used to be branca elements whose HTML was compiled as a template; now each is a plain
+{title, items: [[colour, label], …]} that travels in the map's JSON document."""
 
 from __future__ import annotations
 
-import html
-
-import branca.colormap as cm
-from branca.element import ENV
 from branca.element import MacroElement
 from jinja2 import Template
 
+from .i18n import number
 
-class CategoryLegend(MacroElement):
-    """A legend box listing colours and labels, in the map's bottom right corner."""
+# Colours for a categorical field whose catalogue values name none (ColorBrewer Set2 / Dark2, colour-blind safe).
+PALETTE = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"]
 
-    _template = Template("""
-{% macro script(this, kwargs) %}
-(function () {
-  var legend = L.control({position: "{{ this.position }}"});
-  legend.onAdd = function () {
-    var div = L.DomUtil.create("div", "lf-legend");
-    div.setAttribute("data-legend", "{{ this.key }}");
-    div.innerHTML = {{ this.html | tojson }};
-    return div;
-  };
-  legend.addTo({{ this._parent.get_name() }});
-})();
-{% endmacro %}
-""")
 
-    def __init__(self, key: str, title: str, items: list[tuple[str, str]], position: str = "bottomright"):
+class Boot(MacroElement):
+    """Runs `LF.render(map)` after folium has created the map: maps.js reads the page's JSON document and
+    draws everything else. The template holds only the map's generated element name."""
+
+    _template = Template("{% macro script(this, kwargs) %}LF.render({{ this._parent.get_name() }});{% endmacro %}")
+
+    def __init__(self):
         super().__init__()
-        self._name = "CategoryLegend"
-        self.key = key
-        self.position = position
-        rows = "".join(f'<div><i style="background:{html.escape(c)}"></i>{html.escape(label)}</div>' for c, label in items)
-        self.html = f"<h4>{html.escape(title)}</h4>{rows}"
+        self._name = "Boot"
 
 
-# branca's own colour-scale template, with tick labels added below
-ENV_TEMPLATE = ENV.loader.get_source(ENV, "color_scale.js")[0]
+def category_colors(values: dict) -> dict[str, str]:
+    """Value → colour: the catalogue's colour where it names one, else the palette in order."""
+    out = {}
+    for i, (key, val) in enumerate(values.items()):
+        out[key] = getattr(val, "color", None) or PALETTE[i % len(PALETTE)]
+    return out
 
 
-class ClassScale(cm.StepColormap):
-    """A branca step scale whose classes are drawn equally wide and labelled with their (localised) breaks:
-    breaks such as 0, 0.5, 1, 2, 5, 10 would crowd at one end of a linear axis."""
-
-    def __init__(self, colors: list[str], labels: list[str], caption: str):
-        n = len(colors)
-        super().__init__(colors=colors, index=list(range(n + 1)), vmin=0, vmax=n, caption=caption,
-                         tick_labels=list(range(n + 1)))
-        self.break_labels = labels
-        self._template = Template(ENV_TEMPLATE.replace(
-            ".tickValues({{ this.tick_labels }});",
-            ".tickValues({{ this.tick_labels }})"
-            ".tickFormat(function (d) { return {{ this.break_labels | tojson }}[d]; });"))
-
-
-def step_colormap(colors: list[str], breaks: list[float], caption: str, labels: list[str]) -> ClassScale:
-    """The legend of a classed choropleth: one equal-width box per class, ticks at the breaks."""
-    return ClassScale(colors, labels, caption)
-
-
-class HtmlBlock(MacroElement):
-    """HTML placed in the page after the map (MacroElement children render after their parent's div)."""
-
-    _template = Template("{% macro html(this, kwargs) %}{{ this.content }}{% endmacro %}")
-
-    def __init__(self, content: str):
-        super().__init__()
-        self._name = "HtmlBlock"
-        self.content = content
-
-
-class ScriptBlock(MacroElement):
-    """JavaScript run after the map and the layers added before it (a MacroElement child renders after them)."""
-
-    _template = Template("{% macro script(this, kwargs) %}{{ this.code }}{% endmacro %}")
-
-    def __init__(self, code: str):
-        super().__init__()
-        self._name = "ScriptBlock"
-        self.code = code
-
-
-class MetricScale(MacroElement):
-    """A scale bar in metres and kilometres only."""
-
-    _template = Template("""{% macro script(this, kwargs) %}
-L.control.scale({imperial: false, position: "bottomleft"}).addTo({{ this._parent.get_name() }});
-{% endmacro %}""")
-
-
-def bin_color(value: float | None, colors: list[str], breaks: list[float], missing: str = "#bdbdbd") -> str:
-    if value is None:
-        return missing
-    for i in range(len(breaks) - 1):
-        if value < breaks[i + 1]:
-            return colors[min(i, len(colors) - 1)]
-    return colors[-1]
+def class_items(colors: list[str], breaks: list[float], lang: str, scale: float = 1.0, suffix: str = "",
+                decimals: int = 1) -> list[list[str]]:
+    """Legend rows of a classed layer: one per class, 'lo–hi', the top class open-ended ('≥ lo')."""
+    items = []
+    for i, color in enumerate(colors):
+        lo, hi = breaks[i] * scale, breaks[i + 1] * scale
+        last = i == len(colors) - 1
+        if last and hi >= 100 * max(breaks[-2] * scale, 1):  # an open-ended top class (e.g. 10–1000)
+            label = f"≥ {number(lo, lang, decimals)}{suffix}"
+        else:
+            label = f"{number(lo, lang, decimals)}–{number(min(hi, 100 if suffix == '%' else hi), lang, decimals)}{suffix}"
+        items.append([color, label])
+    return items

@@ -1,69 +1,73 @@
 """The site sheet: one parcel in its neighbourhood with edge lengths, vertex coordinates in VN-2000, the nearest
-facilities and road, and the parcel's facts, printable on A4 like a cadastral extract (trích lục)."""
+facilities and road, hazards and the parcel's facts, printable on one A4 page like a cadastral extract
+(trích lục).
+
+Its work is bounded whatever the parcel holds: the table and the map's labels show at most
+`SHEET_VERTICES` vertices (a boundary with more is simplified, within a tolerance the sheet states), the
+drawn outline at most `DRAW_VERTICES`, and at most `MAX_NEIGHBOURS` neighbours."""
 
 from __future__ import annotations
 
-import html
 from datetime import date
 
-import folium
 import orjson
-from branca.element import Element
 
 from ..core.errors import NotFound
 from ..models.parcels import est_units_sql
 from ..security import visible_fields
+from .assets import fragment
 from .i18n import field_label, number, value_labels
-from .legend import HtmlBlock
 
-PRINT_CSS = """
-<style>
-.lf-sheet { font: 12px/1.45 "DejaVu Sans", Arial, sans-serif; padding: 8px 16px; }
-.lf-sheet h2 { font-size: 15px; margin: 10px 0 4px; }
-.lf-sheet table { border-collapse: collapse; width: 100%; margin-bottom: 8px; }
-.lf-sheet th, .lf-sheet td { border: 1px solid #999; padding: 2px 6px; text-align: left; }
-.lf-sheet td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.lf-cols { display: flex; gap: 16px; } .lf-cols > div { flex: 1; }
-.lf-edge { background: rgba(255,255,255,.85); border: 1px solid #c62828; border-radius: 3px; padding: 0 3px;
-           font: 11px "DejaVu Sans", Arial, sans-serif; white-space: nowrap; }
-@page { size: A4 portrait; margin: 12mm; }
-@media print {
-  html, body { height: auto !important; }
-  .leaflet-control-container .leaflet-top, .lf-noprint { display: none !important; }
-  .folium-map { height: 120mm !important; page-break-inside: avoid; }
-  .lf-sheet { padding: 0; } .lf-sheet table { page-break-inside: avoid; }
-}
-</style>
-"""
+SHEET_VERTICES = 60  # a table that fits the page beside the map, and labels that stay legible
+DRAW_VERTICES = 2000  # far more than a screen shows at any zoom of one parcel
+MAX_NEIGHBOURS = 200
+# Simplification tolerances tried, in metres: the first that brings the boundary under the limit is used.
+TOLERANCES_M = (0.0, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 25.0)
+M_PER_DEG = 111_320.0
 
 PARCEL_SQL = """
-SELECT p.id, ST_AsGeoJSON(p.geom, 7), p.area_m2, {units} AS est_units, {fields}
+SELECT p.id, p.area_m2, {units} AS est_units, ST_NPoints(p.geom) AS npoints, intersecting_hazards(p.geom) AS hazards,
+       {fields}
 FROM parcels p WHERE p.id = %(id)s {visible}
 """
 
+# The smallest tolerance (metres) that keeps a boundary under `limit` vertices, and the boundary simplified by it.
+SIMPLIFIED_SQL = """
+SELECT t.m, ST_AsGeoJSON(t.g, 7), ST_NPoints(t.g) FROM parcels p,
+LATERAL (SELECT tol.m, CASE WHEN tol.m = 0 THEN p.geom
+                            ELSE ST_SimplifyPreserveTopology(p.geom, tol.m / %(m_per_deg)s) END AS g
+         FROM unnest(%(tolerances)s::float8[]) WITH ORDINALITY tol(m, i) ORDER BY tol.i) t
+WHERE p.id = %(id)s AND (ST_NPoints(t.g) <= %(limit)s OR t.m = %(last)s)
+ORDER BY t.m LIMIT 1
+"""
+
+# Edges and vertices of a boundary (given as GeoJSON), numbered the same way in the table and on the map.
 EDGES_SQL = """
 SELECT row_number() OVER () AS n, ST_Length(s.geom::geography) AS len,
        ST_X(ST_LineInterpolatePoint(s.geom, 0.5)), ST_Y(ST_LineInterpolatePoint(s.geom, 0.5))
-FROM parcels p, LATERAL ST_Dump(p.geom) part, LATERAL ST_DumpSegments(ST_ExteriorRing(part.geom)) s
-WHERE p.id = %(id)s
+FROM (SELECT ST_SetSRID(ST_GeomFromGeoJSON(%(g)s), 4326) AS g) b, LATERAL ST_Dump(b.g) part,
+     LATERAL ST_DumpSegments(ST_ExteriorRing(part.geom)) s
 """
 
 VERTICES_SQL = """
 SELECT row_number() OVER () AS n, ST_Y(v) AS northing, ST_X(v) AS easting, ST_X(g), ST_Y(g)
 FROM (SELECT (dp).geom AS g, ST_Transform((dp).geom, 9205) AS v, (dp).path AS path
-      FROM (SELECT ST_DumpPoints(ST_ExteriorRing(part.geom)) dp FROM parcels, LATERAL ST_Dump(geom) part
-            WHERE id = %(id)s) d) s
+      FROM (SELECT ST_DumpPoints(ST_ExteriorRing(part.geom)) dp
+            FROM (SELECT ST_SetSRID(ST_GeomFromGeoJSON(%(g)s), 4326) AS g) b, LATERAL ST_Dump(b.g) part) d) s
 WHERE path[array_length(path, 1)] > 1  -- the ring's closing point repeats its first
 """
 
 PREVIOUS_SQL = """
-SELECT ST_AsGeoJSON(old_geom, 7), at FROM parcel_history
+SELECT ST_AsGeoJSON(ST_SimplifyPreserveTopology(old_geom, 0.5 / %(m_per_deg)s), 7), at FROM parcel_history
 WHERE parcel_id = %(id)s AND action IN ('update', 'transition') AND geometry_changed ORDER BY at DESC, id DESC LIMIT 1
 """
 
 NEIGHBOURS_SQL = """
-SELECT p.id, p.code, p.status, ST_AsGeoJSON(p.geom, 6) FROM parcels p, parcels me
-WHERE me.id = %(id)s AND p.id <> me.id AND ST_DWithin(p.geom::geography, me.geom::geography, %(r)s) {visible}
+SELECT p.id, p.code, p.status, ST_AsGeoJSON(ST_SimplifyPreserveTopology(p.geom, 0.5 / %(m_per_deg)s), 6)
+FROM parcels p, parcels me
+WHERE me.id = %(id)s AND p.id <> me.id AND p.geom && ST_Expand(me.geom, %(r)s / %(m_per_deg)s * 2)
+  AND ST_DWithin(p.geom::geography, me.geom::geography, %(r)s) {visible}
+ORDER BY p.geom <-> me.geom LIMIT %(max)s
 """
 
 NEAREST_FACILITY_SQL = """
@@ -87,115 +91,140 @@ def _visible(builder) -> str:
     return "" if builder.ctx.principal.privileged else "AND p.published"
 
 
+def _simplified(conn, fid: int, limit: int) -> tuple[float, str, int]:
+    return conn.execute(SIMPLIFIED_SQL, {"id": fid, "m_per_deg": M_PER_DEG, "tolerances": list(TOLERANCES_M),
+                                         "limit": limit, "last": TOLERANCES_M[-1]}).fetchone()
+
+
+def _fc(features: list[dict]) -> dict:
+    return {"type": "FeatureCollection", "features": features}
+
+
 def parcel_layer(builder, spec) -> None:
     ctx = builder.ctx
     layer_def = ctx.catalogue.layer(spec.collection)
     allowed = set(visible_fields(ctx.principal, ctx.ls(spec.collection)))
     stored = [f for f in spec.fields if f in allowed and f not in ("area_m2", "est_units", "area_ha")]
-    q = PARCEL_SQL.format(units=est_units_sql(ctx.settings, "p"), fields=", ".join(f"p.{f}" for f in stored),
+    q = PARCEL_SQL.format(units=est_units_sql(ctx.settings, "p"), fields=", ".join(f"p.{f}" for f in stored) or "NULL",
                           visible=_visible(builder))
     row = ctx.conn.execute(q, {"id": ctx.parcel_id}).fetchone()
     if row is None:
         raise NotFound(f"no parcel {ctx.parcel_id}")
-    fid, geom, area, est = row[:4]
-    props = dict(zip(stored, row[4:]))
+    fid, area, est, npoints, hazards = row[:5]
+    props = dict(zip(stored, row[5:]))
     props.update(area_m2=round(area, 1), area_ha=round(area / 1e4, 4), est_units=est)
     builder.site_props = props
-    style = {"color": spec.style.get("color", "#c62828"), "weight": spec.style.get("weight", 3),
-             "fillOpacity": spec.style.get("fill_opacity", 0.25)}
-    fc = {"type": "FeatureCollection", "features": [{"type": "Feature", "id": fid, "geometry": orjson.loads(geom),
-                                                     "properties": {"code": props.get("code")}}]}
-    folium.GeoJson(fc, name=props.get("code") or str(fid), style_function=lambda f: style).add_to(builder.m)
+    _, drawn, _ = _simplified(ctx.conn, fid, DRAW_VERTICES)
+    tolerance, table_geom, table_points = _simplified(ctx.conn, fid, SHEET_VERTICES)
+    edges = ctx.conn.execute(EDGES_SQL, {"g": table_geom}).fetchall()
+    vertices = ctx.conn.execute(VERTICES_SQL, {"g": table_geom}).fetchall()
+    style = {"stroke": spec.style.get("color", "#c62828"), "weight": spec.style.get("weight", 3),
+             "fill_opacity": spec.style.get("fill_opacity", 0.25), "default_color": spec.style.get("color", "#c62828")}
+    fc = _fc([{"type": "Feature", "id": fid, "geometry": orjson.loads(drawn), "properties": {"code": props.get("code")}}])
+    builder.spec["layers"].append({"id": spec.id, "kind": "parcel", "name": str(props.get("code") or fid), "show": True,
+                                   "data": fc, "tiles": None, "legend": None, "pane": "parcels", "geometry": "polygon",
+                                   "style": style, "bind": None})
     builder._extend(fc)
-    previous = ctx.conn.execute(PREVIOUS_SQL, {"id": fid}).fetchone()
+    previous = ctx.conn.execute(PREVIOUS_SQL, {"id": fid, "m_per_deg": M_PER_DEG}).fetchone()
     if previous is not None:  # the boundary before the last change of geometry
-        folium.GeoJson(orjson.loads(previous[0]), name=builder.w("previous_geometry"),
-                       style_function=lambda f: {"color": "#6a1b9a", "weight": 2, "dashArray": "6 4", "fill": False},
-                       tooltip=f"{builder.w('previous_geometry')} ({previous[1]:%d/%m/%Y})").add_to(builder.m)
-    edges = ctx.conn.execute(EDGES_SQL, {"id": fid}).fetchall()
-    for n, length, x, y in edges:
-        folium.Marker([y, x], icon=folium.DivIcon(html=f'<span class="lf-edge">{number(length, builder.lang, 2)} m</span>',
-                                                  icon_size=(1, 1), class_name="lf-edge-label")).add_to(builder.m)
-    vertices = ctx.conn.execute(VERTICES_SQL, {"id": fid}).fetchall()
-    builder.fig.header.add_child(Element(PRINT_CSS))
-    HtmlBlock(_tables(builder, layer_def, props, edges, vertices)).add_to(builder.m)
+        when = previous[1].strftime("%d/%m/%Y") if builder.lang == "vi" else previous[1].date().isoformat()
+        builder.spec["layers"].append({
+            "id": "previous", "kind": "previous", "name": builder.w("previous_geometry"), "show": True,
+            "data": _fc([{"type": "Feature", "geometry": orjson.loads(previous[0]),
+                          "properties": {"label": f"{builder.w('previous_geometry')} ({when})"}}]),
+            "tiles": None, "legend": None, "pane": "parcels", "geometry": "line", "bind": None,
+            "style": {"default_color": "#6a1b9a", "weight": 2, "dash": "6 4", "fill": False}})
+    builder.spec["labels"] += [{"kind": "edge", "lat": y, "lon": x, "text": f"{number(length, builder.lang, 2)} m"}
+                               for _, length, x, y in edges]
+    builder.spec["labels"] += [{"kind": "vertex", "lat": lat, "lon": lon, "text": str(n)}
+                               for n, _, _, lon, lat in vertices]
+    builder.spec["focus"] = "parcel"
+    builder.fig.after += _tables(builder, layer_def, props, edges, vertices, hazards or [], npoints, table_points,
+                                 tolerance)
 
 
 def neighbours_layer(builder, spec) -> None:
     ctx = builder.ctx
-    rows = ctx.conn.execute(NEIGHBOURS_SQL.format(visible=_visible(builder)), {"id": ctx.parcel_id, "r": spec.radius_m})
+    rows = ctx.conn.execute(NEIGHBOURS_SQL.format(visible=_visible(builder)),
+                            {"id": ctx.parcel_id, "r": spec.radius_m, "m_per_deg": M_PER_DEG, "max": MAX_NEIGHBOURS})
     features = [{"type": "Feature", "id": r[0], "geometry": orjson.loads(r[3]), "properties": {"code": r[1], "status": r[2]}}
                 for r in rows]
     if not features:
         return
-    style = {"color": spec.style.get("color", "#546e7a"), "weight": spec.style.get("weight", 1),
-             "fillOpacity": spec.style.get("fill_opacity", 0.15)}
-    folium.GeoJson({"type": "FeatureCollection", "features": features},
-                   name="Khu đất lân cận" if builder.lang == "vi" else "Neighbouring parcels",
-                   style_function=lambda f: style, tooltip=folium.GeoJsonTooltip(fields=["code"], labels=False)
-                   ).add_to(builder.m)
+    builder.spec["layers"].append({
+        "id": spec.id, "kind": "neighbours", "name": builder.w("neighbours"), "show": True, "data": _fc(features),
+        "tiles": None, "legend": None, "pane": "reference", "geometry": "polygon",
+        "style": {"stroke": spec.style.get("color", "#546e7a"), "default_color": spec.style.get("color", "#546e7a"),
+                  "weight": spec.style.get("weight", 1), "fill_opacity": spec.style.get("fill_opacity", 0.15)},
+        "bind": {"tooltip": ["code"], "popup": [], "labels": {"code": ""}, "values": {}, "formats": {}, "links": [],
+                 "lang": builder.lang, "plain": True}})
 
 
 def nearest_layer(builder, spec) -> None:
     ctx = builder.ctx
     kinds = ctx.catalogue.layer("facilities").attribute("kind").values or {}
     found = []
+    points = []
     for kind in spec.facilities:
         row = ctx.conn.execute(NEAREST_FACILITY_SQL, {"id": ctx.parcel_id, "kind": kind}).fetchone()
         if row:
             name, dist, line, lat, lon = row
-            found.append((kinds[kind].label(builder.lang) if kind in kinds else kind, name, dist, line))
-            folium.CircleMarker([lat, lon], radius=6, color=kinds[kind].color if kind in kinds else "#333", fill=True,
-                                fill_opacity=0.9, tooltip=html.escape(name or kind)).add_to(builder.m)
+            label = kinds[kind].label(builder.lang) if kind in kinds else kind
+            found.append((label, name, dist, line))
+            points.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                           "properties": {"label": f"{label}: {name or ''}",
+                                          "color": kinds[kind].color if kind in kinds and kinds[kind].color else "#333"}})
     if spec.roads:
         row = ctx.conn.execute(NEAREST_ROAD_SQL, {"id": ctx.parcel_id}).fetchone()
         if row:
             found.append((builder.w("road"), row[0], row[1], row[2]))
-    for _, name, dist, line in found:
-        folium.GeoJson(orjson.loads(line), style_function=lambda f: {"color": "#37474f", "weight": 1.5, "dashArray": "5 4"},
-                       tooltip=f"{html.escape(name or '')}: {number(dist, builder.lang, 0)} m").add_to(builder.m)
-    HtmlBlock(_nearest_table(builder, found)).add_to(builder.m)
+    lines = [{"type": "Feature", "geometry": orjson.loads(line),
+              "properties": {"label": f"{kind}: {name or ''}, {number(dist, builder.lang, 0)} m"}}
+             for kind, name, dist, line in found]
+    builder.spec["layers"].append({
+        "id": spec.id, "kind": "nearest", "name": builder.w("nearest_title"), "show": True,
+        "data": _fc(lines + points), "tiles": None, "legend": None, "pane": "markers", "geometry": "mixed",
+        "style": {"default_color": "#37474f", "weight": 1.5, "dash": "5 4", "radius": 6}, "bind": None})
+    builder.fig.after += fragment("site_nearest.html", title=builder.w("nearest_title"),
+                                  distance=builder.w("distance_m"),
+                                  rows=[(kind, name or "", number(dist, builder.lang, 0)) for kind, name, dist, _ in found])
 
 
-def _tables(builder, layer_def, props, edges, vertices) -> str:
+def _shown(f: str, v, values: dict, units: dict, lang: str) -> str:
+    if f in values and v in values[f]:
+        return values[f][v]
+    if f == "admin_unit_code" and v in units:
+        return f"{units[v]} ({v})"
+    if isinstance(v, bool):
+        return "✓" if v else "✗"
+    if isinstance(v, float):
+        return number(v, lang, 4 if f == "area_ha" else 2)
+    if isinstance(v, int):
+        return number(v, lang, 0)
+    if isinstance(v, date):
+        return v.strftime("%d/%m/%Y") if lang == "vi" else v.isoformat()
+    return "—" if v is None or v == "" else str(v)
+
+
+def _tables(builder, layer_def, props, edges, vertices, hazards, npoints, table_points, tolerance):
     lang, ctx = builder.lang, builder.ctx
     values = value_labels(layer_def, ctx.catalogue, lang)
-    rows = []
-    for f, v in props.items():
-        if f in values and v in values[f]:
-            shown = values[f][v]
-        elif isinstance(v, float):
-            shown = number(v, lang, 4 if f == "area_ha" else 2)
-        elif isinstance(v, int) and not isinstance(v, bool):
-            shown = number(v, lang, 0)
-        elif isinstance(v, date):
-            shown = v.strftime("%d/%m/%Y") if lang == "vi" else v.isoformat()
-        else:
-            shown = "—" if v is None else str(v)
-        rows.append(f"<tr><th>{html.escape(field_label(f, layer_def, builder.words, lang))}</th>"
-                    f"<td>{html.escape(shown)}</td></tr>")
-    edge_rows = "".join(f'<tr><td>{n}</td><td class="num">{number(length, lang, 2)}</td></tr>' for n, length, _, _ in edges)
-    vertex_rows = "".join(f'<tr><td>{n}</td><td class="num">{number(north, lang, 3)}</td>'
-                          f'<td class="num">{number(east, lang, 3)}</td></tr>' for n, north, east, _, _ in vertices)
+    units = builder.spec.get("units") or {}
+    rows = [(field_label(f, layer_def, builder.words, lang), _shown(f, v, values, units, lang)) for f, v in props.items()]
+    hazard_values = value_labels(ctx.catalogue.layers.get("hazard_zones"), ctx.catalogue, lang)
+    hazard_rows = [f"{hazard_values.get('hazard', {}).get(h.get('hazard'), h.get('hazard'))} "
+                   f"({hazard_values.get('severity', {}).get(h.get('severity'), h.get('severity'))})"
+                   + (f": {h['name']}" if h.get("name") else "") for h in hazards]
+    simplified = None
+    if tolerance and tolerance > 0:
+        simplified = builder.w("vertices_simplified").format(
+            total=number(npoints, lang, 0), shown=number(table_points, lang, 0), tolerance=number(tolerance, lang, 2))
     today = date.today()
-    printed = today.strftime("%d/%m/%Y") if lang == "vi" else today.isoformat()
-    return f"""
-<div class="lf-sheet">
-  <h2>{html.escape(builder.w("attributes_title"))}: {html.escape(str(props.get("code", "")))}</h2>
-  <table class="lf-attributes">{''.join(rows)}</table>
-  <div class="lf-cols">
-    <div><h2>{html.escape(builder.w("edge"))}</h2>
-      <table class="lf-edges"><tr><th>#</th><th>{html.escape(builder.w("length_m"))}</th></tr>{edge_rows}</table></div>
-    <div><h2>{html.escape(builder.w("vertices_title"))}</h2>
-      <table class="lf-vertices"><tr><th>{html.escape(builder.w("vertex"))}</th><th>X (m)</th><th>Y (m)</th></tr>{vertex_rows}</table>
-      <small>X: {"tọa độ Bắc (northing)" if lang == "vi" else "northing"}; Y: {"tọa độ Đông (easting)" if lang == "vi" else "easting"}</small></div>
-  </div>
-  <p><small>{html.escape(builder.w("printed"))}: {printed}</small></p>
-</div>"""
-
-
-def _nearest_table(builder, found) -> str:
-    rows = "".join(f'<tr><td>{html.escape(kind)}</td><td>{html.escape(name or "")}</td>'
-                   f'<td class="num">{number(dist, builder.lang, 0)}</td></tr>' for kind, name, dist, _ in found)
-    return (f'<div class="lf-sheet"><h2>{html.escape(builder.w("nearest_title"))}</h2><table class="lf-nearest">'
-            f'<tr><th></th><th></th><th>{html.escape(builder.w("distance_m"))}</th></tr>{rows}</table></div>')
+    return fragment(
+        "site_sheet.html", w={k: builder.w(k) for k in ("attributes_title", "edge", "length_m", "vertices_title",
+                                                         "vertex", "printed", "hazards", "no_hazard", "northing",
+                                                         "easting")},
+        code=str(props.get("code", "")), rows=rows, hazards=hazard_rows, simplified=simplified,
+        edges=[(n, number(length, lang, 2)) for n, length, _, _ in edges],
+        vertices=[(n, number(north, lang, 3), number(east, lang, 3)) for n, north, east, _, _ in vertices],
+        printed=today.strftime("%d/%m/%Y") if lang == "vi" else today.isoformat())

@@ -35,6 +35,16 @@ def landing(request: Request, f: str | None = Depends(format_param)):
     return json_response(body)
 
 
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon():
+    from fastapi.responses import FileResponse
+
+    from ..render import STATIC
+
+    return FileResponse(STATIC / "landfund" / "favicon.svg", media_type="image/svg+xml",
+                        headers={"Cache-Control": "public, max-age=86400"})
+
+
 @router.get("/conformance", summary="Conformance classes", responses=media("application/json", "text/html"))
 def conformance(request: Request, f: str | None = Depends(format_param)):
     body = {"conformsTo": CONFORMS_TO}
