@@ -147,7 +147,7 @@ def sized(n: int, rebuild: bool = False, log=print) -> str:
     catalogue = load_catalogue(settings.layers_dir)
     t0 = time.perf_counter()
     with psycopg.connect(libpq_dsn(url)) as c:
-        import_file(c, catalogue, settings, parcels_file(n), "parcels")
+        import_file(c, catalogue, settings, parcels_file(n), "parcels", keep_status=True)
         for layer, path in reference_files(n).items():
             import_file(c, catalogue, settings, path, layer, allow_overlap=True)
     with psycopg.connect(libpq_dsn(url), autocommit=True) as c:

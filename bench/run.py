@@ -122,7 +122,7 @@ def import_vs_ogr2ogr(n: int, rounds: int, log) -> dict:
                        "-t_srs", "EPSG:4326", "-nlt", "MULTIPOLYGON", "-lco", "GEOMETRY_NAME=geom"]
                 env = {"PGPASSWORD": p.get("password", "")}
             else:
-                cmd = [sys.executable, "-m", "gis_service.cli.main", "import", str(path)]
+                cmd = [sys.executable, "-m", "gis_service.cli.main", "import", str(path), "--keep-status"]
                 env = {"DATABASE_URL": url}
             wall, rss, _ = measure.run_measured(cmd, env)
             results[name].append((wall, rss))

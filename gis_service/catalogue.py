@@ -111,6 +111,8 @@ class LayerDef(BaseModel):
     attributes: list[Attribute]
     temporal: Temporal | None = None
     style: dict[str, Any] = Field(default_factory=dict)
+    # Most vertices one feature may have; parcels use LANDFUND_MAX_VERTICES when this is not set.
+    max_vertices: int | None = Field(default=None, ge=4, le=10_000_000)
 
     @model_validator(mode="after")
     def _unique(self) -> LayerDef:

@@ -69,16 +69,24 @@ def write_denial(principal: Principal, layer_storage: str) -> tuple[int, str] | 
     return 403, f"role {principal.role!r} may not change this collection"
 
 
-def unit_scope_sql(principal: Principal, geom: str, province_code: str) -> tuple[str, dict]:
-    """SQL condition (and its parameters): `geom` lies, by a point inside it, in the planner's unit.
-
-    A unit keeps its area after the 2025 reform ended it, so a former-district planner keeps the
-    former district. Admins, province-wide planners and planners without a unit pass."""
+def scope_unit(principal: Principal, province_code: str) -> str | None:
+    """The unit a principal's writes are confined to: a planner's unit, or None for everywhere (admins,
+    province-wide planners)."""
     unit = principal.admin_unit_code
     if principal.role != "planner" or not unit or unit == province_code:
+        return None
+    return unit
+
+
+def unit_scope_sql(principal: Principal, geom: str, province_code: str, tolerance_m2: float) -> tuple[str, dict]:
+    """SQL condition (and its parameters): the whole of `geom` lies in the planner's unit, but for at most
+    `tolerance_m2` along its boundary (digitising). A unit keeps its area after the 2025 reform ended it, so a
+    former-district planner keeps the former district."""
+    unit = scope_unit(principal, province_code)
+    if unit is None:
         return "TRUE", {}
     return (
-        f"ST_Intersects((SELECT a.geom FROM admin_units a WHERE a.code = %(scope_unit)s "
-        f"ORDER BY a.valid_from DESC LIMIT 1), ST_PointOnSurface({geom}))",
-        {"scope_unit": unit},
+        f"coalesce((SELECT ST_Area(ST_Difference({geom}, a.geom)::geography) <= %(scope_tolerance)s "
+        f"FROM admin_units a WHERE a.code = %(scope_unit)s ORDER BY a.valid_from DESC LIMIT 1), FALSE)",
+        {"scope_unit": unit, "scope_tolerance": tolerance_m2},
     )

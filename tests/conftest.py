@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import make_url
 
 from gis_service.catalogue import load_catalogue
+from gis_service.core import bootstrap
 from gis_service.core.config import Settings, get_settings
 from gis_service.core.db import libpq_dsn, make_engine, normalise_url
 from gis_service.core.embedded import Cluster
@@ -49,6 +50,20 @@ def db_url(server_url: str, name: str) -> str:
     return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
+def as_role(url: str, role: str) -> str:
+    """The same database, as another role (the test cluster trusts its private socket)."""
+    return make_url(url).set(username=role, password=None).render_as_string(hide_password=False)
+
+
+def app_url(url: str) -> str:
+    """The application role: what the service and the everyday commands connect as (it owns nothing)."""
+    return as_role(url, bootstrap.APP)
+
+
+def owner_url(url: str) -> str:
+    return as_role(url, bootstrap.OWNER)
+
+
 def admin(server_url: str) -> psycopg.Connection:
     return psycopg.connect(libpq_dsn(server_url), autocommit=True)
 
@@ -58,15 +73,27 @@ def drop_database(server_url: str, name: str) -> None:
         c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(scope="session")
-def template_url(server_url) -> str:
-    drop_database(server_url, TEMPLATE)
+def prepare_database(server_url: str, name: str) -> str:
+    """A new database as landfund's bootstrap leaves it (roles, owner, PostGIS, VN-2000 zones), migrated by the
+    owner, the application role granted. Returns the superuser's URL of it."""
+    from sqlalchemy.pool import NullPool
+
+    drop_database(server_url, name)
     with admin(server_url) as c:
-        c.execute(f'CREATE DATABASE "{TEMPLATE}"')
-    url = db_url(server_url, TEMPLATE)
-    eng = make_engine(url, poolclass=__import__("sqlalchemy.pool", fromlist=["NullPool"]).NullPool)
+        bootstrap.ensure_roles(c)
+        c.execute(f'CREATE DATABASE "{name}" OWNER "{bootstrap.OWNER}"')
+    url = db_url(server_url, name)
+    with admin(url) as c:
+        bootstrap.bootstrap_database(c)
+    eng = make_engine(owner_url(url), poolclass=NullPool)
     upgrade(eng)
     eng.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def template_url(server_url) -> str:
+    url = prepare_database(server_url, TEMPLATE)
     yield url
     drop_database(server_url, TEMPLATE)
 
@@ -74,7 +101,7 @@ def template_url(server_url) -> str:
 def clone_database(server_url: str, template: str, prefix: str = "t") -> str:
     name = f"{prefix}_{os.getpid()}_{next(_counter)}_{uuid.uuid4().hex[:6]}"
     with admin(server_url) as c:
-        c.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
+        c.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}" OWNER "{bootstrap.OWNER}" STRATEGY FILE_COPY')
     return name
 
 
@@ -104,8 +131,9 @@ def conn(database):
 
 @pytest.fixture
 def env(database, tmp_path, monkeypatch):
-    """Point the CLI (and get_settings) at the test database."""
-    monkeypatch.setenv("DATABASE_URL", database)
+    """Point the CLI (and get_settings) at the test database: the application role serves, the owner migrates."""
+    monkeypatch.setenv("DATABASE_URL", app_url(database))
+    monkeypatch.setenv("DATABASE_OWNER_URL", owner_url(database))
     monkeypatch.setenv("LANDFUND_HOME", str(tmp_path / "home"))
     get_settings.cache_clear()
     yield database
@@ -124,10 +152,10 @@ def demo_template(server_url, template_url) -> str:
 
     drop_database(server_url, DEMO_TEMPLATE)
     with admin(server_url) as c:
-        c.execute(f'CREATE DATABASE "{DEMO_TEMPLATE}" TEMPLATE "{TEMPLATE}" STRATEGY FILE_COPY')
+        c.execute(f'CREATE DATABASE "{DEMO_TEMPLATE}" TEMPLATE "{TEMPLATE}" OWNER "{bootstrap.OWNER}" STRATEGY FILE_COPY')
     url = db_url(server_url, DEMO_TEMPLATE)
     s = Settings(database_url=url)
-    with psycopg.connect(libpq_dsn(url)) as c:
+    with psycopg.connect(libpq_dsn(owner_url(url))) as c:  # as `landfund demo` does
         load_demo(c, load_catalogue(s.layers_dir), s)
     yield DEMO_TEMPLATE
     drop_database(server_url, DEMO_TEMPLATE)
@@ -154,7 +182,7 @@ def api_client(url: str, tmp: Path, **overrides):
 
     from gis_service.api.app import create_app
 
-    return TestClient(create_app(Settings(database_url=url, home=tmp, **overrides)))
+    return TestClient(create_app(Settings(database_url=app_url(url), home=tmp, **overrides)))
 
 
 @pytest.fixture(scope="module")
@@ -186,7 +214,7 @@ class LiveServer:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         self.base = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_app(Settings(database_url=url, home=tmp, **overrides)), host="127.0.0.1",
+        config = uvicorn.Config(create_app(Settings(database_url=app_url(url), home=tmp, **overrides)), host="127.0.0.1",
                                 port=self.port, log_level="warning")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

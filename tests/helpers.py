@@ -106,9 +106,9 @@ def seeded_cluster(home: Path, parcels: int):
     cluster = Cluster(home, port)
     cluster.start()
     url = cluster.url()
-    upgrade(make_engine(url))
+    upgrade(make_engine(cluster.url(role="landfund_owner")))
     settings = Settings(database_url=url, home=home)
     path = write_synthetic(synthetic_parcels(parcels, nulls=False).assign(published=True), home / "seed.gpkg")
     with psycopg.connect(libpq_dsn(url)) as conn:
-        import_file(conn, load_catalogue(settings.layers_dir), settings, path, "parcels")
+        import_file(conn, load_catalogue(settings.layers_dir), settings, path, "parcels", keep_status=True)
     return cluster

@@ -111,7 +111,7 @@ def frame(rows: list[dict]) -> pd.DataFrame:
 
 def put(conn, catalogue, rows):
     with conn.transaction():
-        write_batch(conn, catalogue, catalogue.layer("parcels"), frame(rows), Options())
+        write_batch(conn, catalogue, catalogue.layer("parcels"), frame(rows), Options(keep_status=True))
 
 
 def parcel(code: str, i: int, **kw) -> dict:
@@ -185,7 +185,8 @@ def layout(conn, catalogue, database):
     ]
     for layer, props, g in ref:
         with conn.transaction():
-            write_batch(conn, catalogue, catalogue.layer(layer), frame([{**props, "geometry": lonlat(g)}]), Options())
+            write_batch(conn, catalogue, catalogue.layer(layer), frame([{**props, "geometry": lonlat(g)}]),
+                        Options(keep_status=True))
     sites = [("A", 200, 50, "cleared"), ("B", 200, 3000, "cleared"), ("C", -700, 50, "not_started"),
              ("D", 200, 9000, "not_started")]
     put(conn, catalogue, [{"code": c, "status": "open_for_investment", "published": True, "clearance_status": cl,

@@ -52,7 +52,7 @@ def test_export_then_import_into_an_empty_database(fmt, name, crs, demo_conn, da
     try:
         with psycopg.connect(libpq_dsn(db_url(server_url, empty))) as other:
             csv_crs = (crs or "EPSG:4326") if fmt == "csv" else None
-            result = import_file(other, catalogue, settings, out, "parcels", crs=csv_crs)
+            result = import_file(other, catalogue, settings, out, "parcels", crs=csv_crs, keep_status=True)
             assert len(result.ids) == len(before)
             after = snapshot(other)
     finally:

@@ -62,7 +62,7 @@ def test_reads_go_to_the_replica_and_writes_to_the_primary(primary_and_replica, 
         while c.get(f"/collections/parcels/items/{fid}").status_code != 200:
             assert time.monotonic() < deadline, "the write never reached the replica"
             time.sleep(0.2)
-        etag = c.get(f"/collections/parcels/items/{fid}").headers["etag"]
+        etag = c.get(f"/collections/parcels/items/{fid}", headers=auth(token)).headers["etag"]
         r = c.patch(f"/collections/parcels/items/{fid}", json={"properties": {"name": "Khu sao chép"}},
                     headers=auth(token, **{"If-Match": etag, "Content-Type": "application/merge-patch+json"}))
         assert r.status_code == 204, r.text

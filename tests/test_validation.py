@@ -146,10 +146,23 @@ def test_overlap_with_a_reserved_parcel_unless_allowed(conn, catalogue):
 def test_touching_and_withdrawn_parcels_do_not_count_as_overlap(conn, catalogue):
     with conn.transaction():
         write_batch(conn, catalogue, catalogue.layer("parcels"),
-                    frame([good("OLD-1"), good("GONE-1", dx=200, status="withdrawn")]))
+                    frame([good("OLD-1"), good("GONE-1", dx=200, status="withdrawn")]), Options(keep_status=True))
     with conn.transaction():
         write_batch(conn, catalogue, catalogue.layer("parcels"), frame([good("EDGE-1", dx=50), good("ON-GONE", dx=210)]))
     assert count(conn, "parcels") == 4
+
+
+def test_a_new_parcel_starts_as_proposed(conn, catalogue):
+    """The workflow cannot be bypassed by creating a parcel in a later stage; an import of an existing land fund
+    may keep its statuses, saying so (--keep-status)."""
+    probs = problems_of(conn, catalogue, [good("S-1", status="completed"), good("S-2", dx=200), good("S-3", dx=400,
+                                                                                                   status="Đề xuất")])
+    assert [(p.row, p.field) for p in probs] == [(1, "status")]
+    assert "starts as proposed, not completed" in probs[0].message and "--keep-status" in probs[0].message
+    with conn.transaction():
+        write_batch(conn, catalogue, catalogue.layer("parcels"), frame([good("S-1", status="completed")]),
+                    Options(keep_status=True))
+    assert count(conn, "parcels", "status = 'completed'") == 1
 
 
 def test_overlap_within_the_file(conn, catalogue):
@@ -190,14 +203,14 @@ def test_every_bad_row_is_named_and_nothing_is_written(conn, catalogue, settings
     gdf.loc[4, "code"] = "T-001"  # duplicate of row 1
     path = write(gdf, tmp_path / "bad.gpkg", "gpkg")
     with pytest.raises(ValidationFailed) as exc:
-        import_file(conn, catalogue, settings, path, "parcels")
+        import_file(conn, catalogue, settings, path, "parcels", keep_status=True)
     report = exc.value.report
     assert sorted((p.row, p.field) for p in report.problems) == [(2, "land_use_code"), (3, "status"), (5, "code")]
     assert "3 problem(s) in 3 of 6 row(s); nothing was written" in str(exc.value)
     assert count(conn, "parcels") == 0
     # the same file without its bad rows goes in whole
     path2 = write(gdf.drop(index=[1, 2, 4]), tmp_path / "good.gpkg", "gpkg")
-    assert len(import_file(conn, catalogue, settings, path2, "parcels").ids) == 3
+    assert len(import_file(conn, catalogue, settings, path2, "parcels", keep_status=True).ids) == 3
     assert count(conn, "parcels") == 3
 
 

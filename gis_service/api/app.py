@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import threading
+import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -12,11 +16,26 @@ from psycopg_pool import ConnectionPool
 from .. import __version__
 from ..catalogue import load_catalogue
 from ..core.config import Settings, get_settings
-from ..core.db import API_SESSION_OPTIONS, api_read_engine, database_url, libpq_dsn, read_database_url
+from ..core.db import api_read_engine, api_session_options, database_url, libpq_dsn, read_database_url
 from . import errors, hardening, openapi
 from .routes import analytics, collections, health, items, landing, maps, tiles, transactions, workflow
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
+
+
+def _exit_soon(grace: float = 1.0) -> None:
+    """In a `landfund serve` process: once the server has shut down, exit even if a worker thread is still busy
+    with an abandoned request (uvicorn has already waited LANDFUND_SHUTDOWN_TIMEOUT_SECONDS for it; its
+    transaction is rolled back when the connection closes). Not in tests, which run the app in-process."""
+    if os.environ.get("LANDFUND_SERVE_PROCESS") != "1":
+        return
+
+    def watchdog() -> None:
+        time.sleep(grace)
+        logging.getLogger("landfund.api").warning("a request was still running at shutdown; exiting anyway")
+        os._exit(0)
+
+    threading.Thread(target=watchdog, daemon=True, name="landfund-exit").start()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -30,16 +49,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # After a database restart both pools reconnect by themselves (the write pool checks every connection
         # it hands out, the read pool those idle for a while); while the database is down, connecting fails
         # within `wait` seconds and the API says 503.
-        app.state.read_engine = api_read_engine(read_url, wait)
+        options = api_session_options(settings)
+        app.state.read_engine = api_read_engine(read_url, wait, options)
         app.state.write_pool = ConnectionPool(
             libpq_dsn(url), min_size=1, max_size=8, open=False, check=ConnectionPool.check_connection, timeout=wait,
             reconnect_timeout=0, kwargs={"application_name": "landfund-api", "connect_timeout": max(1, int(wait)),
-                    "options": API_SESSION_OPTIONS})
+                    "options": options})
         app.state.write_pool.open(wait=False)
         app.state.read_dsn = libpq_dsn(read_url)  # bulk FlatGeobuf downloads stream over their own connection
+        app.state.session_options = options
         yield
-        app.state.write_pool.close()
+        app.state.write_pool.close(timeout=1.0)
         await app.state.read_engine.dispose()
+        _exit_soon()
 
     app = FastAPI(
         title="landfund",

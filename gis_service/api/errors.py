@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 import psycopg
 from psycopg_pool import PoolClosed, PoolTimeout
-from sqlalchemy.exc import DataError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SATimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -74,13 +74,36 @@ def install(app: FastAPI) -> None:
 
     async def _db_down(request: Request, exc: Exception):
         cause = getattr(exc, "orig", None) or exc
+        if isinstance(cause, psycopg.errors.QueryCanceled):  # statement_timeout: the request was stopped
+            log.warning("statement timeout on %s %s", request.method, request.url.path)
+            limit = request.app.state.settings.statement_timeout_seconds
+            return problem_response(request, 503, f"the request took longer than {limit:g} s and was stopped; "
+                                    "narrow it (a smaller area, fewer features) or try again later",
+                                    headers={"Retry-After": "30"})
+        if isinstance(cause, (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected,
+                              psycopg.errors.SerializationFailure)):
+            return problem_response(request, 503, "someone else is changing the same records right now; try again",
+                                    headers={"Retry-After": "2"})
         log.warning("database unavailable: %s", type(cause).__name__)
         return problem_response(request, 503, "the database is not reachable right now; try again shortly",
                                 headers={"Retry-After": "5"})
 
     for kind in (OperationalError, InterfaceError, SATimeout, psycopg.OperationalError, psycopg.InterfaceError,
-                 PoolTimeout, PoolClosed):
+                 PoolTimeout, PoolClosed, psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure):
         app.add_exception_handler(kind, _db_down)
+
+    async def _refused(request: Request, exc: Exception):
+        """A rule of the database refused the write (a race the checks before it could not see): 409."""
+        cause = getattr(exc, "orig", None) or exc
+        diag = getattr(cause, "diag", None)
+        if isinstance(cause, psycopg.errors.UniqueViolation):
+            what = (diag.message_detail or "") if diag else ""
+            return problem_response(request, 409, "a record with the same key exists already" + (f": {what}" if what else ""))
+        first = (diag.message_primary if diag and diag.message_primary else str(cause).strip().splitlines()[0])
+        return problem_response(request, 409, f"the database refused the change: {first}")
+
+    for kind in (IntegrityError, psycopg.IntegrityError):
+        app.add_exception_handler(kind, _refused)
 
     async def _bad_value(request: Request, exc: Exception):
         cause = getattr(exc, "orig", None) or exc

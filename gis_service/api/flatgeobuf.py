@@ -33,7 +33,8 @@ def schema(layer: LayerDef, properties: list[str]) -> pa.Schema:
     return pa.schema(fields + [pa.field("geometry", pa.binary(), metadata=WKB)])
 
 
-def write(dsn: str, stmt: Select, layer: LayerDef, properties: list[str], srid: int, timeout: float) -> Path:
+def write(dsn: str, stmt: Select, layer: LayerDef, properties: list[str], srid: int, timeout: float,
+          options: str = API_SESSION_OPTIONS) -> Path:
     """Run `stmt` (rows: id, the properties in order, WKB) and write them to a new FlatGeobuf file."""
     text, params = psycopg_sql(stmt)
     sch = schema(layer, properties)
@@ -42,7 +43,7 @@ def write(dsn: str, stmt: Select, layer: LayerDef, properties: list[str], srid: 
     path = Path(name)
     try:
         with psycopg.connect(dsn, connect_timeout=max(1, int(timeout)), application_name="landfund-api",
-                             options=API_SESSION_OPTIONS) as conn:
+                             options=options) as conn:
             with conn.cursor(name="landfund_fgb") as cur:
                 cur.execute(text, params)
 

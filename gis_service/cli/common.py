@@ -7,35 +7,76 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ..core.config import get_settings
-from ..core.db import database_url, make_engine
+from ..core.db import database_url, make_engine, owner_database_url
 from ..core.errors import LandfundError
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
 
 
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    return typer.Exit(1)
+
+
+def _settings_message(exc: Exception) -> str:
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):
+        parts = []
+        for e in exc.errors():
+            name = "_".join(str(x) for x in e.get("loc", ()) if isinstance(x, str)).upper()
+            var = name if name in ("DATABASE_URL", "DATABASE_READ_URL", "DATABASE_OWNER_URL") else f"LANDFUND_{name}"
+            parts.append(f"{var}: {e.get('msg')}")
+        return "a setting is not valid: " + "; ".join(parts)
+    return f"a setting is not valid: {exc}"
+
+
 @contextlib.contextmanager
 def user_errors():
-    """Show a LandfundError as a message and exit 1; never a traceback for a user mistake."""
+    """Show what a user can cause (a LandfundError, a bad setting, an unreachable database, a duplicate) as a
+    one-line message and exit 1; never a traceback for a user mistake."""
+    import psycopg
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+    from sqlalchemy.exc import IntegrityError as SAIntegrityError
+    from sqlalchemy.exc import OperationalError as SAOperationalError
+
     try:
         yield
     except LandfundError as exc:
-        err.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
-        raise typer.Exit(1) from None
+        raise _fail(str(exc)) from None
+    except (ValidationError, SettingsError) as exc:
+        raise _fail(_settings_message(exc)) from None
+    except (psycopg.errors.UniqueViolation, SAIntegrityError, psycopg.IntegrityError) as exc:
+        cause = getattr(exc, "orig", None) or exc
+        diag = getattr(cause, "diag", None)
+        detail = (diag.message_detail or diag.message_primary) if diag else str(cause).splitlines()[0]
+        raise _fail(f"the database refused the change, nothing was written: {detail}") from None
+    except (psycopg.OperationalError, SAOperationalError) as exc:
+        cause = getattr(exc, "orig", None) or exc
+        first = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+        raise _fail(f"cannot reach the database ({first}); is it running? (landfund db status)") from None
     except KeyboardInterrupt:
         err.print("interrupted; nothing was written")
         raise typer.Exit(130) from None
 
 
 def db_url(start: bool = True) -> str:
-    """The configured database; the embedded cluster is started when needed."""
+    """The configured database, as the application role; the embedded cluster is started when needed."""
     return database_url(get_settings(), start=start)
 
 
-def engine(start: bool = True):
-    return make_engine(db_url(start))
+def owner_url(start: bool = True) -> str:
+    """The same database as the schema's owner (migrations, the demo)."""
+    return owner_database_url(get_settings(), start=start)
+
+
+def engine(start: bool = True, owner: bool = False):
+    return make_engine(owner_url(start) if owner else db_url(start))
 
 
 def isatty() -> bool:

@@ -17,7 +17,7 @@ from ..ingest.export import FORMATS, read_layer, write_frame
 from ..ingest.load import import_file
 from ..ingest.read import parse_mapping, read_mapping_file
 from ..validation import ValidationFailed
-from .common import db_url, engine, err, isatty, out, user_errors
+from .common import db_url, engine, err, isatty, out, owner_url, user_errors
 
 
 @contextlib.contextmanager
@@ -44,6 +44,8 @@ def import_cmd(
     swap_xy: bool = typer.Option(False, "--swap-xy", help="Swap x and y (files that store northing in X)."),
     source_layer: str | None = typer.Option(None, "--source-layer", help="Layer inside a multi-layer file."),
     allow_overlap: bool = typer.Option(False, "--allow-overlap", help="Accept parcels that overlap reserved ones."),
+    keep_status: bool = typer.Option(False, "--keep-status", help="Parcels: keep the statuses the file states (an "
+                                     "existing land fund); recorded in history. Without it new parcels start as proposed."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Check everything, write nothing."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
 ) -> None:
@@ -62,7 +64,7 @@ def import_cmd(
             try:
                 result = import_file(conn, catalogue, settings, file, layer, crs=crs, mapping=explicit, swap_xy=swap_xy,
                                      source_layer=source_layer, dry_run=dry_run, allow_overlap=allow_overlap,
-                                     progress=bars)
+                                     keep_status=keep_status, progress=bars)
             except ValidationFailed as exc:
                 if as_json:
                     out.print_json(json.dumps({"written": 0, **exc.report.as_dict()}, default=str))
@@ -128,7 +130,7 @@ def demo_cmd(
     with user_errors():
         settings = get_settings()
         catalogue = get_catalogue(settings)
-        with pg_connect(db_url()) as conn:
+        with pg_connect(owner_url()) as conn:  # the owner: --replace empties every table, history included
             loaded = demo_mod.load_demo(conn, catalogue, settings, replace=replace)
         if loaded is None:
             out.print("The database already holds data; the demo was not loaded (use --replace to wipe and reload).")

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from ..core.config import get_settings
-from ..core.db import database_url
+from ..core.db import admin_database_url, app_role, database_url, make_engine, owner_database_url
 from ..core.embedded import cluster_from_settings
 from ..core.errors import LandfundError
 from ..core.migrate import current_revision, head_revision, upgrade
@@ -75,22 +75,46 @@ def upgrade_cmd(revision: str = typer.Argument("head", help="Target revision."))
     """Apply the schema migrations (the first one creates the postgis extension)."""
     with user_errors():
         settings = get_settings()
-        eng = engine(start=settings.embedded)
-        upgrade(eng, revision)
+        eng = engine(start=settings.embedded, owner=True)
+        upgrade(eng, revision, app_role=app_role(settings))
         out.print(f"Schema at revision {current_revision(eng)}.")
         eng.dispose()
 
 
 @app.command()
-def url(tcp: bool = typer.Option(False, "--tcp", help="A libpq URL over 127.0.0.1 with the password (for QGIS, psql).")) -> None:
+def url(tcp: bool = typer.Option(False, "--tcp", help="A libpq URL over 127.0.0.1 with the password (for QGIS, psql)."),
+        role: str = typer.Option("app", "--role", help="app (what the service uses), owner (migrations) or admin "
+                                                      "(the embedded cluster's superuser).")) -> None:
     """Print the database URL in use."""
     with user_errors():
         settings = get_settings()
+        from ..core import bootstrap, embedded
+
+        roles = {"app": bootstrap.APP, "owner": bootstrap.OWNER, "admin": embedded.ROLE}
+        if role not in roles:
+            raise LandfundError("--role: app, owner or admin")
         if tcp and settings.embedded:
-            out.print(cluster_from_settings(settings).tcp_url())
+            out.print(cluster_from_settings(settings).tcp_url(role=roles[role]), soft_wrap=True)
         else:
-            out.print(database_url(settings))
+            urls = {"app": database_url, "owner": owner_database_url, "admin": admin_database_url}
+            out.print(urls[role](settings), soft_wrap=True)
     err.print("(keep it private: it may contain a password)") if tcp else None
+
+
+@app.command("bootstrap")
+def bootstrap_cmd(print_sql: bool = typer.Option(False, "--print", help="Print the SQL instead of running it.")) -> None:
+    """What a superuser does once for a server landfund does not manage: the owner and application roles, the
+    database, PostGIS and the VN-2000 zones. `--print` writes the SQL for your DBA."""
+    from ..core import bootstrap
+
+    with user_errors():
+        settings = get_settings()
+        if print_sql or not settings.embedded:
+            out.print(bootstrap.script(database=settings.db_name), soft_wrap=True, markup=False, highlight=False)
+            return
+        cluster = cluster_from_settings(settings)
+        cluster.start()
+        out.print("The embedded cluster's roles, database and PostGIS are in place.")
 
 
 @app.command("backup")
@@ -99,7 +123,7 @@ def backup_cmd(file: Path = typer.Argument(..., help="Backup file to write (pg_d
     from ..core.backup import backup
 
     with user_errors():
-        backup(db_url(), file)
+        backup(admin_database_url(get_settings(), start=True), file)
         out.print(f"Backed up to {file} ({file.stat().st_size:,} bytes).")
 
 
@@ -115,5 +139,16 @@ def restore_cmd(file: Path = typer.Argument(..., help="A file written by landfun
                 raise LandfundError(f"restoring replaces every table with {file}'s; add --yes to confirm")
             if not typer.confirm(f"Replace everything in the database with {file}?"):
                 raise typer.Exit(1)
-        restore(db_url(), file)
+        settings = get_settings()
+        restore(admin_database_url(settings, start=True), file)
+        if settings.embedded:  # the superuser restored it: give the objects back to the owner
+            from ..core.bootstrap import take_ownership
+
+            admin = make_engine(admin_database_url(settings))
+            with admin.begin() as conn:
+                take_ownership(conn.connection.driver_connection)
+            admin.dispose()
+        eng = engine(owner=True)
+        upgrade(eng, app_role=app_role(settings))  # and the application role's grants, as after any upgrade
+        eng.dispose()
         out.print(f"Restored {file}.")

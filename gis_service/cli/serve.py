@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import os
+import socket
+
 import typer
 
 from ..core.config import get_settings
 from ..core.errors import LandfundError
 from ..core.migrate import current_revision, head_revision
+from ..api.logs import access_log_config
 from .common import engine, out, user_errors
+
+
+def _check_port_free(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            raise LandfundError(f"cannot listen on {host}:{port}: {exc.strerror or exc}; another program may be using "
+                                "it: choose another port with --port or LANDFUND_PORT") from None
 
 
 def serve_cmd(
@@ -29,7 +43,12 @@ def serve_cmd(
     host = host or settings.host
     port = port or settings.port
     workers = workers or settings.workers
+    with user_errors():
+        _check_port_free(host, port)
     out.print(f"landfund is serving at http://{host}:{port}/  (API docs: http://{host}:{port}/api.html)"
               + (f" with {workers} workers" if workers > 1 else ""))
+    os.environ["LANDFUND_SERVE_PROCESS"] = "1"  # workers exit promptly after a shutdown (see api.app._exit_soon)
     uvicorn.run("gis_service.api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info", proxy_headers=True)
+                log_level="info", proxy_headers=True,
+                timeout_graceful_shutdown=max(1, round(settings.shutdown_timeout_seconds)),
+                log_config=access_log_config())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 from .. import users as svc
@@ -44,7 +46,42 @@ def revoke(name: str | None = typer.Argument(None, help="Revoke every token of t
 
 @app.command("list")
 def list_cmd() -> None:
-    """List users and how many live tokens each has."""
+    """List users, their live tokens, and planners whose unit was abolished (to move them to a current one)."""
     with user_errors(), pg_connect(db_url()) as conn:
-        for name, role, unit, org, tokens in svc.list_users(conn):
-            out.print(f"{name:<24} {role:<9} {unit or '-':<6} {tokens} token(s)  {org or ''}")
+        for u in svc.list_users(conn):
+            flags = " (disabled)" if u["disabled"] else ""
+            out.print(f"{u['name']:<24} {u['role']:<9} {u['unit'] or '-':<6} {u['tokens']} token(s){flags}  "
+                      f"{u['organisation'] or ''}", soft_wrap=True)
+            if u["unit_abolished_on"] is not None and u["role"] == "planner":
+                out.print(f"    warning: unit {u['unit']} ({u['unit_name']}) was abolished after "
+                          f"{u['unit_abolished_on']:%d/%m/%Y}; move this planner to a current unit:  "
+                          f"landfund users set {u['name']} --unit CODE", style="yellow", soft_wrap=True)
+
+
+@app.command("set")
+def set_cmd(name: str = typer.Argument(..., help="A planner."),
+            unit: str = typer.Option(..., "--unit", help="GSO code of a unit in force today (a commune, or 11).")) -> None:
+    """Move a planner to another administrative unit (for example from a former district to a commune)."""
+    with user_errors(), pg_connect(db_url()) as conn:
+        unit_name = svc.set_unit(conn, name, unit)
+        out.print(f"{name} now plans for {unit} ({unit_name}).")
+
+
+@app.command("disable")
+def disable_cmd(name: str = typer.Argument(...)) -> None:
+    """Disable an account: no more sign-in, every token stops at once; its history and interests stay."""
+    with user_errors(), pg_connect(db_url()) as conn:
+        n = svc.disable(conn, name)
+        out.print(f"Disabled {name}; revoked {n} token(s).")
+
+
+@app.command("delete")
+def delete_cmd(name: str = typer.Argument(...),
+               yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation.")) -> None:
+    """Delete an account and its tokens. History keeps the name; investors with interests on record cannot be
+    deleted (disable them instead)."""
+    with user_errors(), pg_connect(db_url()) as conn:
+        if not yes and sys.stdin.isatty() and not typer.confirm(f"Delete user {name}?"):
+            raise typer.Exit(1)
+        svc.delete(conn, name)
+        out.print(f"Deleted {name}. Their name stays in the history of what they changed.")

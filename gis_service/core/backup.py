@@ -46,12 +46,14 @@ def backup(url: str, path: Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".partial")
+    # A backup holds every internal note and investor's contact: only its owner may read it (mode 0600).
     proc = subprocess.run([_tool("pg_dump", url), "--format=custom", "--no-owner", "--no-privileges",
                            f"--file={tmp}", f"--dbname={_dsn_without_password(url)}"],
-                          capture_output=True, text=True, env=_env(url))
+                          capture_output=True, text=True, env=_env(url), umask=0o077)
     if proc.returncode != 0:
         tmp.unlink(missing_ok=True)
         raise LandfundError(f"pg_dump failed: {proc.stderr.strip()}")
+    os.chmod(tmp, 0o600)
     tmp.replace(path)  # a backup file is complete, or absent
     return path
 

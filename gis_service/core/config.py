@@ -34,6 +34,12 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("DATABASE_URL", "LANDFUND_DATABASE_URL"),
         description="Use this PostgreSQL/PostGIS server; never start the embedded one.",
     )
+    database_owner_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_OWNER_URL", "LANDFUND_DATABASE_OWNER_URL"),
+        description="Run migrations and operator commands (upgrade, demo, backup) as this role, the owner of the schema; "
+                    "DATABASE_URL's role then only serves. Default: DATABASE_URL.",
+    )
     database_read_url: str | None = Field(
         default=None,
         validation_alias=AliasChoices("DATABASE_READ_URL", "LANDFUND_DATABASE_READ_URL"),
@@ -58,12 +64,26 @@ class Settings(BaseSettings):
     )
     avg_unit_m2: float = Field(default=55.0, description="Average social-housing apartment size, m².")
 
-    max_vertices: int = Field(default=100_000, ge=4, description="Most vertices accepted in one geometry.")
+    max_vertices: int = Field(
+        default=5_000, ge=4, le=1_000_000,
+        description="Most vertices accepted in one parcel (reference layers set their own in the catalogue). A 5 ha "
+                    "parcel's boundary is about 1 km: a surveyed vertex every 20 cm is 5,000.")
     overlap_tolerance_m2: float = Field(
         default=1.0, ge=0, description="Overlaps smaller than this (digitising slivers) are not reported."
     )
 
     max_body_bytes: int = Field(default=10_000_000, ge=1024, description="Largest request body accepted.")
+    body_timeout_seconds: float = Field(
+        default=30.0, gt=0, le=600, description="Time a client has to send a request body (a slow one gets 408).")
+    statement_timeout_seconds: float = Field(
+        default=30.0, gt=0, le=3600, description="Longest a request's SQL statement may run before it is stopped (503).")
+    lock_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=3600, description="Longest a request waits for a row another request has locked (503).")
+    shutdown_timeout_seconds: float = Field(
+        default=5.0, gt=0, le=600, description="On SIGTERM, how long `landfund serve` lets requests finish before it stops.")
+    scope_tolerance_m2: float = Field(
+        default=100.0, ge=0, le=10_000,
+        description="How much of a planner's parcel may lie outside their unit (digitising along the boundary), m².")
     tile_max_age: int = Field(default=60, ge=0, description="Cache-Control max-age of vector tiles, seconds.")
 
     stage_limit_days: dict[str, int] = Field(

@@ -8,6 +8,7 @@ from sqlalchemy import create_engine, event, exc, make_url
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from . import bootstrap
 from .config import Settings
 from .embedded import cluster_from_settings
 from .errors import LandfundError
@@ -22,20 +23,27 @@ SESSION_OPTIONS = "-c jit=off"
 API_SESSION_OPTIONS = SESSION_OPTIONS + " -c max_parallel_workers_per_gather=0"
 
 
+def api_session_options(settings) -> str:
+    """The API's session settings: no JIT, no parallel workers, and bounds on how long a request's statement may
+    run and wait for a lock (a request that hits them gets 503, never a hung worker)."""
+    return (API_SESSION_OPTIONS + f" -c statement_timeout={int(settings.statement_timeout_seconds * 1000)}"
+            f" -c lock_timeout={int(settings.lock_timeout_seconds * 1000)}")
+
+
 # A pooled connection idle longer than this is pinged before use (a database restart leaves every pooled
 # connection dead); one in steady use is not: SQLAlchemy's pool_pre_ping would add a round trip to every
 # request, 0.6–2 ms on a 5 ms vector tile.
 IDLE_PING_SECONDS = 1.0
 
 
-def api_read_engine(url: str, timeout: float) -> AsyncEngine:
+def api_read_engine(url: str, timeout: float, options: str = API_SESSION_OPTIONS) -> AsyncEngine:
     """The API's read engine: autocommit (each read is one statement, so no BEGIN and ROLLBACK round trips),
     no parallel workers, and idle connections checked before use. When a connection in use finds the database
     gone, SQLAlchemy invalidates the whole pool, so the next request connects afresh."""
     engine = create_async_engine(
         url, pool_size=10, max_overflow=10, pool_recycle=1800, pool_timeout=timeout, isolation_level="AUTOCOMMIT",
         connect_args={"connect_timeout": max(1, int(timeout)), "application_name": "landfund-api",
-                      "options": API_SESSION_OPTIONS})
+                      "options": options})
     dialect = engine.dialect
 
     @event.listens_for(engine.sync_engine, "checkin")
@@ -66,16 +74,44 @@ def normalise_url(url: str) -> str:
     return u.render_as_string(hide_password=False)
 
 
-def database_url(settings: Settings, *, start: bool = False) -> str:
-    """The SQLAlchemy URL to use. With no DATABASE_URL this is the embedded cluster, started if `start`."""
-    if settings.database_url:
-        return normalise_url(settings.database_url)
+def _embedded(settings: Settings, start: bool):
     cluster = cluster_from_settings(settings)
     if start:
         cluster.start()
     elif not cluster.running():
         raise LandfundError("The embedded database is not running. Start it with:  landfund db start")
-    return cluster.url()
+    return cluster
+
+
+def database_url(settings: Settings, *, start: bool = False) -> str:
+    """Where the service and the everyday commands connect, as the application role (it owns nothing): the
+    embedded cluster (started if `start`), or DATABASE_URL."""
+    if settings.database_url:
+        return normalise_url(settings.database_url)
+    return _embedded(settings, start).url(role=bootstrap.APP)
+
+
+def owner_database_url(settings: Settings, *, start: bool = False) -> str:
+    """Where migrations and operator commands (upgrade, demo) connect, as the owner of the schema:
+    DATABASE_OWNER_URL, else DATABASE_URL, else the embedded cluster's owner role."""
+    if settings.database_owner_url or settings.database_url:
+        return normalise_url(settings.database_owner_url or settings.database_url)
+    return _embedded(settings, start).url(role=bootstrap.OWNER)
+
+
+def admin_database_url(settings: Settings, *, start: bool = False) -> str:
+    """Backup and restore (which recreate the PostGIS extension): the embedded cluster's superuser, else the
+    owner's URL."""
+    if settings.database_owner_url or settings.database_url:
+        return owner_database_url(settings)
+    return _embedded(settings, start).url()
+
+
+def app_role(settings: Settings) -> str:
+    """The role the service connects as, which the owner grants after every upgrade."""
+    if settings.database_url:
+        return make_url(normalise_url(settings.database_url)).username or bootstrap.APP
+    return bootstrap.APP
 
 
 def read_database_url(settings: Settings) -> str:

@@ -29,7 +29,7 @@ from urllib.parse import quote
 
 from .errors import LandfundError
 
-ROLE = "landfund"
+ROLE = "landfund"  # the cluster's superuser: bootstrap only (roles, database, extension); nothing serves as it
 
 
 class ClusterError(LandfundError):
@@ -197,14 +197,24 @@ class Cluster:
     def password(self) -> str:
         return self.password_file.read_text().strip()
 
-    def url(self, database: str | None = None) -> str:
-        """SQLAlchemy URL over the private socket."""
+    def url(self, database: str | None = None, role: str = ROLE) -> str:
+        """SQLAlchemy URL over the private socket, as `role` (the superuser unless said otherwise)."""
         db = database or self.db_name
-        return f"postgresql+psycopg://{ROLE}@/{quote(db)}?host={quote(str(self.run_dir))}&port={self.port}"
+        return f"postgresql+psycopg://{role}@/{quote(db)}?host={quote(str(self.run_dir))}&port={self.port}"
 
-    def tcp_url(self, database: str | None = None) -> str:
+    def role_password(self, role: str) -> str:
+        """The TCP password of `role` (the superuser's is db.password; each landfund role has its own file)."""
+        if role == ROLE:
+            return self.password()
+        path = self.home / f"db.{role}.password"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(24) + "\n")
+            os.chmod(path, 0o600)
+        return path.read_text().strip()
+
+    def tcp_url(self, database: str | None = None, role: str = ROLE) -> str:
         db = database or self.db_name
-        return f"postgresql://{ROLE}:{quote(self.password(), safe='')}@127.0.0.1:{self.port}/{quote(db)}"
+        return f"postgresql://{role}:{quote(self.role_password(role), safe='')}@127.0.0.1:{self.port}/{quote(db)}"
 
     def status(self) -> dict:
         return {
@@ -319,11 +329,24 @@ class Cluster:
             return True
 
     def _ensure_database(self) -> None:
+        """The owner and application roles, landfund's database owned by the owner, PostGIS and the VN-2000
+        zones in it (see core/bootstrap.py). Idempotent: runs at every start."""
         import psycopg
 
+        from . import bootstrap
+
         with psycopg.connect(host=str(self.run_dir), port=self.port, user=ROLE, dbname="postgres", autocommit=True) as c:
+            if c.execute("SELECT pg_is_in_recovery()").fetchone()[0]:
+                return  # a standby: it has its primary's roles and databases
+            bootstrap.ensure_roles(c, passwords={r: self.role_password(r) for r in (bootstrap.OWNER, bootstrap.APP)})
+            if self.db_name == "postgres":
+                return  # a maintenance connection only (tests create their databases themselves)
             if c.execute("SELECT 1 FROM pg_database WHERE datname = %s", [self.db_name]).fetchone() is None:
-                c.execute(f'CREATE DATABASE "{self.db_name}"')
+                c.execute(f'CREATE DATABASE "{self.db_name}" OWNER "{bootstrap.OWNER}"')
+            else:
+                c.execute(f'ALTER DATABASE "{self.db_name}" OWNER TO "{bootstrap.OWNER}"')
+        with psycopg.connect(host=str(self.run_dir), port=self.port, user=ROLE, dbname=self.db_name, autocommit=True) as c:
+            bootstrap.bootstrap_database(c)
 
 
 def cluster_from_settings(settings) -> Cluster:

@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
+from . import bootstrap
+
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -32,11 +34,14 @@ def alembic_config(url: str | None = None) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "head", app_role: str | None = bootstrap.APP) -> None:
+    """Migrate (as the schema's owner), then grant the application role what it needs (core/bootstrap.py)."""
     cfg = alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+        if app_role:
+            bootstrap.grant_app(conn.connection.driver_connection, app_role)
 
 
 def head_revision() -> str:

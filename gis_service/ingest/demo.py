@@ -22,13 +22,13 @@ def load_demo(conn: psycopg.Connection, catalogue: Catalogue, settings, *, repla
     layers = sorted((la for la in catalogue.layers.values() if la.source), key=lambda la: (ORDER[la.storage], la.id))
     counts: dict[str, int] = {}
     with conn.transaction():
-        set_actor(conn, "demo")
+        set_actor(conn, "demo", "the demo land fund, loaded with the statuses it states")
         if replace:
             conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
         elif has_data(conn):
             return None
         for layer in layers:
-            result = load_file(conn, catalogue, settings, layer.source_path(catalogue.root), layer.id)
+            result = load_file(conn, catalogue, settings, layer.source_path(catalogue.root), layer.id, keep_status=True)
             counts[layer.id] = len(result.ids)
         for table in TABLES:  # fresh statistics, so the planner picks the spatial indexes from the start
             conn.execute(f"ANALYZE {table}")

@@ -17,7 +17,7 @@ from ..core.errors import Conflict, Forbidden, LandfundError, NotFound, Precondi
 from ..models import SPECS
 from ..models.features import etag_sql
 from ..models.history import set_actor
-from ..security import Principal, unit_scope_sql
+from ..security import Principal, scope_unit, unit_scope_sql
 from ..validation import Options
 from ..workflows import lifecycle
 from .read import frame_from_features
@@ -76,23 +76,29 @@ def _frame(feature: dict, layer: LayerDef, input_crs: crsmod.CRS | None, lat_fir
     return frame
 
 
-def _check_scope(conn: psycopg.Connection, stage: str, principal: Principal, province: str) -> None:
-    cond, params = unit_scope_sql(principal, "s.geom", province)
-    if cond == "TRUE":
+def _check_scope(conn: psycopg.Connection, stage: str, principal: Principal, province: str, tolerance: float) -> None:
+    """A planner's parcel lies within their unit as a whole (at most `tolerance` m² outside, along the boundary)."""
+    from ..models.parcels import OUTSIDE_UNIT_SQL
+
+    unit = scope_unit(principal, province)
+    if unit is None:
         return
-    bad = conn.execute(sql.SQL("SELECT count(*) FROM {} s WHERE NOT " + cond).format(sql.Identifier(stage)), params)
-    if bad.fetchone()[0]:
-        raise Forbidden(f"the feature lies outside your administrative unit {principal.admin_unit_code}")
+    for _, code, outside in conn.execute(sql.SQL(OUTSIDE_UNIT_SQL).format(stage=sql.Identifier(stage)), {"unit": unit}):
+        if outside > tolerance:
+            amount = f"{outside / 1e4:,.2f} ha" if outside >= 1e4 else f"{outside:,.0f} m²"
+            raise Forbidden(f"the parcel lies outside your administrative unit {unit}: {amount} of it is in other "
+                            f"units (at most {tolerance:,.0f} m² along the boundary is accepted)")
 
 
-def _current(conn, layer: LayerDef, fid: int, principal: Principal, province: str, lock: bool = True):
+def _current(conn, layer: LayerDef, fid: int, principal: Principal, province: str, tolerance: float,
+             lock: bool = True):
     """(entity tag, status) of a stored feature the caller may change, locked for this transaction."""
     spec = SPECS[layer.storage]
     t = spec.table
     where = "t.layer = %(layer)s AND " if spec.jsonb_properties else ""
     if layer.storage == "parcels" and not principal.privileged:
         where += "t.published AND "
-    cond, params = unit_scope_sql(principal, "t.geom", province) if layer.spatial else ("TRUE", {})
+    cond, params = unit_scope_sql(principal, "t.geom", province, tolerance) if layer.spatial else ("TRUE", {})
     status = "t.status" if layer.storage == "parcels" else "NULL"
     q = (f"SELECT {etag_sql(layer.storage, 't')}, {cond}, {status} FROM {t} t WHERE {where} t.id = %(id)s"
          + (" FOR UPDATE" if lock else ""))
@@ -104,11 +110,21 @@ def _current(conn, layer: LayerDef, fid: int, principal: Principal, province: st
     return row[0], row[2]
 
 
+def _lock(conn, layer: LayerDef, province: str) -> None:
+    """Parcel writes of a province take turns (see models.parcels.LOCK_WRITES_SQL); taken before any row lock,
+    in the same order by every writer."""
+    if layer.storage == "parcels":
+        from ..models.parcels import LOCK_WRITES_SQL
+
+        conn.execute(LOCK_WRITES_SQL, [province])
+
+
 def _require(if_match: str | None, current: str) -> None:
-    if not if_match:
-        raise PreconditionRequired(f"send If-Match with the feature's ETag (currently W/\"{current}\") to change it")
-    tags = {t.strip().removeprefix("W/").strip('"') for t in if_match.split(",")}
-    if "*" not in tags and current not in tags:
+    tags = {t.strip().removeprefix("W/").strip('"') for t in (if_match or "").split(",")} - {""}
+    if not tags or tags == {"*"}:  # '*' matches any version: it protects nothing against a lost update
+        raise PreconditionRequired(f"send If-Match with the feature's ETag (currently W/\"{current}\") to change it; "
+                                   "'*' names no version")
+    if current not in tags:
         raise PreconditionFailed(f"the feature changed since you read it (its ETag is now W/\"{current}\")")
 
 
@@ -117,8 +133,10 @@ def _etag(conn, layer: LayerDef, fid: int) -> str:
     return conn.execute(f"SELECT {etag_sql(layer.storage, 't')} FROM {t} t WHERE t.id = %s", [fid]).fetchone()[0]
 
 
-def _options(settings) -> Options:
-    return Options(max_vertices=settings.max_vertices, overlap_tolerance_m2=settings.overlap_tolerance_m2)
+def _options(settings, layer: LayerDef) -> Options:
+    from .load import validation_options
+
+    return validation_options(settings, layer)
 
 
 def create(conn: psycopg.Connection, catalogue: Catalogue, settings, layer: LayerDef, feature: dict,
@@ -126,8 +144,9 @@ def create(conn: psycopg.Connection, catalogue: Catalogue, settings, layer: Laye
     with conn.transaction():
         set_actor(conn, principal.name)
         frame = _frame(parse_feature(feature, layer), layer, input_crs, lat_first)
-        result = write_batch(conn, catalogue, layer, frame, _options(settings),
-                             before_write=lambda stage: _check_scope(conn, stage, principal, catalogue.province.code))
+        result = write_batch(conn, catalogue, layer, frame, _options(settings, layer),
+                             before_write=lambda stage: _check_scope(conn, stage, principal, catalogue.province.code,
+                                                                     settings.scope_tolerance_m2))
         fid = result.ids[0]
         return Edit(fid, _etag(conn, layer, fid))
 
@@ -151,7 +170,8 @@ def replace(conn, catalogue, settings, layer: LayerDef, fid: int, feature: dict,
             if_match: str | None, input_crs=None, lat_first: bool = False, merge: bool = False) -> Edit:
     province = catalogue.province.code
     with conn.transaction():
-        current, status = _current(conn, layer, fid, principal, province)
+        _lock(conn, layer, province)
+        current, status = _current(conn, layer, fid, principal, province, settings.scope_tolerance_m2)
         _require(if_match, current)
         set_actor(conn, principal.name)
         if merge:
@@ -160,10 +180,11 @@ def replace(conn, catalogue, settings, layer: LayerDef, fid: int, feature: dict,
             frame = _frame(parse_feature(feature, layer), layer, input_crs, lat_first)
         if status is not None:
             _keep_status(frame, status)
-        options = _options(settings)
+        options = _options(settings, layer)
         options.target_ids = [fid]
         write_batch(conn, catalogue, layer, frame, options, update=True,
-                    before_write=lambda stage: _check_scope(conn, stage, principal, province))
+                    before_write=lambda stage: _check_scope(conn, stage, principal, province,
+                                                            settings.scope_tolerance_m2))
         return Edit(fid, _etag(conn, layer, fid))
 
 
@@ -200,19 +221,20 @@ def _keep_status(frame: pd.DataFrame, status: str) -> None:
                        f"this parcel is {status}")
 
 
-def transition(conn, catalogue, fid: int, target: str, principal: Principal, if_match: str | None, reason: str,
-               decision_no: str | None = None, decision_date=None) -> Edit:
+def transition(conn, catalogue, settings, fid: int, target: str, principal: Principal, if_match: str | None,
+               reason: str, decision_no: str | None = None, decision_date=None) -> Edit:
     layer = catalogue.layer("parcels")
     with conn.transaction():
-        current, status = _current(conn, layer, fid, principal, catalogue.province.code)
+        current, status = _current(conn, layer, fid, principal, catalogue.province.code, settings.scope_tolerance_m2)
         _require(if_match, current)
         lifecycle.transition(conn, fid, target, principal, reason, status, decision_no, decision_date)
         return Edit(fid, _etag(conn, layer, fid))
 
 
-def delete(conn, catalogue, layer: LayerDef, fid: int, principal: Principal, if_match: str | None) -> None:
+def delete(conn, catalogue, settings, layer: LayerDef, fid: int, principal: Principal, if_match: str | None) -> None:
     with conn.transaction():
-        current, _ = _current(conn, layer, fid, principal, catalogue.province.code)
+        _lock(conn, layer, catalogue.province.code)
+        current, _ = _current(conn, layer, fid, principal, catalogue.province.code, settings.scope_tolerance_m2)
         _require(if_match, current)
         set_actor(conn, principal.name)
         conn.execute(f"DELETE FROM {SPECS[layer.storage].table} WHERE id = %s", [fid])

@@ -31,22 +31,28 @@ class ImportResult:
         return [*self.source.warnings, *self.report.warnings]
 
 
-def validation_options(settings: Settings, **kw) -> Options:
-    return Options(max_vertices=settings.max_vertices, overlap_tolerance_m2=settings.overlap_tolerance_m2, **kw)
+def validation_options(settings: Settings, layer=None, **kw) -> Options:
+    """The validator's options from settings: a layer's own vertex limit (catalogue) or LANDFUND_MAX_VERTICES."""
+    limit = (layer.max_vertices if layer is not None and layer.max_vertices else None) or settings.max_vertices
+    return Options(max_vertices=limit, overlap_tolerance_m2=settings.overlap_tolerance_m2, **kw)
 
 
 def load_file(conn: psycopg.Connection, catalogue: Catalogue, settings: Settings, path: Path | str, layer_id: str, *,
               crs: str | None = None, mapping: dict[str, str] | None = None, swap_xy: bool = False,
               source_layer: str | None = None, dry_run: bool = False, allow_overlap: bool = False,
-              progress=None) -> ImportResult:
+              keep_status: bool = False, progress=None) -> ImportResult:
     """Read, validate and (unless `dry_run`) write one file inside the caller's transaction.
 
     Raises SourceError, CRSProblem or ValidationFailed; the caller rolls back."""
     layer = catalogue.layer(layer_id)
     source = read_source(path, layer, crs=crs, mapping=mapping, swap_xy=swap_xy, source_layer=source_layer)
-    options = validation_options(settings, allow_overlap=allow_overlap, progress=progress)
+    options = validation_options(settings, layer, allow_overlap=allow_overlap, keep_status=keep_status,
+                                 progress=progress)
     if conn.execute("SELECT current_setting('landfund.actor', true)").fetchone()[0] in (None, ""):
-        set_actor(conn, f"import:{getpass.getuser()}", f"import of {Path(path).name}")
+        why = f"import of {Path(path).name}"
+        if keep_status and layer.storage == "parcels":
+            why += ", with the statuses the file states (--keep-status)"
+        set_actor(conn, f"import:{getpass.getuser()}", why)
     result = write_batch(conn, catalogue, layer, source.frame, options, dry_run=dry_run)
     if len(result.ids) > 10_000:  # a big load changes the table's statistics: refresh them for the planner
         conn.execute(f"ANALYZE {SPECS[layer.storage].table}")

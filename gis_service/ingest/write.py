@@ -56,6 +56,8 @@ def write_batch(conn, catalogue: Catalogue, layer: LayerDef, frame: pd.DataFrame
     Raises ValidationFailed when any row fails; the caller's transaction must then be rolled back, and is
     what makes an import all-or-nothing. `before_write(stage)` may veto the staged rows (say, a planner's
     unit scope) by raising."""
+    if layer.storage == "parcels":  # one writer per province at a time: the checks see every earlier write
+        conn.execute(parcel_model.LOCK_WRITES_SQL, [catalogue.province.code])
     staged = validate(conn, catalogue, layer, frame, options, rows=rows)
     if not staged.report.ok:
         raise ValidationFailed(staged.report)

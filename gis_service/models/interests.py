@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Text, func
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base
@@ -37,4 +37,8 @@ class Interest(Base):
         CheckConstraint("proposed_units > 0", name="units"),
         Index("ix_interests_parcel_id", "parcel_id"),
         Index("ix_interests_investor_id", "investor_id"),
+        Index("uq_interests_accepted", "parcel_id", "province_code", unique=True,
+              postgresql_where=text("status = 'accepted'")),
+        Index("uq_interests_open", "parcel_id", "province_code", "investor_id", unique=True,
+              postgresql_where=text("status = 'submitted'")),
     )

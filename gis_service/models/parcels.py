@@ -160,6 +160,33 @@ WHERE s.admin_unit_code IS NOT NULL
 ORDER BY s.row_no
 """
 
+# A declared unit must hold the parcel (its inner point): the unit's latest boundary, any level.
+WRONG_ADMIN_UNIT_SQL = """
+SELECT s.row_no, s.code, s.admin_unit_code, u.name, held.code, held.name
+FROM {stage} s
+JOIN LATERAL (SELECT a.name, a.geom FROM admin_units a WHERE a.code = s.admin_unit_code
+              ORDER BY a.valid_from DESC LIMIT 1) u ON TRUE
+LEFT JOIN LATERAL (SELECT a.code, a.name FROM admin_units a
+                   WHERE a.level <> 'province' AND ST_Intersects(a.geom, ST_PointOnSurface(s.geom))
+                     AND a.valid_from <= current_date AND (a.valid_to IS NULL OR a.valid_to >= current_date)
+                   ORDER BY CASE a.level WHEN 'commune' THEN 0 ELSE 1 END, a.code LIMIT 1) held ON TRUE
+WHERE s.admin_unit_code IS NOT NULL AND NOT ST_Intersects(u.geom, ST_PointOnSurface(s.geom))
+ORDER BY s.row_no
+"""
+
+# Writes to one province's land fund take turns: the overlap and duplicate-code checks then see every parcel
+# written before them, however many requests or imports run at once (held until the transaction ends).
+LOCK_WRITES_SQL = "SELECT pg_advisory_xact_lock(hashtextextended('landfund:parcels:' || %s, 0))"
+
+# How much of each staged parcel lies outside a unit (m²): a planner's parcels must lie within their unit.
+OUTSIDE_UNIT_SQL = """
+SELECT s.row_no, s.code,
+       coalesce(ST_Area(ST_Difference(s.geom, u.geom)::geography), ST_Area(s.geom::geography)) AS outside_m2
+FROM {stage} s LEFT JOIN LATERAL (SELECT a.geom FROM admin_units a WHERE a.code = %(unit)s
+                                  ORDER BY a.valid_from DESC LIMIT 1) u ON TRUE
+ORDER BY s.row_no
+"""
+
 # Lowest-level unit in force today that holds a point inside the parcel, for the staged rows that name none.
 # A join driven from the few units (each probing the stage's GiST index, the same polygon tested over and over)
 # is about three times faster than a lookup per row.

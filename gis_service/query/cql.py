@@ -24,6 +24,55 @@ class FilterError(LandfundError):
     """A filter the client sent is malformed or asks for something unsupported (400)."""
 
 
+# A filter is a question a person (or a GIS client) asks, not a program: these bounds keep every filter cheap
+# to parse, compile and plan, far above what a real question needs.
+MAX_TEXT = 20_000  # characters
+MAX_TERMS = 256  # operators, predicates and values
+MAX_DEPTH = 32  # nesting of AND / OR / NOT and parentheses
+
+
+def _limits(root, children) -> None:
+    """Refuse a filter with more than MAX_TERMS terms or nested deeper than MAX_DEPTH (walked without recursion).
+    A chain of the same operator (a OR b OR c …) counts as one level, however its parser nests it."""
+    stack, terms = [(root, 1, None)], 0
+    while stack:
+        node, depth, parent = stack.pop()
+        kind = _chain_kind(node)
+        if kind is None or kind != parent:
+            depth += 1
+        terms += 1
+        if depth > MAX_DEPTH + 1:
+            raise FilterError(f"filter: nested more than {MAX_DEPTH} levels deep (the limit is {MAX_DEPTH})")
+        if terms > MAX_TERMS:
+            raise FilterError(f"filter: more than {MAX_TERMS} terms (the limit is {MAX_TERMS}); "
+                              "use IN (…) for a list of values")
+        stack.extend((child, depth, kind) for child in children(node))
+
+
+def _chain_kind(node) -> str | None:
+    if isinstance(node, (ast.And, ast.Or)):
+        return type(node).__name__.lower()
+    if isinstance(node, dict) and str(node.get("op", "")).lower() in ("and", "or"):
+        return str(node["op"]).lower()
+    return None
+
+
+def _ast_children(node):
+    if isinstance(node, ast.Node):
+        return node.get_sub_nodes()
+    if isinstance(node, list):
+        return node
+    return []
+
+
+def _json_children(node):
+    if isinstance(node, dict):
+        return list(node.values())
+    if isinstance(node, list):
+        return node
+    return []
+
+
 @dataclass
 class Field:
     expr: ColumnElement
@@ -39,15 +88,25 @@ class Target:
 
 def parse(text: str, lang: str | None):
     lang = (lang or "cql2-text").lower()
+    if len(text) > MAX_TEXT:
+        raise FilterError(f"filter: {len(text):,} characters, more than the limit of {MAX_TEXT:,}")
     try:
         if lang == "cql2-text":
             from pygeofilter.parsers.cql2_text import parse as parse_text
 
-            return parse_text(text)
+            node = parse_text(text)
+            _limits(node, _ast_children)
+            return node
         if lang == "cql2-json":
             from pygeofilter.parsers.cql2_json import parse as parse_json
 
-            return parse_json(json.loads(text))
+            doc = json.loads(text)
+            _limits(doc, _json_children)  # before pygeofilter, whose parser recurses
+            return parse_json(doc)
+    except FilterError:
+        raise
+    except RecursionError:
+        raise FilterError(f"filter: nested too deeply (the limit is {MAX_DEPTH} levels)") from None
     except Exception as exc:  # lark and json errors: the message is for the client
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise FilterError(f"filter: malformed {lang}: {first}") from None
@@ -135,10 +194,15 @@ class _Compiler:
 
     # -- predicates -----------------------------------------------------------------------------
     def __call__(self, node) -> ColumnElement:
-        if isinstance(node, ast.And):
-            return and_(self(node.lhs), self(node.rhs))
-        if isinstance(node, ast.Or):
-            return or_(self(node.lhs), self(node.rhs))
+        if isinstance(node, (ast.And, ast.Or)):  # a chain a AND b AND c … as one flat SQL AND
+            kind, operands, todo = type(node), [], [node]
+            while todo:
+                n = todo.pop()
+                if type(n) is kind:
+                    todo += [n.rhs, n.lhs]
+                else:
+                    operands.append(self(n))
+            return (and_ if kind is ast.And else or_)(*operands)
         if isinstance(node, ast.Not):
             return not_(self(node.sub_node))
         if type(node) in COMPARE:

@@ -37,6 +37,8 @@ class Options:
     max_vertices: int = 100_000
     # For replacing stored rows: the id each input row replaces (None for new rows).
     target_ids: list[int | None] | None = None
+    # New parcels start as proposed; an import of an existing land fund may keep the statuses it states.
+    keep_status: bool = False
     progress: Callable[[str, int], Callable[[int], None]] | None = None
 
 
@@ -115,6 +117,9 @@ def validate(conn, catalogue: Catalogue, layer: LayerDef, frame: pd.DataFrame, o
         raw = np.array([g if isinstance(g, shapely.Geometry) else None for g in raw], dtype=object)
         geoms, keep = check_geometries(raw, layer, report, rows, codes, options.max_vertices)
     _duplicates_in_batch(typed, spec.key, report, rows, codes)
+    if layer.storage == "parcels" and not options.keep_status:
+        targets = options.target_ids or [None] * n
+        parcel_rules.new_parcels_start_proposed(list(typed["status"]), targets, report, rows, codes)
     if layer.storage == "parcels" and not options.allow_overlap:
         parcel_rules.overlaps_within_batch(geoms, keep, list(typed["status"]), report, rows, codes,
                                            options.overlap_tolerance_m2)

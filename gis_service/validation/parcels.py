@@ -42,6 +42,16 @@ def overlaps_within_batch(geoms: np.ndarray, usable: np.ndarray, statuses: list,
                    f"overlaps row {int(rows[i])} ({codes[i]}) by {_m2(area)} (use --allow-overlap to accept)", codes[j])
 
 
+def new_parcels_start_proposed(statuses: list, targets: list, report: Report, rows: np.ndarray, codes: list) -> None:
+    """A new parcel enters the land fund as proposed; its status then changes only through transitions, each
+    with its reason and decision."""
+    for i, (status, target) in enumerate(zip(statuses, targets)):
+        if target is None and status not in (None, "proposed"):
+            report.add(int(rows[i]), "status", f"a new parcel starts as proposed, not {status}; its status then changes "
+                                                "through transitions (an import of an existing land fund may keep its "
+                                                "statuses: --keep-status)", codes[i])
+
+
 def check_against_store(cur, stage: str, catalogue: Catalogue, report: Report, *, allow_overlap: bool,
                         tolerance_m2: float) -> None:
     province = catalogue.province
@@ -62,3 +72,7 @@ def check_against_store(cur, stage: str, catalogue: Catalogue, report: Report, *
                        f"overlaps existing parcel {other} by {_m2(area)} (use --allow-overlap to accept)", code)
     for row_no, code, unit in cur.execute(sql.SQL(model.UNKNOWN_ADMIN_UNIT_SQL).format(stage=ident)):
         report.add(row_no, "admin_unit_code", f"unknown administrative unit {unit!r}", code)
+    for row_no, code, unit, unit_name, held, held_name in cur.execute(
+            sql.SQL(model.WRONG_ADMIN_UNIT_SQL).format(stage=ident)):
+        where = f"by its location it is in {held} ({held_name})" if held else "it lies outside every unit"
+        report.add(row_no, "admin_unit_code", f"{unit} ({unit_name}) does not hold this parcel; {where}", code)

@@ -75,6 +75,11 @@ def submit(conn, principal: Principal, sub: Submission) -> dict:
             raise NotFound(f"no parcel {sub.parcel_id}")
         if parcel[0] != "open_for_investment":
             raise Conflict(f"parcel {sub.parcel_id} is not open for investment (it is {parcel[0]})")
+        earlier = conn.execute("SELECT id, created_at FROM interests WHERE parcel_id = %s AND investor_id = %s "
+                               "AND status = 'submitted'", [sub.parcel_id, principal.user_id]).fetchone()
+        if earlier is not None:
+            raise Conflict(f"you have already expressed interest in parcel {sub.parcel_id} (no. {earlier[0]}, "
+                           f"{earlier[1]:%d/%m/%Y}); it is being considered")
         row = conn.execute(
             f"""INSERT INTO interests (parcel_id, province_code, investor_id, company, tax_code, contact_name,
                                        contact_email, contact_phone, proposed_units, message)
@@ -114,11 +119,12 @@ def get(conn, principal: Principal, interest_id: int) -> dict:
     return _row(row)
 
 
-def decide(conn, principal: Principal, interest_id: int, accept: bool, decision: Decision, province: str) -> dict:
+def decide(conn, principal: Principal, interest_id: int, accept: bool, decision: Decision, province: str,
+           tolerance_m2: float) -> dict:
     if not principal.privileged:
         raise Forbidden("only planners and admins accept or decline expressions of interest")
     with conn.transaction():
-        cond, scope = unit_scope_sql(principal, "p.geom", province)
+        cond, scope = unit_scope_sql(principal, "p.geom", province, tolerance_m2)
         row = conn.execute(
             f"SELECT i.status, i.parcel_id, p.status, {cond}, i.company FROM interests i JOIN parcels p ON p.id = i.parcel_id "
             "WHERE i.id = %(id)s FOR UPDATE OF i, p", {"id": interest_id, **scope}).fetchone()
@@ -129,6 +135,12 @@ def decide(conn, principal: Principal, interest_id: int, accept: bool, decision:
             raise Forbidden(f"the parcel lies outside your administrative unit {principal.admin_unit_code}")
         if status != "submitted":
             raise Conflict(f"expression of interest {interest_id} was already {status}")
+        if accept:
+            other = conn.execute("SELECT id, company FROM interests WHERE parcel_id = %s AND status = 'accepted'",
+                                 [parcel_id]).fetchone()
+            if other is not None:
+                raise Conflict(f"parcel {parcel_id} already has an accepted investor ({other[1]}, no. {other[0]}); "
+                               "only one interest per parcel can be accepted")
         set_actor(conn, principal.name, decision.reason)
         new = "accepted" if accept else "declined"
         conn.execute("UPDATE interests SET status = %s, decided_by = %s, decided_at = now(), decision_reason = %s "

@@ -146,7 +146,7 @@ async def delete_item(request: Request, featureId: str, coll: Collection = Depen
 
     def work():
         with _pool(request).connection() as conn:
-            edit.delete(conn, st.catalogue, coll.layer, fid, who, if_match)
+            edit.delete(conn, st.catalogue, st.settings, coll.layer, fid, who, if_match)
 
     await run_in_threadpool(work)
     return Response(status_code=204)

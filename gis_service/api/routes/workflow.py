@@ -20,7 +20,6 @@ from ..render import html_response, json_response, url
 from .items import _feature_id, etag
 
 router = APIRouter(tags=["Workflows"])
-HIDDEN_FIELDS = {"internal_notes"}  # never in a public history
 
 
 class TransitionIn(BaseModel):
@@ -71,7 +70,7 @@ async def post_transition(request: Request, featureId: str, who: Principal = Dep
     body = await _json(request, TransitionIn)
     st = request.app.state
     done = await _pool_run(request, lambda conn: edit.transition(
-        conn, st.catalogue, fid, body.to, who, request.headers.get("if-match"), body.reason, body.decision_no,
+        conn, st.catalogue, st.settings, fid, body.to, who, request.headers.get("if-match"), body.reason, body.decision_no,
         body.decision_date))
     return Response(status_code=204, headers={"ETag": etag(done.etag)})
 
@@ -90,15 +89,20 @@ async def get_history(request: Request, featureId: str, who: Principal = Depends
             "decision_date FROM parcel_history WHERE parcel_id = %s ORDER BY at, id", [fid]).fetchall()
 
     rows = await _pool_run(request, read)
+    # What the public may see of a change comes from the catalogue: its public fields, the status and whether the
+    # boundary moved; never who made it or why (a reason may name an investor), never an edit of hidden fields.
+    public = {a.name for a in request.app.state.catalogue.layer("parcels").attributes if a.public}
     entries = []
     for hid, at, actor, action, old, new, changes, geom_changed, reason, dno, ddate in rows:
         if not who.privileged:
-            changes = {k: v for k, v in changes.items() if k not in HIDDEN_FIELDS}
+            changes = {k: v for k, v in changes.items() if k in public}
+            if action == "update" and not changes and not geom_changed:
+                continue
         entry = {"id": hid, "at": at.isoformat(), "action": action, "old_status": old, "new_status": new,
-                 "changes": changes, "geometry_changed": geom_changed, "reason": reason, "decision_no": dno,
+                 "changes": changes, "geometry_changed": geom_changed, "decision_no": dno,
                  "decision_date": ddate.isoformat() if ddate else None}
         if who.privileged:
-            entry["actor"] = actor
+            entry.update(actor=actor, reason=reason)
         entries.append(entry)
     return json_response({"parcel_id": fid, "entries": entries,
                           "links": [{"href": url(request, f"/collections/parcels/items/{fid}"), "rel": "collection",
@@ -151,9 +155,9 @@ async def _decide(request: Request, interest_id: int, who: Principal, accept: bo
     if not who.authenticated:
         raise Problem(401, "sign in with a bearer token", headers={"WWW-Authenticate": 'Bearer realm="landfund"'})
     decision = await _json(request, wf.Decision)
-    province = request.app.state.catalogue.province.code
-    return json_response(await _pool_run(request, lambda conn: wf.decide(conn, who, interest_id, accept, decision,
-                                                                         province)))
+    st = request.app.state
+    return json_response(await _pool_run(request, lambda conn: wf.decide(
+        conn, who, interest_id, accept, decision, st.catalogue.province.code, st.settings.scope_tolerance_m2)))
 
 
 @router.post("/interests/{interest_id}/accept", summary="Accept (and by default assign the parcel)",

@@ -40,13 +40,16 @@ EPSG_9205_WKT = (
 
 
 def upgrade() -> None:
-    op.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-    op.execute(
-        sa.text(
-            "INSERT INTO spatial_ref_sys (srid, auth_name, auth_srid, srtext, proj4text) "
-            "VALUES (9205, 'EPSG', 9205, :wkt, :proj4) ON CONFLICT (srid) DO NOTHING"
-        ).bindparams(wkt=EPSG_9205_WKT, proj4=EPSG_9205_PROJ4)
-    )
+    bind = op.get_bind()
+    if not bind.execute(sa.text("SELECT 1 FROM pg_extension WHERE extname = 'postgis'")).first():
+        op.execute("CREATE EXTENSION postgis")  # a superuser's job; landfund's bootstrap has usually done it
+    if not bind.execute(sa.text("SELECT 1 FROM spatial_ref_sys WHERE srid = 9205")).first():
+        op.execute(
+            sa.text(
+                "INSERT INTO spatial_ref_sys (srid, auth_name, auth_srid, srtext, proj4text) "
+                "VALUES (9205, 'EPSG', 9205, :wkt, :proj4) ON CONFLICT (srid) DO NOTHING"
+            ).bindparams(wkt=EPSG_9205_WKT, proj4=EPSG_9205_PROJ4)
+        )
 
     op.create_table(
         "admin_units",
