@@ -216,7 +216,7 @@ def _scratch_service(workers: int):
     from gis_service.core.db import database_url, libpq_dsn, make_engine
     from gis_service.core.migrate import upgrade
     from gis_service.ingest.demo import load_demo
-    from gis_service.users import add_user, issue_token
+    from gis_service.services.users import add_user, issue_token
 
     settings = Settings()  # DATABASE_URL when set, else the embedded cluster
     server = make_url(database_url(settings, start=True))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.sql import ColumnElement
 
-from .models.features import LayerSQL
+from .stores.features import LayerSQL
 
 TOKEN_PREFIX = "lf_"
 
@@ -76,17 +76,3 @@ def scope_unit(principal: Principal, province_code: str) -> str | None:
     if principal.role != "planner" or not unit or unit == province_code:
         return None
     return unit
-
-
-def unit_scope_sql(principal: Principal, geom: str, province_code: str, tolerance_m2: float) -> tuple[str, dict]:
-    """SQL condition (and its parameters): the whole of `geom` lies in the planner's unit, but for at most
-    `tolerance_m2` along its boundary (digitising). A unit keeps its area after the 2025 reform ended it, so a
-    former-district planner keeps the former district."""
-    unit = scope_unit(principal, province_code)
-    if unit is None:
-        return "TRUE", {}
-    return (
-        f"coalesce((SELECT ST_Area(ST_Difference({geom}, a.geom)::geography) <= %(scope_tolerance)s "
-        f"FROM admin_units a WHERE a.code = %(scope_unit)s ORDER BY a.valid_from DESC LIMIT 1), FALSE)",
-        {"scope_unit": unit, "scope_tolerance": tolerance_m2},
-    )

@@ -241,7 +241,7 @@ def live(demo_ro, tmp_path_factory):
 
 def token_for(url: str, role: str, unit: str | None = None) -> str:
     """A fresh user with `role` (and unit) and a bearer token for it."""
-    from gis_service import users
+    from gis_service.services import users
 
     name = f"{role}-{unit or 'all'}-{uuid.uuid4().hex[:8]}"
     with psycopg.connect(libpq_dsn(url)) as c:

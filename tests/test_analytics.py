@@ -137,15 +137,17 @@ def test_bottleneck_report(conn, catalogue, database, tmp_path):
         parcel("P7", 7, status="proposed", decision_date=ago(500), responsible_level="commune", responsible_agency="UBND xã Quài Tở"),
     ])
     # P7 is approved today: its time in the stage counts from the transition, not the old decision date
-    from gis_service.workflows.lifecycle import transition
+    from gis_service.services.lifecycle import transition
     from gis_service.security import Principal
 
     with conn.transaction():
         transition(conn, conn.execute("SELECT id FROM parcels WHERE code = 'P7'").fetchone()[0], "approved",
                    Principal("admin", name="test"), "phê duyệt", "proposed")
     with api_client(database, tmp_path) as client:
-        token = token_for(database, "planner", None) if False else token_for(database, "admin")
-        assert client.get("/analytics/bottlenecks").status_code == 403  # for planners and admins only
+        token = token_for(database, "admin")
+        assert client.get("/analytics/bottlenecks").status_code == 401  # for planners and admins only: sign in
+        investor = token_for(database, "investor")
+        assert client.get("/analytics/bottlenecks", headers={"Authorization": f"Bearer {investor}"}).status_code == 403
         now = client.get("/analytics/bottlenecks", headers={"Authorization": f"Bearer {token}"}).json()
         later = client.get(f"/analytics/bottlenecks?as_of={(today + timedelta(days=400)).isoformat()}",
                            headers={"Authorization": f"Bearer {token}"}).json()
@@ -233,7 +235,8 @@ def test_suitability_uses_index_searches_not_a_cross_join(layout):
     """Per parcel, the nearest road and facilities come from KNN searches on the partial GiST indexes (the
     plans of the statements nested in nearest_references_m, as auto_explain logs them), never a cross
     join; and the per-parcel work may run in parallel workers."""
-    from gis_service.analytics.suitability import Request, ranking_sql
+    from gis_service.analytics.suitability import Request
+    from gis_service.stores.analytics import ranking_sql
 
     sql, params = ranking_sql(Request(), Settings())
     with psycopg.connect(libpq_dsn(layout), autocommit=True) as c:

@@ -120,7 +120,7 @@ def _expected(demo_ro, where: str, settings_expr: str) -> set[int]:
 @pytest.mark.parametrize("cql,where", [c for c in CASES if c[1]])
 def test_cql2_text_matches_sql(api, demo_ro, cql, where):
     from gis_service.core.config import Settings
-    from gis_service.models.parcels import est_units_sql
+    from gis_service.stores.parcels import est_units_sql
 
     expected = _expected(demo_ro, where, est_units_sql(Settings()))
     got = ids(api, "filter=" + quote(cql))

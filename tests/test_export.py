@@ -7,10 +7,9 @@ import psycopg
 import pytest
 import shapely
 from pyproj import Transformer
-from sqlalchemy.pool import NullPool
 
 from conftest import TEMPLATE, clone_database, db_url, drop_database
-from gis_service.core.db import libpq_dsn, make_engine
+from gis_service.core.db import libpq_dsn
 from gis_service.ingest.demo import load_demo
 from gis_service.ingest.export import read_layer, write_frame
 from gis_service.ingest.load import import_file
@@ -42,10 +41,8 @@ def test_export_then_import_into_an_empty_database(fmt, name, crs, demo_conn, da
                                                    settings, tmp_path):
     before = snapshot(demo_conn)
     assert len(before) >= 300
-    eng = make_engine(database, poolclass=NullPool)
-    with eng.connect() as c:
+    with psycopg.connect(libpq_dsn(database)) as c:
         frame = read_layer(c, catalogue.layer("parcels"), settings)
-    eng.dispose()
     out = write_frame(frame, catalogue.layer("parcels"), tmp_path / name, fmt, crs)
 
     empty = clone_database(server_url, TEMPLATE)
@@ -75,10 +72,8 @@ def metres(wkb_a, wkb_b) -> float:
 def test_shapefile_uses_short_names_and_utf8(demo_conn, database, catalogue, settings, tmp_path):
     import pyogrio
 
-    eng = make_engine(database, poolclass=NullPool)
-    with eng.connect() as c:
+    with psycopg.connect(libpq_dsn(database)) as c:
         frame = read_layer(c, catalogue.layer("parcels"), settings)
-    eng.dispose()
     out = write_frame(frame, catalogue.layer("parcels"), tmp_path / "p.shp", "shp")
     info = pyogrio.read_info(out)
     assert all(len(f) <= 10 for f in info["fields"])
@@ -92,10 +87,8 @@ def test_export_in_vn2000_has_the_check_point_coordinates(conn, catalogue, setti
     from helpers import CHECK_E, CHECK_N, parcels_vn2000, write
 
     import_file(conn, catalogue, settings, write(parcels_vn2000(1), tmp_path / "in.gpkg", "gpkg"), "parcels")
-    eng = make_engine(database, poolclass=NullPool)
-    with eng.connect() as c:
+    with psycopg.connect(libpq_dsn(database)) as c:
         frame = read_layer(c, catalogue.layer("parcels"), settings)
-    eng.dispose()
     out = write_frame(frame, catalogue.layer("parcels"), tmp_path / "out.gpkg", "gpkg", "EPSG:9205")
     import geopandas as gpd
 
@@ -106,10 +99,8 @@ def test_export_in_vn2000_has_the_check_point_coordinates(conn, catalogue, setti
 
 
 def test_public_export_leaves_out_unpublished_parcels_and_internal_notes(demo_conn, database, catalogue, settings):
-    eng = make_engine(database, poolclass=NullPool)
-    with eng.connect() as c:
+    with psycopg.connect(libpq_dsn(database)) as c:
         everything = read_layer(c, catalogue.layer("parcels"), settings)
         public = read_layer(c, catalogue.layer("parcels"), settings, public_only=True)
-    eng.dispose()
     assert "internal_notes" in everything.columns and "internal_notes" not in public.columns
     assert len(public) == int(everything["published"].sum()) < len(everything)

@@ -166,7 +166,10 @@ def test_interest_workflow_end_to_end(api_rw, admin, open_parcel):
     # planners see all, and accept one: the parcel is assigned to that investor, the other is declined
     planner = token_for(api_rw.db, "planner", "11")
     assert {i["id"] for i in api_rw.get(f"/interests?parcel={open_parcel}", headers=auth(planner)).json()["interests"]} == {ia, ib}
-    assert api_rw.post(f"/interests/{ia}/accept", json={"reason": "x"}, headers=auth(a, **JSON)).status_code in (400, 403)
+    # an investor may not accept, even with a valid body (the rule is checked before the body is read)
+    r = api_rw.post(f"/interests/{ia}/accept", json={"reason": "Năng lực tài chính tốt"}, headers=auth(a, **JSON))
+    assert r.status_code == 403 and "for planners and admins" in r.json()["detail"]
+    assert api_rw.post(f"/interests/{ia}/accept", json={"reason": "x"}, headers=auth(a, **JSON)).status_code == 403
     r = api_rw.post(f"/interests/{ia}/accept", json={"reason": "Năng lực tài chính tốt", "decision_no": "77/QĐ-UBND"},
                     headers=auth(planner, **JSON))
     assert r.status_code == 200, r.text

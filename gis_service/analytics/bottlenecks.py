@@ -6,17 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from ..models.history import STAGE_SINCE_SQL
-
-ROWS_SQL = f"""
-SELECT p.id, p.code, p.name, p.status, p.clearance_status, p.responsible_level, p.responsible_agency,
-       p.admin_unit_code, {STAGE_SINCE_SQL} AS since,
-       (SELECT max(h.at)::date FROM parcel_history h WHERE h.parcel_id = p.id AND h.action = 'transition'
-          AND h.new_status = 'approved') AS approved_at, p.decision_date
-FROM parcels p
-WHERE p.status NOT IN ('completed', 'withdrawn')
-ORDER BY p.code
-"""
+from ..stores.analytics import AnalyticsStore
 
 KINDS = {
     "stage_overdue": "in its stage longer than the limit for that stage",
@@ -28,7 +18,7 @@ KINDS = {
 def report(conn, settings, as_of: date, reform: date) -> dict:
     limits = settings.stage_limit_days
     findings = []
-    for (pid, code, name, status, clearance, level, agency, unit, since, approved_at, decision_date) in conn.execute(ROWS_SQL):
+    for (pid, code, name, status, clearance, level, agency, unit, since, approved_at, decision_date) in AnalyticsStore(conn).stages():
         days = (as_of - since).days
         base = {"id": pid, "code": code, "name": name, "status": status, "clearance_status": clearance,
                 "responsible_level": level, "responsible_agency": agency, "admin_unit_code": unit,

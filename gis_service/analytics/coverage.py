@@ -10,43 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from ..models.parcels import STATUSES, est_units_sql
+from ..models.parcels import STATUSES
+from ..stores.analytics import AnalyticsStore
 
 LEVELS = ("province", "district", "commune")
-
-UNITS_SQL = """
-SELECT code, name, level, unit_type, parent_code FROM admin_units
-WHERE level = %(level)s AND valid_from <= %(as_of)s AND (valid_to IS NULL OR valid_to >= %(as_of)s)
-  {unit_filter}
-ORDER BY code
-"""
-
-BY_STATUS_SQL = """
-SELECT u.code, p.status, count(*), sum(p.area_m2), sum({units})
-FROM admin_units u JOIN parcels p ON ST_Intersects(u.geom, p.pos)
-WHERE u.level = %(level)s AND u.valid_from <= %(as_of)s AND (u.valid_to IS NULL OR u.valid_to >= %(as_of)s)
-  AND (p.published OR NOT %(published_only)s)
-  {unit_filter}
-GROUP BY u.code, p.status
-"""
-
-# The latest demand figure at or before the year of interest, per unit.
-DEMAND_SQL = """
-SELECT DISTINCT ON (admin_unit_code) admin_unit_code, year, households FROM demand
-WHERE year <= %(year)s ORDER BY admin_unit_code, year DESC
-"""
-
-# Yearly programme figures (not cumulative ones) of the latest year at or before the year of interest.
-PROGRAMMES_SQL = """
-WITH yearly AS (
-    SELECT admin_unit_code, year, sum(households)::bigint AS households, sum(funding_vnd)::bigint AS funding_vnd
-    FROM programmes WHERE year <= %(year)s AND (period_start IS NULL OR period_start = year)
-    GROUP BY admin_unit_code, year
-)
-SELECT DISTINCT ON (admin_unit_code) admin_unit_code, year, households, funding_vnd
-FROM yearly ORDER BY admin_unit_code, year DESC
-"""
-
 
 @dataclass
 class UnitCoverage:
@@ -131,22 +98,20 @@ def coverage(conn, settings, as_of: date, level: str, year: int | None = None, u
              published_only: bool = False) -> Coverage:
     """Per-unit coverage. `published_only` counts only published parcels (what the public may know of)."""
     year = year or as_of.year
-    params = {"level": level, "as_of": as_of, "year": year, "unit": unit, "published_only": published_only}
-    unit_filter = "AND code = %(unit)s" if unit else ""
-    units = {r[0]: UnitCoverage(r[0], r[1], r[2], r[3])
-             for r in conn.execute(UNITS_SQL.format(unit_filter=unit_filter), params)}
-    q = BY_STATUS_SQL.format(units=est_units_sql(settings, "p"), unit_filter=unit_filter.replace("code", "u.code"))
-    for code, status, n, area, est in conn.execute(q, params):
+    units_rows, by_status, demand, programmes = AnalyticsStore(conn).coverage(settings, level, as_of, year, unit,
+                                                                              published_only)
+    units = {r[0]: UnitCoverage(r[0], r[1], r[2], r[3]) for r in units_rows}
+    for code, status, n, area, est in by_status:
         u = units[code]
         u.by_status[status] = {"parcels": n, "area_m2": round(area or 0, 1), "est_units": int(est or 0)}
         if status != "withdrawn":
             u.parcels += n
             u.area_m2 += area or 0
             u.est_units += int(est or 0)
-    for code, y, households in conn.execute(DEMAND_SQL, params):
+    for code, y, households in demand:
         if code in units:
             units[code].households, units[code].demand_year = households, y
-    for code, y, households, funding in conn.execute(PROGRAMMES_SQL, params):
+    for code, y, households, funding in programmes:
         if code in units:
             u = units[code]
             u.programme_households, u.programme_funding_vnd, u.programme_year = households, funding, y

@@ -11,12 +11,12 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from psycopg_pool import ConnectionPool
 
 from .. import __version__
 from ..catalogue import load_catalogue
 from ..core.config import Settings, get_settings
-from ..core.db import api_read_engine, api_session_options, database_url, libpq_dsn, read_database_url
+from ..core.database import Database
+from ..core.db import database_url, read_database_url
 from . import errors, hardening, openapi
 from .routes import analytics, collections, health, items, landing, maps, tiles, transactions, workflow
 
@@ -44,23 +44,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        url, read_url = database_url(settings), read_database_url(settings)
-        wait = settings.db_timeout_seconds
-        # After a database restart both pools reconnect by themselves (the write pool checks every connection
-        # it hands out, the read pool those idle for a while); while the database is down, connecting fails
-        # within `wait` seconds and the API says 503.
-        options = api_session_options(settings)
-        app.state.read_engine = api_read_engine(read_url, wait, options)
-        app.state.write_pool = ConnectionPool(
-            libpq_dsn(url), min_size=1, max_size=8, open=False, check=ConnectionPool.check_connection, timeout=wait,
-            reconnect_timeout=0, kwargs={"application_name": "landfund-api", "connect_timeout": max(1, int(wait)),
-                    "options": options})
-        app.state.write_pool.open(wait=False)
-        app.state.read_dsn = libpq_dsn(read_url)  # bulk FlatGeobuf downloads stream over their own connection
-        app.state.session_options = options
+        # Writes go to the primary, reads (pages, tiles, maps, reports, history) to DATABASE_READ_URL when set.
+        app.state.db = Database.for_api(settings, database_url(settings), read_database_url(settings))
         yield
-        app.state.write_pool.close(timeout=1.0)
-        await app.state.read_engine.dispose()
+        await app.state.db.close()
         _exit_soon()
 
     app = FastAPI(

@@ -17,6 +17,14 @@ err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
 
 
+# What the command line can do about some problems of a validation report (the API shows the problems alone).
+CLI_HINTS = {
+    "overlap": "use --allow-overlap to accept",
+    "initial_status": "an import of an existing land fund may keep its statuses: --keep-status",
+    "missing_column": "map a column to it with --map SOURCE={field}",
+}
+
+
 def _fail(message: str) -> typer.Exit:
     err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     return typer.Exit(1)
@@ -45,8 +53,12 @@ def user_errors():
     from sqlalchemy.exc import IntegrityError as SAIntegrityError
     from sqlalchemy.exc import OperationalError as SAOperationalError
 
+    from ..validation import ValidationFailed
+
     try:
         yield
+    except ValidationFailed as exc:
+        raise _fail(exc.message(CLI_HINTS)) from None
     except LandfundError as exc:
         raise _fail(str(exc)) from None
     except (ValidationError, SettingsError) as exc:

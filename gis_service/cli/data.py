@@ -102,10 +102,8 @@ def export_cmd(
         catalogue = get_catalogue(settings)
         layer_def = catalogue.layer(layer)
         fmt = fmt or _format_from_name(out_path)
-        eng = engine()
-        with eng.connect() as conn:
+        with pg_connect(db_url()) as conn:
             frame = read_layer(conn, layer_def, settings, public_only=public)
-        eng.dispose()
         write_frame(frame, layer_def, out_path, fmt, crs)
         out.print(f"Exported {len(frame)} row(s) of layer {layer} to {out_path} ({fmt}{', ' + crs if crs else ''}).")
 

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from .. import users as svc
+from ..services import users as svc
 from ..core.db import pg_connect
 from .common import db_url, out, user_errors
 

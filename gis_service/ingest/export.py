@@ -15,28 +15,21 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
-from sqlalchemy import func, select
 
 from .. import crs as crsmod
 from ..catalogue import LayerDef
 from ..core.errors import LandfundError
-from ..models.features import layer_sql
+from ..stores.features import FeatureStore, layer_sql
 
 FORMATS = {"geojson": "GeoJSON", "gpkg": "GPKG", "shp": "ESRI Shapefile", "csv": "CSV", "parquet": None}
 
 
 def read_layer(conn, layer: LayerDef, settings, *, public_only: bool = False) -> pd.DataFrame:
-    """All features of `layer` as a (Geo)DataFrame in EPSG:4326, ordered by id."""
+    """All features of `layer` as a (Geo)DataFrame in EPSG:4326, ordered by id (`conn`: a psycopg connection)."""
     ls = layer_sql(layer, settings)
     attrs = [a for a in layer.attributes if a.public or not public_only]
-    cols = [ls.fields[a.name].label(a.name) for a in attrs]
-    if ls.geom is not None:
-        cols.append(func.ST_AsBinary(ls.geom).label("_wkb"))
-    q = select(*cols).select_from(ls.table).where(ls.where).order_by(ls.id)
-    if public_only and layer.storage == "parcels":
-        q = q.where(ls.fields["published"].is_(True))
-    rows = conn.execute(q).all()
-    frame = pd.DataFrame(rows, columns=[a.name for a in attrs] + (["_wkb"] if ls.geom is not None else []))
+    columns, rows = FeatureStore(conn).layer_rows(ls, [a.name for a in attrs], public_only)
+    frame = pd.DataFrame(rows, columns=columns)
     for a in attrs:  # keep column types through empty or all-null columns
         if a.type == "date":
             frame[a.name] = pd.to_datetime(frame[a.name])

@@ -11,7 +11,8 @@ import psycopg
 from ..catalogue import Catalogue
 from ..core.config import Settings
 from ..models import SPECS
-from ..models.history import set_actor
+from ..stores.history import HistoryStore
+from ..stores.maintenance import MaintenanceStore
 from ..validation import Options, Report
 from .read import Source, read_source
 from .write import write_batch
@@ -48,14 +49,15 @@ def load_file(conn: psycopg.Connection, catalogue: Catalogue, settings: Settings
     source = read_source(path, layer, crs=crs, mapping=mapping, swap_xy=swap_xy, source_layer=source_layer)
     options = validation_options(settings, layer, allow_overlap=allow_overlap, keep_status=keep_status,
                                  progress=progress)
-    if conn.execute("SELECT current_setting('landfund.actor', true)").fetchone()[0] in (None, ""):
+    history = HistoryStore(conn)
+    if history.actor() is None:
         why = f"import of {Path(path).name}"
         if keep_status and layer.storage == "parcels":
             why += ", with the statuses the file states (--keep-status)"
-        set_actor(conn, f"import:{getpass.getuser()}", why)
+        history.set_actor(f"import:{getpass.getuser()}", why)
     result = write_batch(conn, catalogue, layer, source.frame, options, dry_run=dry_run)
     if len(result.ids) > 10_000:  # a big load changes the table's statistics: refresh them for the planner
-        conn.execute(f"ANALYZE {SPECS[layer.storage].table}")
+        MaintenanceStore(conn).analyze(SPECS[layer.storage].table)
     return ImportResult(layer.id, source.rows, result.report, source, result.ids, dry_run)
 
 

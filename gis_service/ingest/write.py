@@ -6,10 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
-from psycopg import sql
 
 from ..catalogue import Catalogue, LayerDef
-from ..models import parcels as parcel_model
+from ..stores.parcels import ParcelStore
+from ..stores.staging import write_generic
 from ..validation import Options, Report, Staged, ValidationFailed, validate
 
 
@@ -20,32 +20,11 @@ class WriteResult:
     written: bool = False
 
 
-def _generic(staged: Staged, update: bool) -> sql.Composable:
-    spec = staged.spec
-    stage = sql.Identifier(staged.stage)
-    table = sql.Identifier(spec.table)
-    if spec.jsonb_properties:
-        cols = ["layer", "properties", "geom"]
-    else:
-        cols = [*spec.columns, *(["geom"] if spec.spatial else [])]
-    names = sql.SQL(", ").join(sql.Identifier(c) for c in cols)
-    values = sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(c)) for c in cols)
-    if update:
-        return sql.SQL("UPDATE {t} AS t SET ({n}) = ({v}) FROM {s} s WHERE t.id = s.target_id RETURNING t.id").format(
-            t=table, n=names, v=values, s=stage)
-    return sql.SQL("INSERT INTO {t} ({n}) SELECT {v} FROM {s} s ORDER BY s.row_no RETURNING id").format(
-        t=table, n=names, v=values, s=stage)
-
-
 def write_staged(conn, staged: Staged, catalogue: Catalogue, *, update: bool = False) -> list[int]:
+    if staged.spec.table == "parcels":
+        return ParcelStore(conn).write_staged(staged.stage, catalogue.province.code, update)
     with conn.cursor() as cur:
-        if staged.spec.table == "parcels":
-            q = sql.SQL(parcel_model.UPDATE_SQL if update else parcel_model.INSERT_SQL).format(
-                stage=sql.Identifier(staged.stage))
-            cur.execute(q, {"province": catalogue.province.code})
-        else:
-            cur.execute(_generic(staged, update))
-        return [r[0] for r in cur.fetchall()]
+        return write_generic(cur, staged.spec, staged.stage, update)
 
 
 def write_batch(conn, catalogue: Catalogue, layer: LayerDef, frame: pd.DataFrame, options: Options | None = None,
@@ -57,7 +36,7 @@ def write_batch(conn, catalogue: Catalogue, layer: LayerDef, frame: pd.DataFrame
     what makes an import all-or-nothing. `before_write(stage)` may veto the staged rows (say, a planner's
     unit scope) by raising."""
     if layer.storage == "parcels":  # one writer per province at a time: the checks see every earlier write
-        conn.execute(parcel_model.LOCK_WRITES_SQL, [catalogue.province.code])
+        ParcelStore(conn).lock_writes(catalogue.province.code)
     staged = validate(conn, catalogue, layer, frame, options, rows=rows)
     if not staged.report.ok:
         raise ValidationFailed(staged.report)

@@ -1,5 +1,4 @@
-"""What a map shows, read from PostGIS: GeoJSON built by the database (6 decimals, simplified where the
-difference is invisible), through the same layer SQL and visibility rules as the API."""
+"""What a map shows, read through the stores, with the same layer SQL and visibility rules as the API."""
 
 from __future__ import annotations
 
@@ -7,24 +6,16 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import orjson
-from sqlalchemy import Text, cast, func, literal_column, select
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import func, select
 
 from ..analytics.coverage import coverage, default_level
 from ..catalogue import Catalogue
 from ..models.admin_units import AdminUnit
-from ..models.features import LayerSQL, layer_sql
 from ..security import Principal, visible_fields, visible_rows
+from ..stores.admin_units import AdminUnitStore
+from ..stores.features import FeatureStore, LayerSQL, area_ha, layer_sql
 
-DIALECT = postgresql.psycopg.dialect()
-PRECISION = 6  # ~0.1 m: more is noise in a web map
-SIMPLIFY_DEG = 2e-6  # ~0.2 m: invisible even at the highest zoom
-
-
-def run(conn, stmt):
-    """Execute a SQLAlchemy Core statement on a plain psycopg connection."""
-    compiled = stmt.compile(dialect=DIALECT, compile_kwargs={"render_postcompile": True})
-    return conn.execute(str(compiled), compiled.params)
+__all__ = ["Context", "Filters", "area_ha", "count", "coverage_collection", "feature_collection", "parcel_where"]
 
 
 @dataclass
@@ -55,6 +46,10 @@ class Context:
     def as_of(self) -> date:
         return self.filters.as_of or date.today()
 
+    @property
+    def units(self) -> AdminUnitStore:
+        return AdminUnitStore(self.conn)
+
 
 def unit_geometry(ctx: Context):
     """SQL geometry of the filtered unit (its latest version), or None."""
@@ -76,31 +71,13 @@ def parcel_where(ctx: Context, ls: LayerSQL, statuses: list[str] | None = None) 
 
 
 def count(ctx: Context, ls: LayerSQL, where: list) -> int:
-    return run(ctx.conn, select(func.count()).select_from(ls.table).where(*where)).fetchone()[0]
+    return FeatureStore(ctx.conn).count(ls, where)
 
 
 def feature_collection(ctx: Context, ls: LayerSQL, where: list, props: list[str], extra: dict | None = None,
                        geometry=None) -> dict:
-    """A GeoJSON FeatureCollection built in PostGIS; `extra` adds derived properties (name → SQL);
-    `geometry` replaces the layer's geometry (say, parcels' inner points)."""
-    visible = set(visible_fields(ctx.principal, ls))
-    args = []
-    for name in props:
-        if name in visible:
-            args += [literal_column(f"'{name}'"), ls.fields[name]]
-    for name, expr in (extra or {}).items():
-        args += [literal_column(f"'{name}'"), expr]
-    shape = geometry if geometry is not None else func.ST_Simplify(ls.geom, SIMPLIFY_DEG, True)
-    geom = func.ST_AsGeoJSON(shape, PRECISION)
-    text = func.concat('{"type":"Feature","id":', ls.id, ',"geometry":', geom, ',"properties":',
-                       cast(func.json_build_object(*args), Text), "}")
-    inner = select(text.label("f"), ls.id.label("i")).select_from(ls.table).where(*where).subquery()
-    joined = run(ctx.conn, select(func.string_agg(inner.c.f, literal_column("','")))).fetchone()[0]
-    return orjson.loads(b'{"type":"FeatureCollection","features":[' + (joined or "").encode() + b"]}")
-
-
-def area_ha(ls: LayerSQL):
-    return func.round(cast(ls.table.c.area_m2, postgresql.NUMERIC) / 10000, 2)
+    """A GeoJSON FeatureCollection of what the map's viewer may see (fields the viewer may not see are left out)."""
+    return FeatureStore(ctx.conn).collection(ls, where, props, set(visible_fields(ctx.principal, ls)), extra, geometry)
 
 
 def coverage_collection(ctx: Context) -> tuple[dict, object]:
@@ -108,18 +85,8 @@ def coverage_collection(ctx: Context) -> tuple[dict, object]:
     level = default_level(ctx.as_of, ctx.catalogue.province.reform_date)
     cov = coverage(ctx.conn, ctx.settings, ctx.as_of, level, published_only=not ctx.principal.privileged)
     by_code = {u.code: u.as_dict() for u in cov.units}
-    params = {"level": level, "as_of": ctx.as_of, "unit": ctx.filters.admin_unit}
-    unit_filter = ""
-    if ctx.filters.admin_unit:
-        unit_filter = ("AND ST_Intersects((SELECT geom FROM admin_units WHERE code = %(unit)s ORDER BY valid_from DESC "
-                       "LIMIT 1), ST_PointOnSurface(u.geom))")
-    rows = ctx.conn.execute(
-        f"""SELECT u.code, ST_AsGeoJSON(ST_SimplifyPreserveTopology(u.geom, 0.0003), 5),
-                   ST_X(ST_PointOnSurface(u.geom)), ST_Y(ST_PointOnSurface(u.geom))
-            FROM admin_units u WHERE u.level = %(level)s AND u.valid_from <= %(as_of)s
-              AND (u.valid_to IS NULL OR u.valid_to >= %(as_of)s) {unit_filter} ORDER BY u.code""", params).fetchall()
     features = []
-    for code, geom, x, y in rows:
+    for code, geom, x, y in ctx.units.shapes(level, ctx.as_of, ctx.filters.admin_unit):
         props = {k: v for k, v in by_code[code].items() if k != "by_status"}
         props["point"] = [y, x]
         features.append({"type": "Feature", "id": code, "geometry": orjson.loads(geom), "properties": props})
@@ -128,8 +95,7 @@ def coverage_collection(ctx: Context) -> tuple[dict, object]:
 
 def unit_names(ctx: Context) -> dict[str, str]:
     """GSO code → name of every unit (its latest name), so pages name units instead of coding them."""
-    rows = ctx.conn.execute("SELECT DISTINCT ON (code) code, name FROM admin_units ORDER BY code, valid_from DESC")
-    return dict(rows.fetchall())
+    return ctx.units.names()
 
 
 def tile_filters(ctx: Context) -> dict[str, str]:
@@ -147,12 +113,8 @@ def tile_filters(ctx: Context) -> dict[str, str]:
 def unit_bounds(ctx: Context) -> list[list[float]] | None:
     """[[south, west], [north, east]] of the filtered unit, else of the province (the extent of a million
     parcels took 0.4 s)."""
-    where, params = ("code = %s", [ctx.filters.admin_unit]) if ctx.filters.admin_unit else ("level = 'province'", [])
-    row = ctx.conn.execute("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-                           f"(SELECT ST_Extent(geom) e FROM admin_units WHERE {where}) s", params).fetchone()
-    return [[row[1], row[0]], [row[3], row[2]]] if row[0] is not None else None
+    return ctx.units.bounds(ctx.filters.admin_unit)
 
 
 def province_note_needed(ctx: Context) -> bool:
-    row = ctx.conn.execute("SELECT bool_or(boundary_note ILIKE '%%schematic%%') FROM admin_units").fetchone()
-    return bool(row and row[0])
+    return ctx.units.schematic()

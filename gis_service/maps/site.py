@@ -13,8 +13,10 @@ from datetime import date
 import orjson
 
 from ..core.errors import NotFound
-from ..models.parcels import est_units_sql
 from ..security import visible_fields
+from ..stores.history import HistoryStore
+from ..stores.parcels import ParcelStore
+from ..stores.reference import ReferenceStore
 from .assets import fragment
 from .i18n import field_label, number, value_labels
 
@@ -25,75 +27,12 @@ MAX_NEIGHBOURS = 200
 TOLERANCES_M = (0.0, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 25.0)
 M_PER_DEG = 111_320.0
 
-PARCEL_SQL = """
-SELECT p.id, p.area_m2, {units} AS est_units, ST_NPoints(p.geom) AS npoints, intersecting_hazards(p.geom) AS hazards,
-       {fields}
-FROM parcels p WHERE p.id = %(id)s {visible}
-"""
-
-# The smallest tolerance (metres) that keeps a boundary under `limit` vertices, and the boundary simplified by it.
-SIMPLIFIED_SQL = """
-SELECT t.m, ST_AsGeoJSON(t.g, 7), ST_NPoints(t.g) FROM parcels p,
-LATERAL (SELECT tol.m, CASE WHEN tol.m = 0 THEN p.geom
-                            ELSE ST_SimplifyPreserveTopology(p.geom, tol.m / %(m_per_deg)s) END AS g
-         FROM unnest(%(tolerances)s::float8[]) WITH ORDINALITY tol(m, i) ORDER BY tol.i) t
-WHERE p.id = %(id)s AND (ST_NPoints(t.g) <= %(limit)s OR t.m = %(last)s)
-ORDER BY t.m LIMIT 1
-"""
-
-# Edges and vertices of a boundary (given as GeoJSON), numbered the same way in the table and on the map.
-EDGES_SQL = """
-SELECT row_number() OVER () AS n, ST_Length(s.geom::geography) AS len,
-       ST_X(ST_LineInterpolatePoint(s.geom, 0.5)), ST_Y(ST_LineInterpolatePoint(s.geom, 0.5))
-FROM (SELECT ST_SetSRID(ST_GeomFromGeoJSON(%(g)s), 4326) AS g) b, LATERAL ST_Dump(b.g) part,
-     LATERAL ST_DumpSegments(ST_ExteriorRing(part.geom)) s
-"""
-
-VERTICES_SQL = """
-SELECT row_number() OVER () AS n, ST_Y(v) AS northing, ST_X(v) AS easting, ST_X(g), ST_Y(g)
-FROM (SELECT (dp).geom AS g, ST_Transform((dp).geom, 9205) AS v, (dp).path AS path
-      FROM (SELECT ST_DumpPoints(ST_ExteriorRing(part.geom)) dp
-            FROM (SELECT ST_SetSRID(ST_GeomFromGeoJSON(%(g)s), 4326) AS g) b, LATERAL ST_Dump(b.g) part) d) s
-WHERE path[array_length(path, 1)] > 1  -- the ring's closing point repeats its first
-"""
-
-PREVIOUS_SQL = """
-SELECT ST_AsGeoJSON(ST_SimplifyPreserveTopology(old_geom, 0.5 / %(m_per_deg)s), 7), at FROM parcel_history
-WHERE parcel_id = %(id)s AND action IN ('update', 'transition') AND geometry_changed ORDER BY at DESC, id DESC LIMIT 1
-"""
-
-NEIGHBOURS_SQL = """
-SELECT p.id, p.code, p.status, ST_AsGeoJSON(ST_SimplifyPreserveTopology(p.geom, 0.5 / %(m_per_deg)s), 6)
-FROM parcels p, parcels me
-WHERE me.id = %(id)s AND p.id <> me.id AND p.geom && ST_Expand(me.geom, %(r)s / %(m_per_deg)s * 2)
-  AND ST_DWithin(p.geom::geography, me.geom::geography, %(r)s) {visible}
-ORDER BY p.geom <-> me.geom LIMIT %(max)s
-"""
-
-NEAREST_FACILITY_SQL = """
-SELECT f.properties->>'name', ST_Distance(f.geom::geography, me.geom::geography),
-       ST_AsGeoJSON(ST_ShortestLine(me.geom, f.geom), 6), ST_Y(f.geom), ST_X(f.geom)
-FROM parcels me, LATERAL (SELECT geom, properties FROM reference_features
-    WHERE layer = 'facilities' AND properties->>'kind' = %(kind)s ORDER BY geom <-> me.geom LIMIT 1) f
-WHERE me.id = %(id)s
-"""
-
-NEAREST_ROAD_SQL = """
-SELECT coalesce(r.properties->>'ref', r.properties->>'name'), ST_Distance(r.geom::geography, me.geom::geography),
-       ST_AsGeoJSON(ST_ShortestLine(me.geom, r.geom), 6)
-FROM parcels me, LATERAL (SELECT geom, properties FROM reference_features WHERE layer = 'roads'
-                          ORDER BY geom <-> me.geom LIMIT 1) r
-WHERE me.id = %(id)s
-"""
-
-
-def _visible(builder) -> str:
-    return "" if builder.ctx.principal.privileged else "AND p.published"
+def _public_only(builder) -> bool:
+    return not builder.ctx.principal.privileged
 
 
 def _simplified(conn, fid: int, limit: int) -> tuple[float, str, int]:
-    return conn.execute(SIMPLIFIED_SQL, {"id": fid, "m_per_deg": M_PER_DEG, "tolerances": list(TOLERANCES_M),
-                                         "limit": limit, "last": TOLERANCES_M[-1]}).fetchone()
+    return ParcelStore(conn).simplified(fid, limit, TOLERANCES_M, M_PER_DEG)
 
 
 def _fc(features: list[dict]) -> dict:
@@ -105,9 +44,8 @@ def parcel_layer(builder, spec) -> None:
     layer_def = ctx.catalogue.layer(spec.collection)
     allowed = set(visible_fields(ctx.principal, ctx.ls(spec.collection)))
     stored = [f for f in spec.fields if f in allowed and f not in ("area_m2", "est_units", "area_ha")]
-    q = PARCEL_SQL.format(units=est_units_sql(ctx.settings, "p"), fields=", ".join(f"p.{f}" for f in stored) or "NULL",
-                          visible=_visible(builder))
-    row = ctx.conn.execute(q, {"id": ctx.parcel_id}).fetchone()
+    parcels = ParcelStore(ctx.conn)
+    row = parcels.sheet(ctx.parcel_id, stored, ctx.settings, _public_only(builder))
     if row is None:
         raise NotFound(f"no parcel {ctx.parcel_id}")
     fid, area, est, npoints, hazards = row[:5]
@@ -116,8 +54,8 @@ def parcel_layer(builder, spec) -> None:
     builder.site_props = props
     _, drawn, _ = _simplified(ctx.conn, fid, DRAW_VERTICES)
     tolerance, table_geom, table_points = _simplified(ctx.conn, fid, SHEET_VERTICES)
-    edges = ctx.conn.execute(EDGES_SQL, {"g": table_geom}).fetchall()
-    vertices = ctx.conn.execute(VERTICES_SQL, {"g": table_geom}).fetchall()
+    edges = parcels.edges(table_geom)
+    vertices = parcels.vertices(table_geom)
     style = {"stroke": spec.style.get("color", "#c62828"), "weight": spec.style.get("weight", 3),
              "fill_opacity": spec.style.get("fill_opacity", 0.25), "default_color": spec.style.get("color", "#c62828")}
     fc = _fc([{"type": "Feature", "id": fid, "geometry": orjson.loads(drawn), "properties": {"code": props.get("code")}}])
@@ -125,7 +63,7 @@ def parcel_layer(builder, spec) -> None:
                                    "data": fc, "tiles": None, "legend": None, "pane": "parcels", "geometry": "polygon",
                                    "style": style, "bind": None})
     builder._extend(fc)
-    previous = ctx.conn.execute(PREVIOUS_SQL, {"id": fid, "m_per_deg": M_PER_DEG}).fetchone()
+    previous = HistoryStore(ctx.conn).previous_geometry(fid, 0.5 / M_PER_DEG)
     if previous is not None:  # the boundary before the last change of geometry
         when = previous[1].strftime("%d/%m/%Y") if builder.lang == "vi" else previous[1].date().isoformat()
         builder.spec["layers"].append({
@@ -145,8 +83,7 @@ def parcel_layer(builder, spec) -> None:
 
 def neighbours_layer(builder, spec) -> None:
     ctx = builder.ctx
-    rows = ctx.conn.execute(NEIGHBOURS_SQL.format(visible=_visible(builder)),
-                            {"id": ctx.parcel_id, "r": spec.radius_m, "m_per_deg": M_PER_DEG, "max": MAX_NEIGHBOURS})
+    rows = ParcelStore(ctx.conn).neighbours(ctx.parcel_id, spec.radius_m, _public_only(builder), MAX_NEIGHBOURS, M_PER_DEG)
     features = [{"type": "Feature", "id": r[0], "geometry": orjson.loads(r[3]), "properties": {"code": r[1], "status": r[2]}}
                 for r in rows]
     if not features:
@@ -166,7 +103,7 @@ def nearest_layer(builder, spec) -> None:
     found = []
     points = []
     for kind in spec.facilities:
-        row = ctx.conn.execute(NEAREST_FACILITY_SQL, {"id": ctx.parcel_id, "kind": kind}).fetchone()
+        row = ReferenceStore(ctx.conn).nearest_facility(ctx.parcel_id, kind)
         if row:
             name, dist, line, lat, lon = row
             label = kinds[kind].label(builder.lang) if kind in kinds else kind
@@ -175,7 +112,7 @@ def nearest_layer(builder, spec) -> None:
                            "properties": {"label": f"{label}: {name or ''}",
                                           "color": kinds[kind].color if kind in kinds and kinds[kind].color else "#333"}})
     if spec.roads:
-        row = ctx.conn.execute(NEAREST_ROAD_SQL, {"id": ctx.parcel_id}).fetchone()
+        row = ReferenceStore(ctx.conn).nearest_road(ctx.parcel_id)
         if row:
             found.append((builder.w("road"), row[0], row[1], row[2]))
     lines = [{"type": "Feature", "geometry": orjson.loads(line),

@@ -39,10 +39,3 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (Index("ix_api_tokens_user_id", "user_id"),)
-
-
-LOOKUP_SQL = """
-SELECT u.id, u.name, u.role, u.admin_unit_code, t.id
-FROM api_tokens t JOIN users u ON u.id = t.user_id
-WHERE t.token_hash = :hash AND t.revoked_at IS NULL AND t.expires_at > now() AND u.disabled_at IS NULL
-"""

@@ -48,20 +48,3 @@ class StatusTransition(Base):
 
     from_status: Mapped[str] = mapped_column(String(32), primary_key=True)
     to_status: Mapped[str] = mapped_column(String(32), primary_key=True)
-
-
-# Entry into the current stage: the last transition into it; else the planning decision for decided stages;
-# else when the parcel was recorded.
-STAGE_SINCE_SQL = """
-coalesce(
-    (SELECT max(h.at)::date FROM parcel_history h
-      WHERE h.parcel_id = p.id AND h.action = 'transition' AND h.new_status = p.status),
-    CASE WHEN p.status <> 'proposed' THEN p.decision_date END,
-    p.created_at::date)
-"""
-
-
-def set_actor(conn, actor: str, reason: str | None = None) -> None:
-    """Name who is writing (and why) for the history triggers, for the rest of this transaction."""
-    conn.execute("SELECT set_config('landfund.actor', %s, true), set_config('landfund.reason', %s, true)",
-                 [actor, reason or ""])

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql import ColumnElement, Select
 
 from ..api.crs import ApiCRS
-from ..models.features import LayerSQL
+from ..stores.features import LayerSQL
 
 # Counting every match of a huge query would dominate the page; past this many, numberMatched is left
 # out (the spec allows that) and an estimate from the planner is given instead.

@@ -11,7 +11,7 @@ import morecantile
 from sqlalchemy import Float, Text, bindparam, cast, func, literal, literal_column, select
 from sqlalchemy.sql import ColumnElement, Select
 
-from ..models.features import LayerSQL
+from ..stores.features import LayerSQL
 
 EXTENT = 4096
 BUFFER = 64

@@ -19,7 +19,7 @@ import pandas as pd
 import shapely
 
 from ..catalogue import Catalogue, LayerDef
-from ..ingest.stage import copy_rows, create_stage, duplicate_keys_in_table
+from ..stores.staging import copy_rows, create_stage, duplicate_keys_in_table
 from ..models import SPECS
 from ..models.base import StoreSpec
 from . import parcels as parcel_rules
@@ -137,6 +137,6 @@ def validate(conn, catalogue: Catalogue, layer: LayerDef, frame: pd.DataFrame, o
             report.add(row_no, label, f"{label} {'/'.join(str(k) for k in key)!r} already exists in the database",
                        code_of.get(row_no))
         if layer.storage == "parcels":
-            parcel_rules.check_against_store(cur, stage, catalogue, report, allow_overlap=options.allow_overlap,
+            parcel_rules.check_against_store(conn, stage, catalogue, report, allow_overlap=options.allow_overlap,
                                              tolerance_m2=options.overlap_tolerance_m2)
     return Staged(layer, spec, stage, report, rows=staged)

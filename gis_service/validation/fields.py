@@ -241,7 +241,8 @@ def coerce_attributes(frame: pd.DataFrame, layer: LayerDef, catalogue: Catalogue
         else:
             series = pd.Series([None] * n, index=frame.index, dtype=object)
             if attr.required:
-                report.add(None, attr.name, f"required column is missing (map a column to it with --map SOURCE={attr.name})")
+                report.add(None, attr.name, "required column is missing",
+                           kind="missing_column")
                 typed[attr.name] = [None] * n
                 continue
         col = _Column(attr, catalogue)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import shapely
-from psycopg import sql
 from pyproj import Geod
 
 from ..catalogue import Catalogue
-from ..models import parcels as model
+from ..stores.parcels import ParcelStore
 from .report import Report
 
 GEOD = Geod(ellps="WGS84")
@@ -39,7 +38,7 @@ def overlaps_within_batch(geoms: np.ndarray, usable: np.ndarray, statuses: list,
             continue
         i, j = idx[a], idx[b]
         report.add(int(rows[j]), "geometry",
-                   f"overlaps row {int(rows[i])} ({codes[i]}) by {_m2(area)} (use --allow-overlap to accept)", codes[j])
+                   f"overlaps row {int(rows[i])} ({codes[i]}) by {_m2(area)}", codes[j], kind="overlap")
 
 
 def new_parcels_start_proposed(statuses: list, targets: list, report: Report, rows: np.ndarray, codes: list) -> None:
@@ -48,31 +47,26 @@ def new_parcels_start_proposed(statuses: list, targets: list, report: Report, ro
     for i, (status, target) in enumerate(zip(statuses, targets)):
         if target is None and status not in (None, "proposed"):
             report.add(int(rows[i]), "status", f"a new parcel starts as proposed, not {status}; its status then changes "
-                                                "through transitions (an import of an existing land fund may keep its "
-                                                "statuses: --keep-status)", codes[i])
+                                                "through transitions, each with its reason and decision", codes[i],
+                       kind="initial_status")
 
 
-def check_against_store(cur, stage: str, catalogue: Catalogue, report: Report, *, allow_overlap: bool,
+def check_against_store(conn, stage: str, catalogue: Catalogue, report: Report, *, allow_overlap: bool,
                         tolerance_m2: float) -> None:
+    """The staged batch against what is stored: inside the province, no overlap with the reserved land fund,
+    known units that hold their parcels."""
     province = catalogue.province
-    xmin, ymin, xmax, ymax = province.bbox
-    ident = sql.Identifier(stage)
-    params = {"province": province.code, "xmin": xmin, "ymin": ymin, "xmax": xmax, "ymax": ymax}
-    for row_no, code, partly, has_boundary in cur.execute(
-        sql.SQL(model.OUTSIDE_PROVINCE_SQL).format(stage=ident), params
-    ):
+    store = ParcelStore(conn)
+    for row_no, code, partly, has_boundary in store.outside_province(stage, province.code, province.bbox):
         where = "the boundary" if has_boundary else "the bounding box"
         what = "extends beyond" if partly else "lies outside"
         report.add(row_no, "geometry", f"{what} {where} of province {province.name} ({province.code})", code)
     if not allow_overlap:
-        for row_no, code, other, area in cur.execute(
-            sql.SQL(model.OVERLAPS_SQL).format(stage=ident), {"tolerance": tolerance_m2}
-        ):
-            report.add(row_no, "geometry",
-                       f"overlaps existing parcel {other} by {_m2(area)} (use --allow-overlap to accept)", code)
-    for row_no, code, unit in cur.execute(sql.SQL(model.UNKNOWN_ADMIN_UNIT_SQL).format(stage=ident)):
+        for row_no, code, other, area in store.overlaps(stage, tolerance_m2):
+            report.add(row_no, "geometry", f"overlaps existing parcel {other} by {_m2(area)}", code,
+                       kind="overlap")
+    for row_no, code, unit in store.unknown_units(stage):
         report.add(row_no, "admin_unit_code", f"unknown administrative unit {unit!r}", code)
-    for row_no, code, unit, unit_name, held, held_name in cur.execute(
-            sql.SQL(model.WRONG_ADMIN_UNIT_SQL).format(stage=ident)):
+    for row_no, code, unit, unit_name, held, held_name in store.wrong_units(stage):
         where = f"by its location it is in {held} ({held_name})" if held else "it lies outside every unit"
         report.add(row_no, "admin_unit_code", f"{unit} ({unit_name}) does not hold this parcel; {where}", code)

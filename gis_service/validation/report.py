@@ -13,6 +13,7 @@ class Problem:
     field: str | None
     message: str
     code: str | None = None  # the row's own code, to help find it
+    kind: str | None = None  # what sort of problem (the CLI adds its own advice for some kinds)
 
     def __str__(self) -> str:
         where = []
@@ -38,8 +39,9 @@ class Report:
     def ok(self) -> bool:
         return not self.problems
 
-    def add(self, row: int | None, fld: str | None, message: str, code: str | None = None) -> None:
-        self.problems.append(Problem(row, fld, message, code))
+    def add(self, row: int | None, fld: str | None, message: str, code: str | None = None,
+            kind: str | None = None) -> None:
+        self.problems.append(Problem(row, fld, message, code, kind))
 
     def sorted_problems(self) -> list[Problem]:
         return sorted(self.problems, key=lambda p: (p.row is not None, p.row or 0, p.field or ""))
@@ -47,9 +49,12 @@ class Report:
     def bad_rows(self) -> set[int]:
         return {p.row for p in self.problems if p.row is not None}
 
-    def text(self, limit: int | None = None) -> str:
+    def text(self, limit: int | None = None, hints: dict[str, str] | None = None) -> str:
+        """One line per problem; `hints` (kind → advice) adds the caller's own advice, such as the CLI's options."""
         probs = self.sorted_problems()
-        lines = [str(p) for p in (probs if limit is None else probs[:limit])]
+        hints = hints or {}
+        lines = [str(p) + (f" ({hints[p.kind].format(field=p.field)})" if p.kind in hints else "")
+                 for p in (probs if limit is None else probs[:limit])]
         if limit is not None and len(probs) > limit:
             lines.append(f"… and {len(probs) - limit} more problems")
         return "\n".join(lines)
@@ -76,3 +81,6 @@ class ValidationFailed(LandfundError):
     def __init__(self, report: Report, limit: int | None = 200):
         self.report = report
         super().__init__(f"{report.summary()}; nothing was written.\n{report.text(limit)}")
+
+    def message(self, hints: dict[str, str], limit: int | None = 200) -> str:
+        return f"{self.report.summary()}; nothing was written.\n{self.report.text(limit, hints)}"

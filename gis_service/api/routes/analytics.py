@@ -6,26 +6,16 @@ from datetime import date
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.concurrency import run_in_threadpool
 
 from ...analytics import bottlenecks as bn
 from ...analytics import suitability as su
 from ...analytics.coverage import LEVELS, coverage, default_level
 from ...security import Principal
-from ..deps import principal
-from ..errors import Problem
+from ..deps import Planner, principal, reading
 from ..render import csv_response, json_response, media
 
 router = APIRouter(prefix="/analytics", tags=["Analytics"])
 Fmt = Literal["json", "csv"]
-
-
-def _sync(request: Request, fn):
-    def work():
-        with request.app.state.write_pool.connection() as conn:
-            return fn(conn)
-
-    return run_in_threadpool(work)
 
 
 @router.get("/coverage", summary="Land-fund coverage against demand per administrative unit, as of a date",
@@ -41,7 +31,7 @@ async def get_coverage(request: Request, as_of: date | None = Query(None, descri
     st = request.app.state
     when = as_of or date.today()
     lvl = level or default_level(when, st.catalogue.province.reform_date)
-    cov = await _sync(request, lambda conn: coverage(conn, st.settings, when, lvl, year, unit,
+    cov = await reading(request, lambda conn: coverage(conn, st.settings, when, lvl, year, unit,
                                                      published_only=not who.privileged))
     body = cov.as_dict()
     if f == "csv":
@@ -53,12 +43,10 @@ async def get_coverage(request: Request, as_of: date | None = Query(None, descri
 
 @router.get("/bottlenecks", summary="Parcels stuck in a stage, grouped by responsible level and agency",
             responses=media("application/json", "text/csv"))
-async def get_bottlenecks(request: Request, as_of: date | None = Query(None, description="Default: today."),
-                          who: Principal = Depends(principal), f: Fmt = "json"):
-    if not who.privileged:
-        raise Problem(403, "the bottleneck report is for planners and admins")
+async def get_bottlenecks(request: Request, who: Planner, as_of: date | None = Query(None, description="Default: today."),
+                          f: Fmt = "json"):
     st = request.app.state
-    body = await _sync(request, lambda conn: bn.report(conn, st.settings, as_of or date.today(),
+    body = await reading(request, lambda conn: bn.report(conn, st.settings, as_of or date.today(),
                                                        st.catalogue.province.reform_date))
     if f == "csv":
         cols = ["kind", "code", "name", "status", "clearance_status", "responsible_level", "responsible_agency",
@@ -91,7 +79,7 @@ async def get_suitability(
     req = su.Request(weights=su.Weights(**weights), preferred_ha=(preferred_min_ha, preferred_max_ha), hazards=hazards,
                      hazard_penalty=hazard_penalty, admin_unit=admin_unit, min_area_ha=min_area_ha, limit=limit,
                      published_only=not who.privileged)
-    ranked = await _sync(request, lambda conn: su.rank(conn, st.settings, req))
+    ranked = await reading(request, lambda conn: su.rank(conn, st.settings, req))
     if f == "csv":
         flat = []
         for r in ranked:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ...security import Principal, visible_fields, visible_rows
+from ...stores.features import FeatureReads, extent_select
 from ..crs import STORAGE, SUPPORTED
 from ..deps import Collection, collection, collections, principal, read_engine
 from ..params import format_param
@@ -28,17 +28,8 @@ async def _extent(request: Request, engine: AsyncEngine, coll: Collection, who: 
     hit = cache.get(key)
     if hit and hit[0] > time.monotonic():
         return hit[1]
-    ls = coll.ls
-    ext = func.ST_Extent(ls.geom)
-    cols = [func.ST_XMin(ext), func.ST_YMin(ext), func.ST_XMax(ext), func.ST_YMax(ext)]
     t = coll.layer.temporal
-    if t:
-        cols += [func.min(ls.fields[t.start]), func.max(ls.fields[t.end or t.start])]
-        if t.end:
-            cols.append(func.bool_or(ls.fields[t.end].is_(None)))
-    q = select(*cols).select_from(ls.table).where(ls.where, *visible_rows(who, ls))
-    async with engine.connect() as conn:
-        row = (await conn.execute(q)).one()
+    row = await FeatureReads(engine).first(extent_select(coll.ls, visible_rows(who, coll.ls), t))
     extent: dict = {"spatial": {"bbox": [[round(v, 6) for v in row[:4]]] if row[0] is not None else [[-180, -90, 180, 90]],
                                 "crs": STORAGE.uri}}
     if t:

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ...query import items as q
+from ...stores.features import FeatureReads
 from ...security import Principal, visible_fields, visible_rows
 from .. import flatgeobuf
 from ..crs import ApiCRS, content_crs_header
@@ -32,13 +33,6 @@ def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-async def _estimate(conn, stmt) -> int | None:
-    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": False})
-    plan = (await conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params)).scalar_one()
-    plan = orjson.loads(plan) if isinstance(plan, (str, bytes)) else plan
-    return int(plan[0]["Plan"]["Plan Rows"])
-
-
 @router.get("/collections/{collectionId}/items", summary="Features of a collection",
             response_class=Response, responses={200: {"content": {m: {} for m in MEDIA.values()}}})
 async def get_items(request: Request, ir: ItemsRequest = Depends(items_request),
@@ -51,19 +45,16 @@ async def get_items(request: Request, ir: ItemsRequest = Depends(items_request),
     if fmt == "csv":
         return await _csv(engine, ir, headers)
     if fmt == "fgb":
-        path = await run_in_threadpool(flatgeobuf.write, request.app.state.read_dsn, q.flatgeobuf_select(ls, sel, crs),
-                                       ls.layer, sel.properties, crs.srid, request.app.state.settings.db_timeout_seconds,
-                                       request.app.state.session_options)
+        db = request.app.state.db
+        path = await run_in_threadpool(flatgeobuf.write, db.read_dsn, q.flatgeobuf_select(ls, sel, crs),
+                                       ls.layer, sel.properties, crs.srid, db.timeout, db.options)
         return FileResponse(path, media_type=MEDIA["fgb"], headers=headers,
                             background=BackgroundTask(path.unlink, missing_ok=True))
     if fmt == "geojsonseq":
         return StreamingResponse(_seq(engine, q.geojsonseq_select(ls, sel, crs)), media_type=MEDIA["geojsonseq"],
                                  headers=headers)
-    async with engine.connect() as conn:
-        matched, returned, features = (await conn.execute(q.page_select(ls, sel, crs))).one()
-        estimate = None
-        if matched > q.COUNT_CAP:
-            matched, estimate = None, await _estimate(conn, q.estimate_select(ls, sel))
+    matched, returned, features, estimate = await FeatureReads(engine).page(
+        q.page_select(ls, sel, crs), q.estimate_select(ls, sel), q.COUNT_CAP)
     links = [link(self_url(request), "self", GEOJSON, "This page"),
              link(self_url(request, f="html"), "alternate", HTML, "This page as HTML"),
              link(url(request, f"/collections/{ir.coll.id}"), "collection", "application/json", "The collection")]
@@ -89,18 +80,12 @@ async def get_items(request: Request, ir: ItemsRequest = Depends(items_request),
 
 
 async def _seq(engine: AsyncEngine, stmt):
-    # A server-side cursor lives in a transaction; the read engine is otherwise autocommit.
-    async with engine.connect() as conn, (await conn.execution_options(isolation_level="REPEATABLE READ")).begin():
-        result = await conn.stream(stmt)
-        async for part in result.partitions(1000):
-            yield b"".join(b"\x1e" + row[0].encode() + b"\n" for row in part)
+    async for part in FeatureReads(engine).stream(stmt):
+        yield b"".join(b"\x1e" + row[0].encode() + b"\n" for row in part)
 
 
 async def _csv(engine: AsyncEngine, ir: ItemsRequest, headers: dict) -> Response:
-    async with engine.connect() as conn:
-        result = await conn.execute(q.rows_select(ir.coll.ls, ir.sel, ir.crs))
-        rows = result.all()
-        cols = list(result.keys())
+    cols, rows = await FeatureReads(engine).rows(q.rows_select(ir.coll.ls, ir.sel, ir.crs))
     buf = io.StringIO()
     buf.write("\ufeff")  # so spreadsheet programs read Vietnamese text as UTF-8
     w = csv.writer(buf)
@@ -123,8 +108,7 @@ async def get_item(request: Request, featureId: str, coll: Collection = Depends(
                    who: Principal = Depends(principal), engine: AsyncEngine = Depends(read_engine)):
     fid = _feature_id(featureId)
     sel = q.Selection(where=visible_rows(who, coll.ls), properties=visible_fields(who, coll.ls))
-    async with engine.connect() as conn:
-        row = (await conn.execute(q.item_select(coll.ls, fid, sel, crs))).first()
+    row = await FeatureReads(engine).first(q.item_select(coll.ls, fid, sel, crs))
     if row is None:
         raise Problem(404, f"no feature {featureId} in collection {coll.id}")
     feature_text, version = row

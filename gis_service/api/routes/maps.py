@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from ...maps import data
@@ -13,7 +12,7 @@ from ...maps.assets import check_offline
 from ...maps.build import render
 from ...maps.definition import MapDef, load_map
 from ...security import Principal
-from ..deps import principal
+from ..deps import principal, reading
 from ..errors import Problem
 from ..render import base_url
 
@@ -31,16 +30,14 @@ async def _render(request: Request, mapdef: MapDef, who: Principal, filters: dat
     st = request.app.state
     base = base_url(request)
 
-    def work() -> str:
-        with st.write_pool.connection() as conn:
-            ctx = data.Context(conn, st.settings, st.catalogue, who, lang, filters, api_base=base,
-                               asset_base=f"{base}/static", parcel_id=parcel_id,
-                               nonce=getattr(request.state, "csp_nonce", None))
-            page, _ = render(ctx, mapdef)
+    def work(conn) -> str:
+        ctx = data.Context(conn, st.settings, st.catalogue, who, lang, filters, api_base=base,
+                           asset_base=f"{base}/static", parcel_id=parcel_id, nonce=getattr(request.state, "csp_nonce", None))
+        page, _ = render(ctx, mapdef)
         check_offline(page, allowed_prefixes=(f"{base}/",))
         return page
 
-    return HTMLResponse(await run_in_threadpool(work))
+    return HTMLResponse(await reading(request, work))
 
 
 @router.get("/maps/parcels/{parcel_id}", response_class=HTMLResponse, summary="Site sheet of one parcel (printable)")

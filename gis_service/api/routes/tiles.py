@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ...query import tiles as tq
 from ...security import Principal, visible_fields
+from ...stores.features import FeatureReads
 from ..deps import Collection, collection, principal, read_engine
 from ..params import Selected, choose_properties, selected
 from ..errors import Problem
@@ -109,8 +110,7 @@ async def tile(request: Request, z: int, x: int, y: int, chosen: Selected = Depe
     props = tuple(choose_properties(properties, chosen.visible))
     unfiltered = not (set(request.query_params) - {"properties"})  # then one prepared statement serves all
     stmt = tq.tile_statement(chosen.coll.ls, z, props, chosen.where, (who.privileged,) if unfiltered else None)
-    async with engine.connect() as conn:
-        data = bytes((await conn.execute(stmt, tq.tile_params(z, x, y))).scalar_one() or b"")
+    data = await FeatureReads(engine).tile(stmt, tq.tile_params(z, x, y))
     max_age = request.app.state.settings.tile_max_age
     headers = {"Cache-Control": f"{'public' if not who.privileged else 'private'}, max-age={max_age}",
                "Vary": "Authorization"}

@@ -1,21 +1,21 @@
 """OGC API – Features Part 4: POST, PUT, PATCH, DELETE on /collections/{collectionId}/items.
 
-Thin: parse and authorise here; validation and writing happen in ingest/edit.py, through the one
+Thin: parse and authorise here; validation and writing happen in services/edits.py, through the one
 validator that file imports use."""
 
 from __future__ import annotations
 
 import orjson
 from fastapi import APIRouter, Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pyproj import CRS
 
-from ...core.db import psycopg_sql
-from ...ingest import edit
-from ...security import Principal, write_denial
+from ...query import items as q
+from ...security import Principal, visible_fields, visible_rows
+from ...services import edits
+from ...stores.features import FeatureStore
 from ..crs import CRS84, parse_crs
-from ..deps import Collection, collection, principal
+from ..deps import Collection, Writer, collection, writing
 from ..errors import Problem
 from .items import _feature_id, etag
 
@@ -55,21 +55,9 @@ async def _body(request: Request, types: tuple[str, ...]):
         raise Problem(400, f"the body is not valid JSON: {exc}") from None
 
 
-def _authorise(who: Principal, coll: Collection) -> None:
-    denial = write_denial(who, coll.layer.storage)
-    if denial:
-        status, reason = denial
-        headers = {"WWW-Authenticate": 'Bearer realm="landfund"'} if status == 401 else None
-        raise Problem(status, reason, headers=headers)
-
-
 def _input_crs(request: Request):
     api = parse_crs(request.headers.get("content-crs"), "Content-Crs")
     return (None if api.srid == 4326 else CRS.from_epsg(api.srid)), api.lat_first
-
-
-def _pool(request: Request):
-    return request.app.state.write_pool
 
 
 def _location(request: Request, coll: Collection, fid: int) -> str:
@@ -82,71 +70,50 @@ def _location(request: Request, coll: Collection, fid: int) -> str:
                                              "stored (area, unit and defaults filled in).",
                               "content": {"application/geo+json": {}}}},
              openapi_extra=_request_body(FEATURE_TYPES, "A GeoJSON Feature (coordinates in Content-Crs, default CRS84)."))
-async def create_item(request: Request, coll: Collection = Depends(collection), who: Principal = Depends(principal)):
-    _authorise(who, coll)
+async def create_item(request: Request, who: Writer, coll: Collection = Depends(collection)):
     body = await _body(request, FEATURE_TYPES)
     in_crs, lat_first = _input_crs(request)
     st = request.app.state
-
-    from ...query import items as q
-    from ...security import visible_fields, visible_rows
-
     sel = q.Selection(where=visible_rows(who, coll.ls), properties=visible_fields(who, coll.ls))
 
-    def work():
-        with _pool(request).connection() as conn:
-            done = edit.create(conn, st.catalogue, st.settings, coll.layer, body, who, in_crs, lat_first)
-            # read back on the primary: a replica behind DATABASE_READ_URL may not have the row yet
-            return done, conn.execute(*psycopg_sql(q.item_select(coll.ls, done.id, sel, CRS84))).fetchone()[0]
+    def work(conn):
+        done = edits.create(conn, st.catalogue, st.settings, coll.layer, body, who, in_crs, lat_first)
+        # read back on the primary: a replica behind DATABASE_READ_URL may not have the row yet
+        return done, FeatureStore(conn).first(q.item_select(coll.ls, done.id, sel, CRS84))[0]
 
-    done, text = await run_in_threadpool(work)
+    done, text = await writing(request, work)
     return Response(text, status_code=201, media_type="application/geo+json",
                     headers={"Location": _location(request, coll, done.id), "ETag": etag(done.etag)})
 
 
 async def _change(request: Request, coll: Collection, who: Principal, featureId: str, merge: bool):  # noqa: N803
-    _authorise(who, coll)
     fid = _feature_id(featureId)
     body = await _body(request, PATCH_TYPES if merge else FEATURE_TYPES)
     in_crs, lat_first = _input_crs(request)
     st = request.app.state
     if_match = request.headers.get("if-match")
-
-    def work():
-        with _pool(request).connection() as conn:
-            return edit.replace(conn, st.catalogue, st.settings, coll.layer, fid, body, who, if_match, in_crs,
-                                lat_first, merge=merge)
-
-    done = await run_in_threadpool(work)
+    done = await writing(request, lambda conn: edits.replace(conn, st.catalogue, st.settings, coll.layer, fid, body, who,
+                                                             if_match, in_crs, lat_first, merge=merge))
     return Response(status_code=204, headers={"ETag": etag(done.etag)})
 
 
 @router.put("/collections/{collectionId}/items/{featureId}", status_code=204, summary="Replace a feature",
             openapi_extra=_request_body(FEATURE_TYPES, "The whole new GeoJSON Feature; send If-Match."))
-async def replace_item(request: Request, featureId: str, coll: Collection = Depends(collection),  # noqa: N803
-                       who: Principal = Depends(principal)):
+async def replace_item(request: Request, featureId: str, who: Writer, coll: Collection = Depends(collection)):  # noqa: N803
     return await _change(request, coll, who, featureId, merge=False)
 
 
 @router.patch("/collections/{collectionId}/items/{featureId}", status_code=204,
               summary="Update some properties or the geometry of a feature (JSON merge patch)",
               openapi_extra=_request_body(PATCH_TYPES, "A partial Feature (RFC 7396 merge patch); send If-Match."))
-async def patch_item(request: Request, featureId: str, coll: Collection = Depends(collection),  # noqa: N803
-                     who: Principal = Depends(principal)):
+async def patch_item(request: Request, featureId: str, who: Writer, coll: Collection = Depends(collection)):  # noqa: N803
     return await _change(request, coll, who, featureId, merge=True)
 
 
 @router.delete("/collections/{collectionId}/items/{featureId}", status_code=204, summary="Delete a feature")
-async def delete_item(request: Request, featureId: str, coll: Collection = Depends(collection),  # noqa: N803
-                      who: Principal = Depends(principal)):
-    _authorise(who, coll)
+async def delete_item(request: Request, featureId: str, who: Writer, coll: Collection = Depends(collection)):  # noqa: N803
     fid = _feature_id(featureId)
     st = request.app.state
     if_match = request.headers.get("if-match")
-
-    def work():
-        with _pool(request).connection() as conn:
-            edit.delete(conn, st.catalogue, st.settings, coll.layer, fid, who, if_match)
-
-    await run_in_threadpool(work)
+    await writing(request, lambda conn: edits.delete(conn, st.catalogue, st.settings, coll.layer, fid, who, if_match))
     return Response(status_code=204)

@@ -6,15 +6,14 @@ from datetime import date
 from typing import Literal
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ...ingest import edit
-from ...security import Principal
-from ...workflows import interests as wf
-from ..deps import principal
+from ...services import edits, history
+from ...services import interests as wf
+from ...stores.parcels import ParcelStore
+from ..deps import CurrentPrincipal, Investor, Planner, SignedIn, reading, writing
 from ..errors import Problem
 from ..render import html_response, json_response, url
 from .items import _feature_id, etag
@@ -45,99 +44,50 @@ async def _json(request: Request, model):
         raise Problem(400, wf.validation_message(exc)) from None
 
 
-def _pool_run(request: Request, fn):
-    def work():
-        with request.app.state.write_pool.connection() as conn:
-            return fn(conn)
-
-    return run_in_threadpool(work)
-
-
-def _need_writer(who: Principal) -> None:
-    if not who.authenticated:
-        raise Problem(401, "changing status needs a bearer token", headers={"WWW-Authenticate": 'Bearer realm="landfund"'})
-    if not who.privileged:
-        raise Problem(403, f"role {who.role!r} may not change a parcel's status")
-
-
 @router.post("/collections/parcels/items/{featureId}/transitions", status_code=204,
              summary="Move a parcel to its next status (with the reason and the decision); needs If-Match",
              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
                  "schema": TransitionIn.model_json_schema()}}}})
-async def post_transition(request: Request, featureId: str, who: Principal = Depends(principal)):  # noqa: N803
-    _need_writer(who)
+async def post_transition(request: Request, featureId: str, who: Planner):  # noqa: N803
     fid = _feature_id(featureId)
     body = await _json(request, TransitionIn)
     st = request.app.state
-    done = await _pool_run(request, lambda conn: edit.transition(
+    done = await writing(request, lambda conn: edits.transition(
         conn, st.catalogue, st.settings, fid, body.to, who, request.headers.get("if-match"), body.reason, body.decision_no,
         body.decision_date))
     return Response(status_code=204, headers={"ETag": etag(done.etag)})
 
 
 @router.get("/collections/parcels/items/{featureId}/history", summary="Every change to a parcel, oldest first")
-async def get_history(request: Request, featureId: str, who: Principal = Depends(principal)):  # noqa: N803
+async def get_history(request: Request, featureId: str, who: CurrentPrincipal):  # noqa: N803
     fid = _feature_id(featureId)
-
-    def read(conn):
-        visible = conn.execute("SELECT published FROM parcels WHERE id = %s", [fid]).fetchone()
-        ever = conn.execute("SELECT 1 FROM parcel_history WHERE parcel_id = %s LIMIT 1", [fid]).fetchone()
-        if (visible is None and (not who.privileged or ever is None)) or (visible and not visible[0] and not who.privileged):
-            raise Problem(404, f"no feature {fid} in collection parcels")
-        return conn.execute(
-            "SELECT id, at, actor, action, old_status, new_status, changes, geometry_changed, reason, decision_no, "
-            "decision_date FROM parcel_history WHERE parcel_id = %s ORDER BY at, id", [fid]).fetchall()
-
-    rows = await _pool_run(request, read)
-    # What the public may see of a change comes from the catalogue: its public fields, the status and whether the
-    # boundary moved; never who made it or why (a reason may name an investor), never an edit of hidden fields.
-    public = {a.name for a in request.app.state.catalogue.layer("parcels").attributes if a.public}
-    entries = []
-    for hid, at, actor, action, old, new, changes, geom_changed, reason, dno, ddate in rows:
-        if not who.privileged:
-            changes = {k: v for k, v in changes.items() if k in public}
-            if action == "update" and not changes and not geom_changed:
-                continue
-        entry = {"id": hid, "at": at.isoformat(), "action": action, "old_status": old, "new_status": new,
-                 "changes": changes, "geometry_changed": geom_changed, "decision_no": dno,
-                 "decision_date": ddate.isoformat() if ddate else None}
-        if who.privileged:
-            entry.update(actor=actor, reason=reason)
-        entries.append(entry)
+    entries = await reading(request, lambda conn: history.entries(conn, request.app.state.catalogue, fid, who))
     return json_response({"parcel_id": fid, "entries": entries,
                           "links": [{"href": url(request, f"/collections/parcels/items/{fid}"), "rel": "collection",
                                      "type": "application/geo+json"}]})
 
 
-# -- investors' expressions of interest -------------------------------------------------------------
+# -- investors' expressions of interest -------------------------------------------------------------------------
 
 @router.post("/interests", status_code=201, summary="Express interest in a parcel open for investment (investors)",
              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
                  "schema": wf.Submission.model_json_schema()}}}})
-async def post_interest(request: Request, who: Principal = Depends(principal)):
-    if not who.authenticated:
-        raise Problem(401, "expressing interest needs an investor's bearer token",
-                      headers={"WWW-Authenticate": 'Bearer realm="landfund"'})
+async def post_interest(request: Request, who: Investor):
     sub = await _json(request, wf.Submission)
-    row = await _pool_run(request, lambda conn: wf.submit(conn, who, sub))
+    row = await writing(request, lambda conn: wf.submit(conn, who, sub))
     return json_response(row, status=201, headers={"Location": url(request, f"/interests/{row['id']}")})
 
 
 @router.get("/interests", summary="Expressions of interest: an investor's own, or all for planners")
-async def get_interests(request: Request, who: Principal = Depends(principal), parcel: int | None = Query(None),
+async def get_interests(request: Request, who: SignedIn, parcel: int | None = Query(None),
                         status: Literal["submitted", "accepted", "declined"] | None = None):
-    if not who.authenticated:
-        raise Problem(401, "sign in with a bearer token", headers={"WWW-Authenticate": 'Bearer realm="landfund"'})
-    rows = await _pool_run(request, lambda conn: wf.list_interests(conn, who, parcel, status))
+    rows = await reading(request, lambda conn: wf.list_interests(conn, who, parcel, status))
     return json_response({"interests": rows, "count": len(rows)})
 
 
 @router.get("/interests/new", response_class=HTMLResponse, summary="The form investors fill in (HTML)")
 async def interest_form(request: Request, parcel: int = Query(..., gt=0), lang: str = Query("vi", pattern="^(vi|en)$")):
-    def read(conn):
-        return conn.execute("SELECT code, name, status FROM parcels WHERE id = %s AND published", [parcel]).fetchone()
-
-    row = await _pool_run(request, read)
+    row = await reading(request, lambda conn: ParcelStore(conn).public_summary(parcel))
     if row is None:
         raise Problem(404, f"no parcel {parcel}")
     return html_response("interest_form.html", request, parcel_id=parcel, code=row[0], name=row[1],
@@ -145,30 +95,26 @@ async def interest_form(request: Request, parcel: int = Query(..., gt=0), lang: 
 
 
 @router.get("/interests/{interest_id}", summary="One expression of interest")
-async def get_interest(request: Request, interest_id: int, who: Principal = Depends(principal)):
-    if not who.authenticated:
-        raise Problem(401, "sign in with a bearer token", headers={"WWW-Authenticate": 'Bearer realm="landfund"'})
-    return json_response(await _pool_run(request, lambda conn: wf.get(conn, who, interest_id)))
+async def get_interest(request: Request, interest_id: int, who: SignedIn):
+    return json_response(await reading(request, lambda conn: wf.get(conn, who, interest_id)))
 
 
-async def _decide(request: Request, interest_id: int, who: Principal, accept: bool):
-    if not who.authenticated:
-        raise Problem(401, "sign in with a bearer token", headers={"WWW-Authenticate": 'Bearer realm="landfund"'})
+async def _decide(request: Request, interest_id: int, who, accept: bool):
     decision = await _json(request, wf.Decision)
     st = request.app.state
-    return json_response(await _pool_run(request, lambda conn: wf.decide(
+    return json_response(await writing(request, lambda conn: wf.decide(
         conn, who, interest_id, accept, decision, st.catalogue.province.code, st.settings.scope_tolerance_m2)))
 
 
 @router.post("/interests/{interest_id}/accept", summary="Accept (and by default assign the parcel)",
              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
                  "schema": wf.Decision.model_json_schema()}}}})
-async def accept_interest(request: Request, interest_id: int, who: Principal = Depends(principal)):
+async def accept_interest(request: Request, interest_id: int, who: Planner):
     return await _decide(request, interest_id, who, True)
 
 
 @router.post("/interests/{interest_id}/decline", summary="Decline, with a reason",
              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
                  "schema": wf.Decision.model_json_schema()}}}})
-async def decline_interest(request: Request, interest_id: int, who: Principal = Depends(principal)):
+async def decline_interest(request: Request, interest_id: int, who: Planner):
     return await _decide(request, interest_id, who, False)

@@ -8,12 +8,11 @@ import re
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..core.errors import Conflict, Forbidden, LandfundError, NotFound
-from ..models.history import set_actor
-from ..security import Principal, unit_scope_sql
+from ..security import Principal, scope_unit
+from ..stores.history import HistoryStore
+from ..stores.interests import InterestStore
+from ..stores.parcels import ParcelStore, scope_sql
 from . import lifecycle
-
-COLUMNS = ("id", "parcel_id", "company", "tax_code", "contact_name", "contact_email", "contact_phone",
-           "proposed_units", "message", "status", "decided_by", "decided_at", "decision_reason", "created_at")
 
 
 class Submission(BaseModel):
@@ -57,77 +56,52 @@ class Decision(BaseModel):
     decision_no: str | None = Field(None, max_length=64)
 
 
-def _row(cur_row, cols=COLUMNS) -> dict:
-    out = dict(zip(cols, cur_row))
-    for k in ("decided_at", "created_at"):
-        if out.get(k) is not None:
-            out[k] = out[k].isoformat()
-    return out
-
-
 def submit(conn, principal: Principal, sub: Submission) -> dict:
     if principal.role != "investor":
         raise Forbidden("only investors submit expressions of interest")
+    interests = InterestStore(conn)
     with conn.transaction():
-        parcel = conn.execute("SELECT status, province_code FROM parcels WHERE id = %s AND published FOR SHARE",
-                              [sub.parcel_id]).fetchone()
+        parcel = ParcelStore(conn).for_interest(sub.parcel_id)
         if parcel is None:
             raise NotFound(f"no parcel {sub.parcel_id}")
         if parcel[0] != "open_for_investment":
             raise Conflict(f"parcel {sub.parcel_id} is not open for investment (it is {parcel[0]})")
-        earlier = conn.execute("SELECT id, created_at FROM interests WHERE parcel_id = %s AND investor_id = %s "
-                               "AND status = 'submitted'", [sub.parcel_id, principal.user_id]).fetchone()
+        earlier = interests.open_by(sub.parcel_id, principal.user_id)
         if earlier is not None:
             raise Conflict(f"you have already expressed interest in parcel {sub.parcel_id} (no. {earlier[0]}, "
                            f"{earlier[1]:%d/%m/%Y}); it is being considered")
-        row = conn.execute(
-            f"""INSERT INTO interests (parcel_id, province_code, investor_id, company, tax_code, contact_name,
-                                       contact_email, contact_phone, proposed_units, message)
-                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING {', '.join(COLUMNS)}""",
-            [sub.parcel_id, parcel[1], principal.user_id, sub.company, sub.tax_code, sub.contact_name, sub.contact_email,
-             sub.contact_phone, sub.proposed_units, sub.message]).fetchone()
-    return _row(row)
+        return interests.insert(sub.parcel_id, parcel[1], principal.user_id, sub.model_dump())
 
 
-def _visible_clause(principal: Principal) -> tuple[str, list]:
+def _investor(principal: Principal) -> int | None:
+    """Whose interests the caller may see: an investor's own (their id); planners and admins all (None)."""
     if principal.role == "investor":
-        return "i.investor_id = %s", [principal.user_id]
+        return principal.user_id
     if principal.privileged:
-        return "TRUE", []
+        return None
     raise Forbidden("sign in as an investor or a planner to see expressions of interest")
 
 
 def list_interests(conn, principal: Principal, parcel_id: int | None = None, status: str | None = None) -> list[dict]:
-    clause, params = _visible_clause(principal)
-    if parcel_id is not None:
-        clause += " AND i.parcel_id = %s"
-        params.append(parcel_id)
-    if status is not None:
-        clause += " AND i.status = %s"
-        params.append(status)
-    cols = ", ".join(f"i.{c}" for c in COLUMNS)
-    rows = conn.execute(f"SELECT {cols} FROM interests i WHERE {clause} ORDER BY i.id", params).fetchall()
-    return [_row(r) for r in rows]
+    return InterestStore(conn).list(_investor(principal), parcel_id, status)
 
 
 def get(conn, principal: Principal, interest_id: int) -> dict:
-    clause, params = _visible_clause(principal)
-    cols = ", ".join(f"i.{c}" for c in COLUMNS)
-    row = conn.execute(f"SELECT {cols} FROM interests i WHERE i.id = %s AND {clause}", [interest_id, *params]).fetchone()
+    row = InterestStore(conn).get(interest_id, _investor(principal))
     if row is None:  # someone else's submission does not exist for an investor
         raise NotFound(f"no expression of interest {interest_id}")
-    return _row(row)
+    return row
 
 
 def decide(conn, principal: Principal, interest_id: int, accept: bool, decision: Decision, province: str,
            tolerance_m2: float) -> dict:
     if not principal.privileged:
         raise Forbidden("only planners and admins accept or decline expressions of interest")
+    interests = InterestStore(conn)
     with conn.transaction():
-        cond, scope = unit_scope_sql(principal, "p.geom", province, tolerance_m2)
-        row = conn.execute(
-            f"SELECT i.status, i.parcel_id, p.status, {cond}, i.company FROM interests i JOIN parcels p ON p.id = i.parcel_id "
-            "WHERE i.id = %(id)s FOR UPDATE OF i, p", {"id": interest_id, **scope}).fetchone()
+        unit = scope_unit(principal, province)
+        scope = {"scope_unit": unit, "scope_tolerance": tolerance_m2} if unit else {}
+        row = interests.for_decision(interest_id, scope_sql("p.geom") if unit else "TRUE", scope)
         if row is None:
             raise NotFound(f"no expression of interest {interest_id}")
         status, parcel_id, parcel_status, in_scope, company = row
@@ -136,24 +110,17 @@ def decide(conn, principal: Principal, interest_id: int, accept: bool, decision:
         if status != "submitted":
             raise Conflict(f"expression of interest {interest_id} was already {status}")
         if accept:
-            other = conn.execute("SELECT id, company FROM interests WHERE parcel_id = %s AND status = 'accepted'",
-                                 [parcel_id]).fetchone()
+            other = interests.accepted_for(parcel_id)
             if other is not None:
                 raise Conflict(f"parcel {parcel_id} already has an accepted investor ({other[1]}, no. {other[0]}); "
                                "only one interest per parcel can be accepted")
-        set_actor(conn, principal.name, decision.reason)
-        new = "accepted" if accept else "declined"
-        conn.execute("UPDATE interests SET status = %s, decided_by = %s, decided_at = now(), decision_reason = %s "
-                     "WHERE id = %s", [new, principal.name, decision.reason, interest_id])
+        HistoryStore(conn).set_actor(principal.name, decision.reason)
+        interests.decide(interest_id, "accepted" if accept else "declined", principal.name, decision.reason)
         if accept and decision.assign:
             lifecycle.transition(conn, parcel_id, "assigned", principal, f"assigned to {company}: {decision.reason}",
                                  parcel_status, decision.decision_no, investor_interest_id=interest_id)
-            conn.execute("UPDATE interests SET status = 'declined', decided_by = %s, decided_at = now(), "
-                         "decision_reason = 'the parcel was assigned to another investor' "
-                         "WHERE parcel_id = %s AND status = 'submitted' AND id <> %s",
-                         [principal.name, parcel_id, interest_id])
-        row = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM interests WHERE id = %s", [interest_id]).fetchone()
-    return _row(row)
+            interests.decline_others(parcel_id, interest_id, principal.name)
+        return interests.get(interest_id, None)
 
 
 def validation_message(exc) -> str:

@@ -7,7 +7,9 @@ from __future__ import annotations
 from datetime import date
 
 from ..core.errors import Conflict, LandfundError
-from ..models.history import ALLOWED, set_actor
+from ..models.history import ALLOWED
+from ..stores.history import HistoryStore
+from ..stores.parcels import ParcelStore
 from ..security import Principal
 
 
@@ -27,9 +29,5 @@ def transition(conn, parcel_id: int, target: str, principal: Principal, reason: 
     check(current, target)
     if not reason or not reason.strip():
         raise LandfundError("reason: say why the parcel changes status")
-    set_actor(conn, principal.name, reason.strip())
-    conn.execute(
-        "UPDATE parcels SET status = %s, decision_no = coalesce(%s, decision_no), "
-        "decision_date = coalesce(%s, decision_date), investor_interest_id = coalesce(%s, investor_interest_id) "
-        "WHERE id = %s",
-        [target, decision_no, decision_date, investor_interest_id, parcel_id])
+    HistoryStore(conn).set_actor(principal.name, reason.strip())
+    ParcelStore(conn).set_status(parcel_id, target, decision_no, decision_date, investor_interest_id)

@@ -9,19 +9,18 @@ import numpy as np
 import pandas as pd
 import psycopg
 import shapely
-from psycopg import sql
 
 from .. import crs as crsmod
 from ..catalogue import Catalogue, LayerDef
 from ..core.errors import Conflict, Forbidden, LandfundError, NotFound, PreconditionFailed, PreconditionRequired
-from ..models import SPECS
-from ..models.features import etag_sql
-from ..models.history import set_actor
-from ..security import Principal, scope_unit, unit_scope_sql
+from ..ingest.read import frame_from_features
+from ..ingest.write import write_batch
+from ..security import Principal, scope_unit
+from ..stores.history import HistoryStore
+from ..stores.parcels import ParcelStore
+from ..stores.writes import WriteStore
 from ..validation import Options
-from ..workflows import lifecycle
-from .read import frame_from_features
-from .write import write_batch
+from . import lifecycle
 
 
 class BadFeature(LandfundError):
@@ -76,14 +75,18 @@ def _frame(feature: dict, layer: LayerDef, input_crs: crsmod.CRS | None, lat_fir
     return frame
 
 
+def _scope(principal: Principal, province: str, tolerance: float) -> dict | None:
+    """The parameters of a planner's unit scope (stores.parcels.scope_sql), or None for everywhere."""
+    unit = scope_unit(principal, province)
+    return None if unit is None else {"scope_unit": unit, "scope_tolerance": tolerance}
+
+
 def _check_scope(conn: psycopg.Connection, stage: str, principal: Principal, province: str, tolerance: float) -> None:
     """A planner's parcel lies within their unit as a whole (at most `tolerance` m² outside, along the boundary)."""
-    from ..models.parcels import OUTSIDE_UNIT_SQL
-
     unit = scope_unit(principal, province)
     if unit is None:
         return
-    for _, code, outside in conn.execute(sql.SQL(OUTSIDE_UNIT_SQL).format(stage=sql.Identifier(stage)), {"unit": unit}):
+    for _, code, outside in ParcelStore(conn).outside_unit(stage, unit):
         if outside > tolerance:
             amount = f"{outside / 1e4:,.2f} ha" if outside >= 1e4 else f"{outside:,.0f} m²"
             raise Forbidden(f"the parcel lies outside your administrative unit {unit}: {amount} of it is in other "
@@ -93,16 +96,8 @@ def _check_scope(conn: psycopg.Connection, stage: str, principal: Principal, pro
 def _current(conn, layer: LayerDef, fid: int, principal: Principal, province: str, tolerance: float,
              lock: bool = True):
     """(entity tag, status) of a stored feature the caller may change, locked for this transaction."""
-    spec = SPECS[layer.storage]
-    t = spec.table
-    where = "t.layer = %(layer)s AND " if spec.jsonb_properties else ""
-    if layer.storage == "parcels" and not principal.privileged:
-        where += "t.published AND "
-    cond, params = unit_scope_sql(principal, "t.geom", province, tolerance) if layer.spatial else ("TRUE", {})
-    status = "t.status" if layer.storage == "parcels" else "NULL"
-    q = (f"SELECT {etag_sql(layer.storage, 't')}, {cond}, {status} FROM {t} t WHERE {where} t.id = %(id)s"
-         + (" FOR UPDATE" if lock else ""))
-    row = conn.execute(q, {"id": fid, "layer": layer.id, **params}).fetchone()
+    row = WriteStore(conn).current(layer, fid, published_only=not principal.privileged,
+                                   scope=_scope(principal, province, tolerance), lock=lock)
     if row is None:
         raise NotFound(f"no feature {fid} in collection {layer.id}")
     if not row[1]:
@@ -111,12 +106,10 @@ def _current(conn, layer: LayerDef, fid: int, principal: Principal, province: st
 
 
 def _lock(conn, layer: LayerDef, province: str) -> None:
-    """Parcel writes of a province take turns (see models.parcels.LOCK_WRITES_SQL); taken before any row lock,
+    """Parcel writes of a province take turns (see stores.parcels.LOCK_WRITES_SQL); taken before any row lock,
     in the same order by every writer."""
     if layer.storage == "parcels":
-        from ..models.parcels import LOCK_WRITES_SQL
-
-        conn.execute(LOCK_WRITES_SQL, [province])
+        ParcelStore(conn).lock_writes(province)
 
 
 def _require(if_match: str | None, current: str) -> None:
@@ -128,13 +121,8 @@ def _require(if_match: str | None, current: str) -> None:
         raise PreconditionFailed(f"the feature changed since you read it (its ETag is now W/\"{current}\")")
 
 
-def _etag(conn, layer: LayerDef, fid: int) -> str:
-    t = SPECS[layer.storage].table
-    return conn.execute(f"SELECT {etag_sql(layer.storage, 't')} FROM {t} t WHERE t.id = %s", [fid]).fetchone()[0]
-
-
 def _options(settings, layer: LayerDef) -> Options:
-    from .load import validation_options
+    from ..ingest.load import validation_options
 
     return validation_options(settings, layer)
 
@@ -142,28 +130,13 @@ def _options(settings, layer: LayerDef) -> Options:
 def create(conn: psycopg.Connection, catalogue: Catalogue, settings, layer: LayerDef, feature: dict,
            principal: Principal, input_crs=None, lat_first: bool = False) -> Edit:
     with conn.transaction():
-        set_actor(conn, principal.name)
+        HistoryStore(conn).set_actor(principal.name)
         frame = _frame(parse_feature(feature, layer), layer, input_crs, lat_first)
         result = write_batch(conn, catalogue, layer, frame, _options(settings, layer),
                              before_write=lambda stage: _check_scope(conn, stage, principal, catalogue.province.code,
                                                                      settings.scope_tolerance_m2))
         fid = result.ids[0]
-        return Edit(fid, _etag(conn, layer, fid))
-
-
-def _stored_record(conn, layer: LayerDef, fid: int) -> dict:
-    """The stored input attributes and geometry (EPSG:4326) of one feature, as a GeoJSON-like dict."""
-    spec = SPECS[layer.storage]
-    if spec.jsonb_properties:
-        props, wkb = conn.execute("SELECT properties, ST_AsBinary(geom) FROM reference_features WHERE id = %s",
-                                  [fid]).fetchone()
-    else:
-        cols = ", ".join(spec.columns)
-        row = conn.execute(f"SELECT {cols}{', ST_AsBinary(geom)' if spec.spatial else ', NULL'} FROM {spec.table} "
-                           "WHERE id = %s", [fid]).fetchone()
-        props, wkb = dict(zip(spec.columns, row[:-1])), row[-1]
-    geom = shapely.from_wkb(bytes(wkb)) if wkb is not None else None
-    return {"properties": dict(props), "geometry": geom}
+        return Edit(fid, WriteStore(conn).etag(layer, fid))
 
 
 def replace(conn, catalogue, settings, layer: LayerDef, fid: int, feature: dict, principal: Principal,
@@ -173,7 +146,7 @@ def replace(conn, catalogue, settings, layer: LayerDef, fid: int, feature: dict,
         _lock(conn, layer, province)
         current, status = _current(conn, layer, fid, principal, province, settings.scope_tolerance_m2)
         _require(if_match, current)
-        set_actor(conn, principal.name)
+        HistoryStore(conn).set_actor(principal.name)
         if merge:
             frame = _merged(conn, layer, fid, feature, input_crs, lat_first)
         else:
@@ -185,14 +158,14 @@ def replace(conn, catalogue, settings, layer: LayerDef, fid: int, feature: dict,
         write_batch(conn, catalogue, layer, frame, options, update=True,
                     before_write=lambda stage: _check_scope(conn, stage, principal, province,
                                                             settings.scope_tolerance_m2))
-        return Edit(fid, _etag(conn, layer, fid))
+        return Edit(fid, WriteStore(conn).etag(layer, fid))
 
 
 def _merged(conn, layer: LayerDef, fid: int, patch: dict, input_crs, lat_first: bool) -> pd.DataFrame:
     """RFC 7396 merge patch of a stored feature: members replace, null removes, absent members stay."""
     if not isinstance(patch, dict):
         raise BadFeature("a PATCH body must be a JSON object (a partial GeoJSON Feature)")
-    stored = _stored_record(conn, layer, fid)
+    stored = WriteStore(conn).record(layer, fid)
     props = stored["properties"]
     patch_props = patch.get("properties") or {}
     if not isinstance(patch_props, dict):
@@ -228,7 +201,7 @@ def transition(conn, catalogue, settings, fid: int, target: str, principal: Prin
         current, status = _current(conn, layer, fid, principal, catalogue.province.code, settings.scope_tolerance_m2)
         _require(if_match, current)
         lifecycle.transition(conn, fid, target, principal, reason, status, decision_no, decision_date)
-        return Edit(fid, _etag(conn, layer, fid))
+        return Edit(fid, WriteStore(conn).etag(layer, fid))
 
 
 def delete(conn, catalogue, settings, layer: LayerDef, fid: int, principal: Principal, if_match: str | None) -> None:
@@ -236,5 +209,5 @@ def delete(conn, catalogue, settings, layer: LayerDef, fid: int, principal: Prin
         _lock(conn, layer, catalogue.province.code)
         current, _ = _current(conn, layer, fid, principal, catalogue.province.code, settings.scope_tolerance_m2)
         _require(if_match, current)
-        set_actor(conn, principal.name)
-        conn.execute(f"DELETE FROM {SPECS[layer.storage].table} WHERE id = %s", [fid])
+        HistoryStore(conn).set_actor(principal.name)
+        WriteStore(conn).delete(layer, fid)

@@ -1,5 +1,5 @@
 """Staging: a batch is COPYed into a temporary table first, so that checks against stored data are set-based
-SQL (and indexed), and the final insert is one INSERT … SELECT. Never one INSERT per row."""
+SQL (and indexed), and the final write is one INSERT … SELECT (or UPDATE … FROM). Never one INSERT per row."""
 
 from __future__ import annotations
 
@@ -67,3 +67,27 @@ def duplicate_keys_in_table(cur, spec: StoreSpec, name: str) -> list[tuple]:
         "WHERE t.id IS DISTINCT FROM s.target_id ORDER BY s.row_no"
     ).format(keys=keys, stage=sql.Identifier(name), table=sql.Identifier(spec.table), on=on)
     return cur.execute(q).fetchall()
+
+
+def write_statement(spec: StoreSpec, stage_name: str, update: bool) -> sql.Composable:
+    """The generic write of a staged batch into its table (parcels have their own: stores.parcels)."""
+    stage = sql.Identifier(stage_name)
+    table = sql.Identifier(spec.table)
+    if spec.jsonb_properties:
+        cols = ["layer", "properties", "geom"]
+    else:
+        cols = [*spec.columns, *(["geom"] if spec.spatial else [])]
+    names = sql.SQL(", ").join(sql.Identifier(c) for c in cols)
+    values = sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(c)) for c in cols)
+    if update:
+        return sql.SQL("UPDATE {t} AS t SET ({n}) = ({v}) FROM {s} s WHERE t.id = s.target_id RETURNING t.id").format(
+            t=table, n=names, v=values, s=stage)
+    return sql.SQL("INSERT INTO {t} ({n}) SELECT {v} FROM {s} s ORDER BY s.row_no RETURNING id").format(
+        t=table, n=names, v=values, s=stage)
+
+
+
+
+def write_generic(cur, spec: StoreSpec, stage_name: str, update: bool) -> list[int]:
+    cur.execute(write_statement(spec, stage_name, update))
+    return [r[0] for r in cur.fetchall()]

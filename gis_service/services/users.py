@@ -1,0 +1,108 @@
+"""Accounts and tokens: add users, issue and revoke bearer tokens (stored only as hashes), move, disable and
+delete accounts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import psycopg
+
+from ..core.errors import Conflict, LandfundError, NotFound
+from ..models.auth import ROLES
+from ..security import hash_token, new_token
+from ..stores.admin_units import AdminUnitStore
+from ..stores.users import UserStore
+
+
+def _unit(conn: psycopg.Connection, code: str) -> tuple:
+    """(name, valid_to) of a unit's latest version; a clear error when there is none."""
+    row = AdminUnitStore(conn).latest(code)
+    if row is None:
+        raise LandfundError(f"unknown administrative unit {code!r}")
+    return row
+
+
+def add_user(conn: psycopg.Connection, name: str, role: str, admin_unit_code: str | None = None,
+             organisation: str | None = None) -> int:
+    if role not in ROLES:
+        raise LandfundError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    if role == "planner" and admin_unit_code is None:
+        raise LandfundError("a planner needs --unit (a GSO code: the province 11, a former district, or a commune)")
+    if admin_unit_code is not None:
+        _unit(conn, admin_unit_code)
+    users = UserStore(conn)
+    with conn.transaction():
+        if users.exists(name):
+            raise Conflict(f"user {name!r} exists already")
+        return users.insert(name, role, admin_unit_code, organisation)
+
+
+def issue_token(conn: psycopg.Connection, name: str, days: int = 90, label: str | None = None) -> tuple[str, int, datetime]:
+    """A new token for user `name`: (token, token id, expiry). The token itself is never stored."""
+    if days < 1 or days > 3650:
+        raise LandfundError("--days must be between 1 and 3650")
+    users = UserStore(conn)
+    with conn.transaction():
+        user_id = users.active_id(name)
+        if user_id is None:
+            raise NotFound(f"no active user {name!r}")
+        token = new_token()
+        expires = datetime.now(timezone.utc) + timedelta(days=days)
+        return token, users.insert_token(user_id, hash_token(token), label, expires), expires
+
+
+def revoke(conn: psycopg.Connection, name: str | None = None, token_id: int | None = None) -> int:
+    """Revoke one token (by id) or every token of a user. Returns how many were revoked."""
+    users = UserStore(conn)
+    with conn.transaction():
+        if token_id is not None:
+            return users.revoke_token(token_id)
+        if name is not None:
+            return users.revoke_all(name)
+        raise LandfundError("name a user or a --token-id")
+
+
+def set_unit(conn: psycopg.Connection, name: str, unit: str) -> str:
+    """Move a planner to another unit (say, from an abolished former district to a current commune)."""
+    unit_name, valid_to = _unit(conn, unit)
+    if valid_to is not None and valid_to < date.today():
+        raise LandfundError(f"unit {unit} ({unit_name}) ended on {valid_to:%d/%m/%Y}; choose a unit in force today")
+    with conn.transaction():
+        if not UserStore(conn).set_unit(name, unit):
+            raise NotFound(f"no planner {name!r}")
+    return unit_name
+
+
+def disable(conn: psycopg.Connection, name: str) -> int:
+    """Disable an account: it can no longer sign in, and every token it holds stops working at once. Its history
+    and expressions of interest stay as they are. Returns how many tokens were revoked."""
+    with conn.transaction():
+        n = UserStore(conn).disable(name)
+        if n is None:
+            raise NotFound(f"no user {name!r}")
+        return n
+
+
+def delete(conn: psycopg.Connection, name: str) -> None:
+    """Delete an account and its tokens. History keeps the name it recorded (it is the record of who changed
+    what, and is never rewritten). An investor whose expressions of interest are on record cannot be deleted:
+    they belong to the parcels' files; disable the account instead."""
+    users = UserStore(conn)
+    with conn.transaction():
+        row = users.with_interests(name)
+        if row is None:
+            raise NotFound(f"no user {name!r}")
+        if row[1]:
+            raise Conflict(f"user {name!r} has {row[1]} expression(s) of interest on record, which stay with the "
+                           f"parcels; disable the account instead:  landfund users disable {name}")
+        users.delete(row[0])
+
+
+def list_users(conn: psycopg.Connection) -> list[dict]:
+    """Every user, with their live tokens and, for planners, whether their unit is still in force."""
+    out = []
+    for name, role, unit, org, disabled, tokens, unit_name, valid_to in UserStore(conn).listing():
+        abolished = valid_to is not None and valid_to < date.today()
+        out.append({"name": name, "role": role, "unit": unit, "unit_name": unit_name, "organisation": org,
+                    "disabled": disabled is not None, "tokens": tokens, "unit_abolished_on": valid_to if abolished else None})
+    return out

@@ -1,0 +1,146 @@
+"""The SQL of the reports: coverage of demand per unit, parcels' time in their stage, site suitability."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .base import Store
+from .history import STAGE_SINCE_SQL
+from .parcels import est_units_sql
+
+if TYPE_CHECKING:
+    from ..analytics.suitability import Request
+
+UNITS_SQL = """
+SELECT code, name, level, unit_type, parent_code FROM admin_units
+WHERE level = %(level)s AND valid_from <= %(as_of)s AND (valid_to IS NULL OR valid_to >= %(as_of)s)
+  {unit_filter}
+ORDER BY code
+"""
+
+BY_STATUS_SQL = """
+SELECT u.code, p.status, count(*), sum(p.area_m2), sum({units})
+FROM admin_units u JOIN parcels p ON ST_Intersects(u.geom, p.pos)
+WHERE u.level = %(level)s AND u.valid_from <= %(as_of)s AND (u.valid_to IS NULL OR u.valid_to >= %(as_of)s)
+  AND (p.published OR NOT %(published_only)s)
+  {unit_filter}
+GROUP BY u.code, p.status
+"""
+
+# The latest demand figure at or before the year of interest, per unit.
+DEMAND_SQL = """
+SELECT DISTINCT ON (admin_unit_code) admin_unit_code, year, households FROM demand
+WHERE year <= %(year)s ORDER BY admin_unit_code, year DESC
+"""
+
+# Yearly programme figures (not cumulative ones) of the latest year at or before the year of interest.
+PROGRAMMES_SQL = """
+WITH yearly AS (
+    SELECT admin_unit_code, year, sum(households)::bigint AS households, sum(funding_vnd)::bigint AS funding_vnd
+    FROM programmes WHERE year <= %(year)s AND (period_start IS NULL OR period_start = year)
+    GROUP BY admin_unit_code, year
+)
+SELECT DISTINCT ON (admin_unit_code) admin_unit_code, year, households, funding_vnd
+FROM yearly ORDER BY admin_unit_code, year DESC
+"""
+
+
+ROWS_SQL = f"""
+SELECT p.id, p.code, p.name, p.status, p.clearance_status, p.responsible_level, p.responsible_agency,
+       p.admin_unit_code, {STAGE_SINCE_SQL} AS since,
+       (SELECT max(h.at)::date FROM parcel_history h WHERE h.parcel_id = p.id AND h.action = 'transition'
+          AND h.new_status = 'approved') AS approved_at, p.decision_date
+FROM parcels p
+WHERE p.status NOT IN ('completed', 'withdrawn')
+ORDER BY p.code
+"""
+
+
+CRITERIA = ("road", "town", "school", "health", "area", "clearance")
+
+
+def _ramp(d: str, near: float, far: float) -> str:
+    return f"greatest(0.0, least(1.0, ({far!r} - {d}) / {far - near!r}))"
+
+
+def ranking_sql(req: Request, settings) -> tuple[str, dict]:
+    w, s = req.weights, req.scales
+    total = sum(w.model_dump().values())
+    lo, hi = req.preferred_ha
+    ha = "(p.area_m2 / 10000.0)"
+    scores = {
+        "road": _ramp("road_m", *s.road),
+        "town": _ramp("town_m", *s.town),
+        "school": _ramp("school_m", *s.school),
+        "health": _ramp("health_m", *s.health),
+        "area": f"CASE WHEN {ha} < {lo!r} THEN {ha} / {lo!r} WHEN {ha} > {hi!r} THEN {hi!r} / {ha} ELSE 1.0 END",
+        "clearance": "CASE p.clearance_status WHEN 'cleared' THEN 1.0 WHEN 'in_progress' THEN 0.5 ELSE 0.0 END",
+    }
+    weighted = " + ".join(f"{getattr(w, k)!r} * coalesce(s_{k}, 0)" for k in CRITERIA)
+    penalty = f"{req.hazard_penalty!r} * coalesce(hazard_factor, 0)" if req.hazards == "penalty" else "0"
+    where = _candidates(req)
+    sql = f"""
+WITH measured AS MATERIALIZED (
+    SELECT p.id, p.code, p.name, p.admin_unit_code, p.area_m2, p.clearance_status, {est_units_sql(settings, 'p')} AS est_units,
+           n.road_m, n.town_m, n.school_m, n.health_m, intersecting_hazards(p.geom) AS hazards
+    FROM parcels p CROSS JOIN LATERAL nearest_references_m(p.geom) n
+    WHERE {" AND ".join(where)}
+), scored AS (
+    SELECT p.*, {", ".join(f"{expr} AS s_{k}" for k, expr in scores.items())},
+           (SELECT max(CASE h->>'severity' WHEN 'high' THEN 1.0 WHEN 'medium' THEN 0.6 ELSE 0.3 END)
+            FROM jsonb_array_elements(p.hazards) h) AS hazard_factor
+    FROM measured AS p {"WHERE p.hazards IS NULL" if req.hazards == "exclude" else ""}
+)
+SELECT *, greatest(0.0, least(1.0, ({weighted}) / {total!r} - {penalty})) AS score
+FROM scored ORDER BY score DESC, id
+{"LIMIT %(limit)s" if req.limit is not None else ""}
+"""
+    return sql, _params(req)
+
+
+def _candidates(req: Request) -> list[str]:
+    """The WHERE of the parcels a request ranks (over parcels p)."""
+    where = ["p.status = ANY(%(statuses)s)"]
+    if req.published_only:
+        where.append("p.published")
+    if req.min_area_ha is not None:
+        where.append("p.area_m2 >= %(min_m2)s")
+    if req.admin_unit:
+        where.append("EXISTS (SELECT 1 FROM admin_units a WHERE a.code = %(unit)s AND ST_Intersects(a.geom, p.pos))")
+    return where
+
+
+def _params(req: Request) -> dict:
+    return {"statuses": list(req.statuses), "min_m2": (req.min_area_ha or 0) * 1e4, "unit": req.admin_unit,
+            "limit": req.limit}
+
+
+class AnalyticsStore(Store):
+    def coverage(self, settings, level: str, as_of, year: int, unit: str | None, published_only: bool):
+        """The four result sets of a coverage report: units, parcels by unit and status, demand, programmes."""
+        params = {"level": level, "as_of": as_of, "year": year, "unit": unit, "published_only": published_only}
+        unit_filter = "AND code = %(unit)s" if unit else ""
+        units = self.all(UNITS_SQL.format(unit_filter=unit_filter), params)
+        by_status = self.all(BY_STATUS_SQL.format(units=est_units_sql(settings, "p"),
+                                                  unit_filter=unit_filter.replace("code", "u.code")), params)
+        return units, by_status, self.all(DEMAND_SQL, params), self.all(PROGRAMMES_SQL, params)
+
+    def stages(self) -> list[tuple]:
+        """Every parcel not yet completed or withdrawn, with when it entered its stage and when it was approved."""
+        return self.all(ROWS_SQL)
+
+    def rank(self, req: Request, settings) -> tuple[list[str], list[tuple]]:
+        """The ranking's columns and rows, with `analytics_parallel_workers` workers allowed for this query."""
+        sql, params = ranking_sql(req, settings)
+        with self.conn.transaction():
+            self.conn.execute("SELECT set_config('max_parallel_workers_per_gather', %s, true)",
+                              [str(settings.analytics_parallel_workers)])
+            cur = self.conn.execute(sql, params)
+            rows = cur.fetchall()
+        return [d.name for d in cur.description], rows
+
+    def count_candidates(self, req: Request) -> int:
+        """How many parcels the request ranks (before hazards=exclude), without measuring any of them."""
+        return self.one(f"SELECT count(*) FROM parcels p WHERE {' AND '.join(_candidates(req))}", _params(req))[0]
+
+

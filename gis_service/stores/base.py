@@ -1,0 +1,30 @@
+"""What every store shares: a connection, and running SQLAlchemy Core statements on plain psycopg."""
+
+from __future__ import annotations
+
+from sqlalchemy.dialects import postgresql
+
+DIALECT = postgresql.psycopg.dialect()
+
+
+def compiled(stmt) -> tuple[str, dict]:
+    """A SQLAlchemy Core statement as SQL text and parameters for a psycopg 3 cursor."""
+    c = stmt.compile(dialect=DIALECT, compile_kwargs={"render_postcompile": True})
+    return str(c), c.params
+
+
+def run(conn, stmt):
+    """Execute a SQLAlchemy Core statement on a plain psycopg connection; returns the cursor."""
+    text, params = compiled(stmt)
+    return conn.execute(text, params)
+
+
+class Store:
+    def __init__(self, conn):
+        self.conn = conn
+
+    def one(self, query: str, params=None):
+        return self.conn.execute(query, params).fetchone()
+
+    def all(self, query: str, params=None) -> list:
+        return self.conn.execute(query, params).fetchall()

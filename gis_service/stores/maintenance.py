@@ -1,0 +1,24 @@
+"""What the demo and big imports do to whole tables."""
+
+from __future__ import annotations
+
+from .base import Store
+
+# Every table of landfund's data, in the order TRUNCATE … CASCADE needs none of.
+DATA_TABLES = ("parcels", "admin_units", "reference_features", "demand", "programmes", "interests", "parcel_history")
+
+
+class MaintenanceStore(Store):
+    def has_data(self) -> bool:
+        return any(self.one(f"SELECT EXISTS (SELECT 1 FROM {t})")[0] for t in DATA_TABLES[:5])
+
+    def truncate_all(self) -> None:
+        """Empty every data table (the owner's privilege: history is never truncated by the service)."""
+        self.conn.execute(f"TRUNCATE {', '.join(DATA_TABLES)} RESTART IDENTITY CASCADE")
+
+    def analyze(self, *tables: str) -> None:
+        """Fresh statistics, so the planner picks the spatial indexes from the start."""
+        for table in tables or DATA_TABLES:
+            if table not in DATA_TABLES:
+                raise ValueError(f"not a landfund table: {table}")
+            self.conn.execute(f"ANALYZE {table}")
