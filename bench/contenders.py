@@ -24,9 +24,26 @@ TIPG_VENV = HERE / ".venv-tipg"
 TIPG_VERSION = "1.6.1"
 
 # The public parcel fields both services return (landfund adds its computed area_m2 and est_units).
-PUBLIC = ["code", "name", "admin_unit_code", "map_sheet_no", "parcel_no", "land_use_code", "status", "fund_source",
-          "responsible_level", "responsible_agency", "clearance_status", "max_far", "max_density", "max_floors",
-          "decision_no", "decision_date", "legal_area_m2", "published"]
+PUBLIC = [
+    "code",
+    "name",
+    "admin_unit_code",
+    "map_sheet_no",
+    "parcel_no",
+    "land_use_code",
+    "status",
+    "fund_source",
+    "responsible_level",
+    "responsible_agency",
+    "clearance_status",
+    "max_far",
+    "max_density",
+    "max_floors",
+    "decision_no",
+    "decision_date",
+    "legal_area_m2",
+    "published",
+]
 
 
 def free_port() -> int:
@@ -43,9 +60,14 @@ class Service:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = Path(tempfile.gettempdir()) / f"landfund-bench-{name}.log"
-        self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([*cmd, "--port", str(self.port)], env={**os.environ, **env},
-                                     stdout=self.log, stderr=subprocess.STDOUT, cwd=tempfile.gettempdir())
+        self.log = open(self.log_path, "wb")  # noqa: SIM115 - held open while the server runs
+        self.proc = subprocess.Popen(
+            [*cmd, "--port", str(self.port)],
+            env={**os.environ, **env},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            cwd=tempfile.gettempdir(),
+        )
         deadline = time.monotonic() + 120
         while True:
             try:
@@ -70,8 +92,12 @@ class Service:
 
 
 def landfund(url: str, workers: int = 1) -> Service:
-    return Service("landfund", [sys.executable, "-m", "gis_service.cli.main", "serve", "--workers", str(workers)],
-                   {"DATABASE_URL": url, "LANDFUND_DATABASE_READ_URL": ""}, "/health")
+    return Service(
+        "landfund",
+        [sys.executable, "-m", "gis_service.cli.main", "serve", "--workers", str(workers)],
+        {"DATABASE_URL": url, "LANDFUND_DATABASE_READ_URL": ""},
+        "/health",
+    )
 
 
 def _tipg_python() -> Path:
@@ -79,8 +105,19 @@ def _tipg_python() -> Path:
     if not (TIPG_VENV / f".tipg-{TIPG_VERSION}").exists():
         if not python.exists():
             venv.create(TIPG_VENV, with_pip=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                        f"tipg=={TIPG_VERSION}", "uvicorn[standard]"], check=True)
+        subprocess.run(
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                f"tipg=={TIPG_VERSION}",
+                "uvicorn[standard]",
+            ],
+            check=True,
+        )
         (TIPG_VENV / f".tipg-{TIPG_VERSION}").touch()
     return python
 
@@ -89,25 +126,41 @@ def tipg(url: str, workers: int = 1) -> Service:
     """tipg over the same parcels table (its id as key, geom as geometry, at most 10,000 per page). tipg stops
     a tile at 10,000 features by default; here it gets every feature, as landfund and the raw SQL do."""
     if not make_url(url).host:
-        raise SystemExit("tipg connects over TCP only: give DATABASE_URL with a host (postgresql://user:pw@host:port/db)")
+        raise SystemExit(
+            "tipg connects over TCP only: give DATABASE_URL with a host (postgresql://user:pw@host:port/db)"
+        )
     libpq = make_url(url).set(drivername="postgresql").render_as_string(False)
-    env = {"DATABASE_URL": libpq, "TIPG_DB_SCHEMAS": '["public"]', "TIPG_DB_TABLES": '["public.parcels"]',
-           "TIPG_DB_FUNCTIONS": "[]", "TIPG_TABLE_CONFIG__public_parcels__PK": "id",
-           "TIPG_TABLE_CONFIG__public_parcels__GEOMCOL": "geom", "TIPG_MAX_FEATURES_PER_QUERY": "10000",
-           "TIPG_MAX_FEATURES_PER_TILE": "10000000"}
-    return Service("tipg", [str(_tipg_python()), "-m", "uvicorn", "tipg.main:app", "--workers", str(workers)], env,
-                   "/collections/public.parcels")
+    env = {
+        "DATABASE_URL": libpq,
+        "TIPG_DB_SCHEMAS": '["public"]',
+        "TIPG_DB_TABLES": '["public.parcels"]',
+        "TIPG_DB_FUNCTIONS": "[]",
+        "TIPG_TABLE_CONFIG__public_parcels__PK": "id",
+        "TIPG_TABLE_CONFIG__public_parcels__GEOMCOL": "geom",
+        "TIPG_MAX_FEATURES_PER_QUERY": "10000",
+        "TIPG_MAX_FEATURES_PER_TILE": "10000000",
+    }
+    return Service(
+        "tipg",
+        [str(_tipg_python()), "-m", "uvicorn", "tipg.main:app", "--workers", str(workers)],
+        env,
+        "/collections/public.parcels",
+    )
 
 
 # -- what each contender is asked ----------------------------------------------------------------------------
+
 
 def landfund_page(bbox) -> str:
     return "/collections/parcels/items?bbox={:.6f},{:.6f},{:.6f},{:.6f}&limit=1000".format(*bbox)
 
 
 def tipg_page(bbox) -> str:
-    return ("/collections/public.parcels/items?bbox={:.6f},{:.6f},{:.6f},{:.6f}&limit=1000&published=true"
-            "&sortby=id&properties=".format(*bbox) + ",".join(PUBLIC))
+    return (
+        "/collections/public.parcels/items?bbox={:.6f},{:.6f},{:.6f},{:.6f}&limit=1000&published=true"
+        "&sortby=id&properties=".format(*bbox)
+        + ",".join(PUBLIC)
+    )
 
 
 RAW_PAGE = f"""

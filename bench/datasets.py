@@ -19,9 +19,9 @@ from sqlalchemy.engine import make_url
 from gis_service.catalogue import load_catalogue
 from gis_service.core.config import Settings
 from gis_service.core.db import database_url, libpq_dsn, make_engine
-from gis_service.core.migrate import upgrade
 from gis_service.ingest.demo import load_demo
 from gis_service.ingest.load import import_file
+from gis_service.schema import upgrade
 
 from . import synthetic
 
@@ -110,23 +110,43 @@ def reference_files(n: int) -> dict[str, Path]:
 
     files = {}
     k = max(10, n // 50)
-    facilities = gpd.GeoDataFrame({"name": [f"Cơ sở {i + 1}" for i in range(k)], "kind": rng.choice(KINDS, k)},
-                                  geometry=points(k), crs=synthetic.CRS)
+    facilities = gpd.GeoDataFrame(
+        {"name": [f"Cơ sở {i + 1}" for i in range(k)], "kind": rng.choice(KINDS, k)},
+        geometry=points(k),
+        crs=synthetic.CRS,
+    )
     k = max(5, n // 100)
     starts = points(k)
-    ends = shapely.points(shapely.get_x(starts) + rng.uniform(-3000, 3000, k), shapely.get_y(starts) + rng.uniform(-3000, 3000, k))
-    roads = gpd.GeoDataFrame({"name": [f"Đường {i + 1}" for i in range(k)], "road_class": rng.choice(["provincial", "local"], k)},
-                             geometry=shapely.intersection(shapely.linestrings(
-                                 np.stack([np.stack([shapely.get_x(starts), shapely.get_y(starts)], 1),
-                                           np.stack([shapely.get_x(ends), shapely.get_y(ends)], 1)], 1)), area),
-                             crs=synthetic.CRS)
+    ends = shapely.points(
+        shapely.get_x(starts) + rng.uniform(-3000, 3000, k), shapely.get_y(starts) + rng.uniform(-3000, 3000, k)
+    )
+    roads = gpd.GeoDataFrame(
+        {"name": [f"Đường {i + 1}" for i in range(k)], "road_class": rng.choice(["provincial", "local"], k)},
+        geometry=shapely.intersection(
+            shapely.linestrings(
+                np.stack(
+                    [
+                        np.stack([shapely.get_x(starts), shapely.get_y(starts)], 1),
+                        np.stack([shapely.get_x(ends), shapely.get_y(ends)], 1),
+                    ],
+                    1,
+                )
+            ),
+            area,
+        ),
+        crs=synthetic.CRS,
+    )
     roads = roads[~roads.geometry.is_empty & (roads.geometry.geom_type == "LineString")]
     k = max(2, n // 1000)
-    hazards = gpd.GeoDataFrame({"name": [f"Vùng nguy cơ {i + 1}" for i in range(k)],
-                                "hazard": rng.choice(["flood", "flash_flood", "landslide"], k),
-                                "severity": rng.choice(["low", "medium", "high"], k)},
-                               geometry=shapely.multipolygons(shapely.buffer(points(k), rng.uniform(300, 1500, k)).reshape(-1, 1)),
-                               crs=synthetic.CRS)
+    hazards = gpd.GeoDataFrame(
+        {
+            "name": [f"Vùng nguy cơ {i + 1}" for i in range(k)],
+            "hazard": rng.choice(["flood", "flash_flood", "landslide"], k),
+            "severity": rng.choice(["low", "medium", "high"], k),
+        },
+        geometry=shapely.multipolygons(shapely.buffer(points(k), rng.uniform(300, 1500, k)).reshape(-1, 1)),
+        crs=synthetic.CRS,
+    )
     for layer, frame in (("facilities", facilities), ("roads", roads), ("hazard_zones", hazards)):
         path = DATA / f"{layer}_{n}.gpkg"
         if not path.exists():

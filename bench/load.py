@@ -38,8 +38,12 @@ COUNTER = "legal_area_m2"
 START = 1000.0
 WEB = morecantile.tms.get("WebMercatorQuad")
 CENTRE = (103.02, 21.39)  # Điện Biên Phủ
-FILTERS = ["status = 'approved'", "land_use_code IN ('ODT','ONT')", "max_floors >= 5",
-           "S_INTERSECTS(geometry, POLYGON((102.9 21.3, 103.1 21.3, 103.1 21.5, 102.9 21.5, 102.9 21.3)))"]
+FILTERS = [
+    "status = 'approved'",
+    "land_use_code IN ('ODT','ONT')",
+    "max_floors >= 5",
+    "S_INTERSECTS(geometry, POLYGON((102.9 21.3, 103.1 21.3, 103.1 21.5, 102.9 21.5, 102.9 21.3)))",
+]
 
 
 @dataclass
@@ -70,25 +74,44 @@ class Report:
         for kind, values in sorted(self.latencies.items()):
             ms = sorted(v * 1000 for v in values)
             q = statistics.quantiles(ms, n=100, method="inclusive") if len(ms) > 1 else ms * 99
-            kinds[kind] = {"requests": len(ms), "p50_ms": round(q[49], 1), "p90_ms": round(q[89], 1),
-                           "p99_ms": round(q[98], 1), "max_ms": round(ms[-1], 1),
-                           "statuses": {str(k): v for k, v in sorted(self.statuses[kind].items())}}
-        return {"seconds": round(self.seconds, 1), "requests": self.requests,
-                "throughput_rps": round(self.requests / self.seconds, 1) if self.seconds else None,
-                "server_errors": len(self.server_errors), "lost_writes": self.lost_writes,
-                "missing_creates": self.missing_creates, "successful_increments": sum(self.writes_ok.values()),
-                "if_match_conflicts": self.conflicts, "created": len(self.created), "kinds": kinds}
+            kinds[kind] = {
+                "requests": len(ms),
+                "p50_ms": round(q[49], 1),
+                "p90_ms": round(q[89], 1),
+                "p99_ms": round(q[98], 1),
+                "max_ms": round(ms[-1], 1),
+                "statuses": {str(k): v for k, v in sorted(self.statuses[kind].items())},
+            }
+        return {
+            "seconds": round(self.seconds, 1),
+            "requests": self.requests,
+            "throughput_rps": round(self.requests / self.seconds, 1) if self.seconds else None,
+            "server_errors": len(self.server_errors),
+            "lost_writes": self.lost_writes,
+            "missing_creates": self.missing_creates,
+            "successful_increments": sum(self.writes_ok.values()),
+            "if_match_conflicts": self.conflicts,
+            "created": len(self.created),
+            "kinds": kinds,
+        }
 
     def markdown(self) -> str:
         s = self.summary()
-        lines = [f"{s['requests']} requests in {s['seconds']} s ({s['throughput_rps']} req/s); "
-                 f"5xx: {s['server_errors']}; lost writes: {s['lost_writes']}; missing creates: {s['missing_creates']}; "
-                 f"increments: {s['successful_increments']} (412 conflicts retried: {s['if_match_conflicts']}); "
-                 f"created: {s['created']}", "",
-                 "| request | n | p50 ms | p90 ms | p99 ms | max ms | statuses |", "|---|---:|---:|---:|---:|---:|---|"]
+        lines = [
+            f"{s['requests']} requests in {s['seconds']} s ({s['throughput_rps']} req/s); "
+            f"5xx: {s['server_errors']}; lost writes: {s['lost_writes']}; missing creates: {s['missing_creates']}; "
+            f"increments: {s['successful_increments']} (412 conflicts retried: {s['if_match_conflicts']}); "
+            f"created: {s['created']}",
+            "",
+            "| request | n | p50 ms | p90 ms | p99 ms | max ms | statuses |",
+            "|---|---:|---:|---:|---:|---:|---|",
+        ]
         for kind, k in s["kinds"].items():
-            lines.append(f"| {kind} | {k['requests']} | {k['p50_ms']} | {k['p90_ms']} | {k['p99_ms']} | {k['max_ms']} | "
-                         + ", ".join(f"{c}×{n}" for c, n in k["statuses"].items()) + " |")
+            lines.append(
+                f"| {kind} | {k['requests']} | {k['p50_ms']} | {k['p90_ms']} | {k['p99_ms']} | {k['max_ms']} | "
+                + ", ".join(f"{c}×{n}" for c, n in k["statuses"].items())
+                + " |"
+            )
         return "\n".join(lines)
 
 
@@ -104,11 +127,19 @@ async def _reader(c: httpx.AsyncClient, rnd: random.Random, report: Report, stop
         pick = rnd.random()
         if pick < 0.35:
             x, y = CENTRE[0] + rnd.uniform(-0.3, 0.3), CENTRE[1] + rnd.uniform(-0.3, 0.3)
-            await _timed(report, "items bbox", c.get(f"/collections/parcels/items?bbox={x - 0.1},{y - 0.1},{x + 0.1},{y + 0.1}"
-                                                     f"&limit=50&sortby=-area_m2"))
+            await _timed(
+                report,
+                "items bbox",
+                c.get(
+                    f"/collections/parcels/items?bbox={x - 0.1},{y - 0.1},{x + 0.1},{y + 0.1}&limit=50&sortby=-area_m2"
+                ),
+            )
         elif pick < 0.6:
-            await _timed(report, "items filter", c.get("/collections/parcels/items?limit=20&filter="
-                                                       + quote(rnd.choice(FILTERS))))
+            await _timed(
+                report,
+                "items filter",
+                c.get("/collections/parcels/items?limit=20&filter=" + quote(rnd.choice(FILTERS))),
+            )
         elif pick < 0.9:
             await _timed(report, "item", c.get(f"/collections/parcels/items/{rnd.choice(ids)}"))
         else:
@@ -122,8 +153,9 @@ async def _tiler(c: httpx.AsyncClient, rnd: random.Random, report: Report, stop:
         await _timed(report, "tile", c.get(f"/collections/parcels/tiles/WebMercatorQuad/{z}/{t.x}/{t.y}"))
 
 
-async def _writer(c: httpx.AsyncClient, rnd: random.Random, report: Report, stop: float, hot: list[int], token: str,
-                  me: int) -> None:
+async def _writer(
+    c: httpx.AsyncClient, rnd: random.Random, report: Report, stop: float, hot: list[int], token: str, me: int
+) -> None:
     auth = {"Authorization": f"Bearer {token}"}
     n = 0
     while time.monotonic() < stop:
@@ -131,10 +163,18 @@ async def _writer(c: httpx.AsyncClient, rnd: random.Random, report: Report, stop
             n += 1
             lon, lat = 103.35 + me * 0.01, 21.55 + n * 0.0012
             ring = [[lon, lat], [lon + 0.0004, lat], [lon + 0.0004, lat + 0.0004], [lon, lat + 0.0004], [lon, lat]]
-            body = {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
-                    "properties": {"code": f"LOAD-{me}-{n}", "land_use_code": "ODT", "published": True}}
-            r = await _timed(report, "create", c.post("/collections/parcels/items", json=body,
-                                                      headers={**auth, "Content-Type": "application/geo+json"}))
+            body = {
+                "type": "Feature",
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+                "properties": {"code": f"LOAD-{me}-{n}", "land_use_code": "ODT", "published": True},
+            }
+            r = await _timed(
+                report,
+                "create",
+                c.post(
+                    "/collections/parcels/items", json=body, headers={**auth, "Content-Type": "application/geo+json"}
+                ),
+            )
             if r.status_code == 201:
                 report.created.append(r.json()["id"])
             continue
@@ -142,9 +182,15 @@ async def _writer(c: httpx.AsyncClient, rnd: random.Random, report: Report, stop
         while time.monotonic() < stop:  # read–modify–write until our If-Match wins
             r = await _timed(report, "write: read", c.get(f"/collections/parcels/items/{fid}", headers=auth))
             value = r.json()["properties"][COUNTER]
-            r = await _timed(report, "write: patch", c.patch(
-                f"/collections/parcels/items/{fid}", json={"properties": {COUNTER: value + 1}},
-                headers={**auth, "If-Match": r.headers["etag"], "Content-Type": "application/merge-patch+json"}))
+            r = await _timed(
+                report,
+                "write: patch",
+                c.patch(
+                    f"/collections/parcels/items/{fid}",
+                    json={"properties": {COUNTER: value + 1}},
+                    headers={**auth, "If-Match": r.headers["etag"], "Content-Type": "application/merge-patch+json"},
+                ),
+            )
             if r.status_code == 204:
                 report.writes_ok[fid] = report.writes_ok.get(fid, 0) + 1
                 break
@@ -153,8 +199,9 @@ async def _writer(c: httpx.AsyncClient, rnd: random.Random, report: Report, stop
             report.conflicts += 1
 
 
-async def run(base: str, token: str, *, clients: int = 12, seconds: float = 30, seed: int = 7,
-              hot_parcels: int = HOT_PARCELS) -> Report:
+async def run(
+    base: str, token: str, *, clients: int = 12, seconds: float = 30, seed: int = 7, hot_parcels: int = HOT_PARCELS
+) -> Report:
     """Drive `clients` concurrent clients (half readers, a quarter tiles, a quarter writers) for `seconds`.
 
     The database behind `base` must hold published parcels; `hot_parcels` of them get their counter reset."""
@@ -173,8 +220,11 @@ async def run(base: str, token: str, *, clients: int = 12, seconds: float = 30, 
         hot = ids[:hot_parcels]
         for fid in hot:  # a known start for the counters
             r = await c.get(f"/collections/parcels/items/{fid}", headers=auth)
-            r = await c.patch(f"/collections/parcels/items/{fid}", json={"properties": {COUNTER: START}},
-                              headers={**auth, "If-Match": r.headers["etag"], "Content-Type": "application/merge-patch+json"})
+            r = await c.patch(
+                f"/collections/parcels/items/{fid}",
+                json={"properties": {COUNTER: START}},
+                headers={**auth, "If-Match": r.headers["etag"], "Content-Type": "application/merge-patch+json"},
+            )
             assert r.status_code == 204, r.text
         writers = max(1, clients // 4)
         tilers = max(1, clients // 4)
@@ -214,8 +264,8 @@ def _scratch_service(workers: int):
     from gis_service.catalogue import load_catalogue
     from gis_service.core.config import Settings
     from gis_service.core.db import database_url, libpq_dsn, make_engine
-    from gis_service.core.migrate import upgrade
     from gis_service.ingest.demo import load_demo
+    from gis_service.schema import upgrade
     from gis_service.services.users import add_user, issue_token
 
     settings = Settings()  # DATABASE_URL when set, else the embedded cluster
@@ -231,10 +281,13 @@ def _scratch_service(workers: int):
         token = issue_token(c, "load-admin", days=1)[0]
     port = _free_port()
     log_path = Path(tempfile.gettempdir()) / "landfund-load-serve.log"
-    log = open(log_path, "wb")  # not a pipe: one nobody reads fills up and stalls the server
-    proc = subprocess.Popen([sys.executable, "-m", "gis_service.cli.main", "serve", "--port", str(port),
-                             "--workers", str(workers)], env={**os.environ, "DATABASE_URL": url},
-                            stdout=log, stderr=subprocess.STDOUT)
+    log = open(log_path, "wb")  # noqa: SIM115 - not a pipe: one nobody reads fills up and stalls the server
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gis_service.cli.main", "serve", "--port", str(port), "--workers", str(workers)],
+        env={**os.environ, "DATABASE_URL": url},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:

@@ -31,9 +31,14 @@ class Sample:
         if not ms:
             return {"n": 0, "errors": self.errors}
         q = statistics.quantiles(ms, n=100, method="inclusive") if len(ms) > 1 else ms * 99
-        return {"n": len(ms), "errors": self.errors, "p50_ms": round(q[49], 1), "p95_ms": round(q[94], 1),
-                "rps": round(len(ms) / self.seconds, 1) if self.seconds else None,
-                "kb_per_response": round(self.bytes / len(ms) / 1024, 1)}
+        return {
+            "n": len(ms),
+            "errors": self.errors,
+            "p50_ms": round(q[49], 1),
+            "p95_ms": round(q[94], 1),
+            "rps": round(len(ms) / self.seconds, 1) if self.seconds else None,
+            "kb_per_response": round(self.bytes / len(ms) / 1024, 1),
+        }
 
 
 async def _http(base: str, paths: list[str], concurrency: int, seconds: float) -> Sample:
@@ -63,8 +68,7 @@ async def _http(base: str, paths: list[str], concurrency: int, seconds: float) -
 
 async def _sql(dsn: str, queries: list[tuple[str, dict]], concurrency: int, seconds: float) -> Sample:
     sample = Sample()
-    conns = [await psycopg.AsyncConnection.connect(dsn, autocommit=True)
-             for _ in range(concurrency)]
+    conns = [await psycopg.AsyncConnection.connect(dsn, autocommit=True) for _ in range(concurrency)]
     try:
         stop = time.monotonic() + seconds
 
@@ -95,8 +99,9 @@ def sql(dsn: str, queries: list[tuple[str, dict]]) -> Callable[[int, float], Sam
     return lambda concurrency, seconds: asyncio.run(_sql(dsn, queries, concurrency, seconds))
 
 
-def ab(contenders: dict[str, Callable[[int, float], Sample]], levels: list[int], seconds: float, rounds: int = 2,
-       log=print) -> dict[int, dict[str, dict]]:
+def ab(
+    contenders: dict[str, Callable[[int, float], Sample]], levels: list[int], seconds: float, rounds: int = 2, log=print
+) -> dict[int, dict[str, dict]]:
     """For each concurrency: `rounds` rounds, every contender once per round, the order reversed every other
     round (A B C, C B A, …), so drift in the machine falls on all alike. A short warm-up precedes each."""
     out: dict[int, dict[str, dict]] = {}
@@ -104,12 +109,16 @@ def ab(contenders: dict[str, Callable[[int, float], Sample]], levels: list[int],
     for c in levels:
         pooled = {n: Sample() for n in names}
         for r in range(rounds):
-            for n in (names if r % 2 == 0 else names[::-1]):
+            for n in names if r % 2 == 0 else names[::-1]:
                 contenders[n](c, min(1.0, seconds / 4))  # warm-up: connections, caches
                 pooled[n].add(contenders[n](c, seconds))
         out[c] = {n: pooled[n].summary() for n in names}
-        log(f"  concurrency {c}: " + "; ".join(f"{n} p50 {s.get('p50_ms')} ms, {s.get('rps')}/s, errors {s['errors']}"
-                                               for n, s in out[c].items()))
+        log(
+            f"  concurrency {c}: "
+            + "; ".join(
+                f"{n} p50 {s.get('p50_ms')} ms, {s.get('rps')}/s, errors {s['errors']}" for n, s in out[c].items()
+            )
+        )
     return out
 
 
@@ -142,8 +151,12 @@ def run_measured(cmd: list[str], env: dict | None = None) -> tuple[float, int, i
     import sys
 
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", LAUNCHER, *cmd], env={**os.environ, **(env or {})},
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.run(
+        [sys.executable, "-c", LAUNCHER, *cmd],
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     wall = time.perf_counter() - t0
     err = proc.stderr.decode(errors="replace")
     if proc.returncode != 0:

@@ -1,6 +1,6 @@
 """The naive map the planner map is measured against: every published parcel as one folium.GeoJson.
 
-    python -m bench.naive_map DATABASE_URL OUT.html      prints "<seconds> <bytes>"
+python -m bench.naive_map DATABASE_URL OUT.html      prints "<seconds> <bytes>"
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from sqlalchemy import create_engine
 def build(url: str, out: str) -> tuple[float, int]:
     t0 = time.perf_counter()
     engine = create_engine(url)
-    frame = gpd.read_postgis("SELECT code, name, status, area_m2, geom FROM parcels WHERE published", engine,
-                             geom_col="geom")
+    frame = gpd.read_postgis(
+        "SELECT code, name, status, area_m2, geom FROM parcels WHERE published", engine, geom_col="geom"
+    )
     m = folium.Map(location=[21.6, 103.0], zoom_start=9)
     folium.GeoJson(frame, tooltip=folium.GeoJsonTooltip(["code", "name", "status"])).add_to(m)
     m.save(out)

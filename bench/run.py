@@ -36,10 +36,15 @@ def workload(url: str, n_pages: int = 40) -> dict:
     """Bounding boxes that hold about 1,500 published parcels around real parcels, and the z10/z14 tiles there."""
     with psycopg.connect(libpq_dsn(url)) as c:
         published = c.execute("SELECT count(*) FROM parcels WHERE published").fetchone()[0]
-        x0, y0, x1, y1 = c.execute("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-                                   "(SELECT ST_Extent(geom) e FROM admin_units WHERE level = 'province') s").fetchone()
-        centres = c.execute("SELECT ST_X(pos), ST_Y(pos) FROM parcels WHERE published AND code LIKE 'SYN-%%' "
-                            "ORDER BY md5(id::text) LIMIT %s", [n_pages]).fetchall()
+        x0, y0, x1, y1 = c.execute(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+            "(SELECT ST_Extent(geom) e FROM admin_units WHERE level = 'province') s"
+        ).fetchone()
+        centres = c.execute(
+            "SELECT ST_X(pos), ST_Y(pos) FROM parcels WHERE published AND code LIKE 'SYN-%%' "
+            "ORDER BY md5(id::text) LIMIT %s",
+            [n_pages],
+        ).fetchall()
     density = published / ((x1 - x0) * (y1 - y0) * 0.6)  # the province fills about 60 % of its box
     half = min(0.5, math.sqrt(1500 / density)) / 2
     bboxes = [(x - half, y - half, x + half, y + half) for x, y in centres]
@@ -55,8 +60,11 @@ def same_page_check(lf: ct.Service, tg: ct.Service, dsn: str, bbox) -> dict:
         raw = json.loads(c.execute(*ct.raw_page(bbox)).fetchone()[0])
     ids = [sorted(int(f["id"]) for f in doc["features"]) for doc in (ours, theirs)]
     ids.append(sorted(int(f["properties"]["id"]) for f in raw["features"]))
-    return {"features": [len(i) for i in ids], "identical": ids[0] == ids[1] == ids[2],
-            "numberMatched": [ours.get("numberMatched"), theirs.get("numberMatched"), raw.get("numberMatched")]}
+    return {
+        "features": [len(i) for i in ids],
+        "identical": ids[0] == ids[1] == ids[2],
+        "numberMatched": [ours.get("numberMatched"), theirs.get("numberMatched"), raw.get("numberMatched")],
+    }
 
 
 def features_and_tiles(url: str, work: dict, levels: list[int], seconds: float, rounds: int, log) -> dict:
@@ -65,30 +73,45 @@ def features_and_tiles(url: str, work: dict, levels: list[int], seconds: float, 
     try:
         check = same_page_check(lf, tg, dsn, work["bboxes"][0])
         log(f"  same page: {check}")
-        pages = measure.ab({
-            "landfund": measure.http(lf.base, [ct.landfund_page(b) for b in work["bboxes"]]),
-            "tipg": measure.http(tg.base, [ct.tipg_page(b) for b in work["bboxes"]]),
-            "raw SQL": measure.sql(dsn, [ct.raw_page(b) for b in work["bboxes"]]),
-        }, levels, seconds, rounds, log)
+        pages = measure.ab(
+            {
+                "landfund": measure.http(lf.base, [ct.landfund_page(b) for b in work["bboxes"]]),
+                "tipg": measure.http(tg.base, [ct.tipg_page(b) for b in work["bboxes"]]),
+                "raw SQL": measure.sql(dsn, [ct.raw_page(b) for b in work["bboxes"]]),
+            },
+            levels,
+            seconds,
+            rounds,
+            log,
+        )
         tiles = {}
         for z, tile_list in work["tiles"].items():
             log(f" tiles z{z} ({len(tile_list)} tiles)")
-            tiles[z] = measure.ab({
-                "landfund": measure.http(lf.base, [ct.landfund_tile(*t) for t in tile_list]),
-                "tipg": measure.http(tg.base, [ct.tipg_tile(*t) for t in tile_list]),
-                "raw SQL": measure.sql(dsn, [ct.raw_tile(*t) for t in tile_list]),
-            }, [lv for lv in levels if lv <= 8] or levels[:1], seconds, rounds, log)
+            tiles[z] = measure.ab(
+                {
+                    "landfund": measure.http(lf.base, [ct.landfund_tile(*t) for t in tile_list]),
+                    "tipg": measure.http(tg.base, [ct.tipg_tile(*t) for t in tile_list]),
+                    "raw SQL": measure.sql(dsn, [ct.raw_tile(*t) for t in tile_list]),
+                },
+                [lv for lv in levels if lv <= 8] or levels[:1],
+                seconds,
+                rounds,
+                log,
+            )
         app = {}
-        app["suitability_s"], r = measure.timed(lambda: httpx.get(lf.base + "/analytics/suitability?limit=50",
-                                                                    timeout=300))
+        app["suitability_s"], r = measure.timed(
+            lambda: httpx.get(lf.base + "/analytics/suitability?limit=50", timeout=300)
+        )
         app["suitability_sites"] = r.json()["count"]
         app["planner_map_s"], r = measure.timed(lambda: httpx.get(lf.base + "/maps/planner", timeout=300))
         app["planner_map_bytes"] = len(r.content)
         app["investor_map_s"], r = measure.timed(lambda: httpx.get(lf.base + "/maps/investor", timeout=300))
         app["investor_map_bytes"] = len(r.content)
-        log(f"  suitability {app['suitability_s']:.3f} s; planner map {app['planner_map_s']:.3f} s, "
+        log(
+            f"  suitability {app['suitability_s']:.3f} s; planner map {app['planner_map_s']:.3f} s, "
             f"{app['planner_map_bytes']:,} bytes; investor map {app['investor_map_s']:.3f} s, "
-            f"{app['investor_map_bytes']:,} bytes")
+            f"{app['investor_map_bytes']:,} bytes"
+        )
         return {"same_page": check, "pages": pages, "tiles": tiles, **app}
     finally:
         lf.stop()
@@ -98,9 +121,14 @@ def features_and_tiles(url: str, work: dict, levels: list[int], seconds: float, 
 def naive_map(url: str, timeout: float) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         try:
-            out = subprocess.run([sys.executable, "-m", "bench.naive_map", url, str(Path(tmp) / "naive.html")],
-                                 capture_output=True, text=True, timeout=timeout, check=True,
-                                 cwd=Path(__file__).resolve().parent.parent).stdout.split()
+            out = subprocess.run(
+                [sys.executable, "-m", "bench.naive_map", url, str(Path(tmp) / "naive.html")],
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=True,
+                cwd=Path(__file__).resolve().parent.parent,
+            ).stdout.split()
         except subprocess.TimeoutExpired:
             return {"seconds": None, "bytes": None, "note": f"did not finish in {timeout:.0f} s"}
     return {"seconds": float(out[0]), "bytes": int(out[1])}
@@ -113,13 +141,27 @@ def import_vs_ogr2ogr(n: int, rounds: int, log) -> dict:
     template = datasets.base()
     results: dict[str, list] = {"landfund import": [], "ogr2ogr": []}
     for r in range(rounds):
-        for name in (["landfund import", "ogr2ogr"] if r % 2 == 0 else ["ogr2ogr", "landfund import"]):
+        for name in ["landfund import", "ogr2ogr"] if r % 2 == 0 else ["ogr2ogr", "landfund import"]:
             url = datasets.clone(template, "landfund_bench_import")
             if name == "ogr2ogr":
                 p = psycopg.conninfo.conninfo_to_dict(libpq_dsn(url))
                 pg = "PG:" + " ".join(f"{k}={v}" for k, v in p.items() if k != "password")
-                cmd = ["ogr2ogr", "-f", "PostgreSQL", pg, str(path), "parcels", "-nln", "ogr_parcels",
-                       "-t_srs", "EPSG:4326", "-nlt", "MULTIPOLYGON", "-lco", "GEOMETRY_NAME=geom"]
+                cmd = [
+                    "ogr2ogr",
+                    "-f",
+                    "PostgreSQL",
+                    pg,
+                    str(path),
+                    "parcels",
+                    "-nln",
+                    "ogr_parcels",
+                    "-t_srs",
+                    "EPSG:4326",
+                    "-nlt",
+                    "MULTIPOLYGON",
+                    "-lco",
+                    "GEOMETRY_NAME=geom",
+                ]
                 env = {"PGPASSWORD": p.get("password", "")}
             else:
                 cmd = [sys.executable, "-m", "gis_service.cli.main", "import", str(path), "--keep-status"]
@@ -132,16 +174,30 @@ def import_vs_ogr2ogr(n: int, rounds: int, log) -> dict:
 
 
 def machine(url: str) -> dict:
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), platform.processor())
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        ),
+        platform.processor(),
+    )
     mem = int(Path("/proc/meminfo").read_text().split()[1]) // 1024 // 1024
     with psycopg.connect(libpq_dsn(url)) as c:
         pg = c.execute("SHOW server_version").fetchone()[0]
         postgis = c.execute("SELECT postgis_lib_version()").fetchone()[0]
     gdal = subprocess.run(["ogr2ogr", "--version"], capture_output=True, text=True).stdout.strip()
-    return {"cpu": cpu, "cores": os.cpu_count(), "ram_gb": mem, "postgresql": pg, "postgis": postgis,
-            "python": platform.python_version(), "gdal": gdal, "tipg": ct.TIPG_VERSION,
-            "date": time.strftime("%Y-%m-%d")}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "ram_gb": mem,
+        "postgresql": pg,
+        "postgis": postgis,
+        "python": platform.python_version(),
+        "gdal": gdal,
+        "tipg": ct.TIPG_VERSION,
+        "date": time.strftime("%Y-%m-%d"),
+    }
 
 
 def main() -> None:
@@ -160,8 +216,11 @@ def main() -> None:
     levels = [int(x) for x in args.levels.split(",") if x]
     skip = set(args.skip.split(","))
     log = lambda *a: print(*a, flush=True)  # noqa: E731
-    report: dict = {"machine": machine(datasets.db_url(datasets.base(args.rebuild))), "sizes": {},
-                    "settings": {"levels": levels, "seconds": args.seconds, "rounds": args.rounds}}
+    report: dict = {
+        "machine": machine(datasets.db_url(datasets.base(args.rebuild))),
+        "sizes": {},
+        "settings": {"levels": levels, "seconds": args.seconds, "rounds": args.rounds},
+    }
     for n in sizes:
         log(f"== {n:,} parcels")
         t0 = time.perf_counter()

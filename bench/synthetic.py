@@ -2,7 +2,8 @@
 
 Parcels are squares on a regular grid in VN-2000 / TM-3 103-00 (EPSG:9205), the CRS of Điện Biên's
 cadastral files: spread over the whole (demo) province and clear of the demo's own parcels, so they load
-beside the demo through the real validator; or, for tests that need no boundary, on one compact grid. Attributes follow the catalogue's code lists and a fixed seed, so the
+beside the demo through the real validator; or, for tests that need no boundary, on one compact grid.
+Attributes follow the catalogue's code lists and a fixed seed, so the
 same N always gives the same file.
 
     python -m bench.synthetic 100000 bench/data/parcels_100k.gpkg
@@ -64,8 +65,15 @@ def province_area() -> tuple[object, object]:
     return province, demo
 
 
-def parcels(n: int, *, seed: int = 2025, prefix: str = "SYN", origin: tuple[float, float] = (ORIGIN_E, ORIGIN_N),
-            nulls: bool = True, province: bool = False) -> gpd.GeoDataFrame:
+def parcels(
+    n: int,
+    *,
+    seed: int = 2025,
+    prefix: str = "SYN",
+    origin: tuple[float, float] = (ORIGIN_E, ORIGIN_N),
+    nulls: bool = True,
+    province: bool = False,
+) -> gpd.GeoDataFrame:
     """`n` non-overlapping square parcels in EPSG:9205 with plausible attributes: on one compact grid, or
     (`province`) spread over the whole demo province, clear of the demo's own parcels."""
     rng = np.random.default_rng(seed)
@@ -83,20 +91,24 @@ def parcels(n: int, *, seed: int = 2025, prefix: str = "SYN", origin: tuple[floa
         legal = np.where(rng.random(n) < 0.33, np.nan, legal)
         far = np.where(rng.random(n) < 0.1, np.nan, far)
     days = rng.integers(0, 8 * 365, n)
-    frame = gpd.GeoDataFrame({
-        "code": np.char.add(f"{prefix}-", np.char.zfill(i.astype(str), 7)),
-        "name": np.char.add("Khu nhà ở xã hội tổng hợp số ", (i + 1).astype(str)),
-        "map_sheet_no": (1 + i // 500).astype(str),
-        "parcel_no": (1 + i % 500).astype(str),
-        "land_use_code": rng.choice(LAND_USE, n),
-        "status": rng.choice(STATUSES, n),
-        "responsible_level": rng.choice(LEVELS, n),
-        "max_far": far,
-        "max_floors": rng.integers(3, 16, n),
-        "decision_date": np.datetime64("2018-01-01") + days.astype("timedelta64[D]"),
-        "legal_area_m2": legal,
-        "published": rng.random(n) < 0.7,
-    }, geometry=geoms, crs=CRS)
+    frame = gpd.GeoDataFrame(
+        {
+            "code": np.char.add(f"{prefix}-", np.char.zfill(i.astype(str), 7)),
+            "name": np.char.add("Khu nhà ở xã hội tổng hợp số ", (i + 1).astype(str)),
+            "map_sheet_no": (1 + i // 500).astype(str),
+            "parcel_no": (1 + i % 500).astype(str),
+            "land_use_code": rng.choice(LAND_USE, n),
+            "status": rng.choice(STATUSES, n),
+            "responsible_level": rng.choice(LEVELS, n),
+            "max_far": far,
+            "max_floors": rng.integers(3, 16, n),
+            "decision_date": np.datetime64("2018-01-01") + days.astype("timedelta64[D]"),
+            "legal_area_m2": legal,
+            "published": rng.random(n) < 0.7,
+        },
+        geometry=geoms,
+        crs=CRS,
+    )
     return frame
 
 

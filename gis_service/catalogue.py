@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .core.errors import LandfundError
+from .core.vocabulary import Workflow, load_workflow
 
 AttrType = Literal["string", "integer", "number", "boolean", "date"]
 Storage = Literal["parcels", "admin_units", "reference", "demand", "programmes"]
@@ -73,6 +74,7 @@ class Attribute(BaseModel):
     maximum: float | None = None
     max_length: int | None = None
     values: dict[str, Value] | None = None
+    values_from: Literal["workflow"] | None = None  # the parcel lifecycle's stages (layers/workflow.yaml)
     codelist: str | None = None
     aliases: list[str] = Field(default_factory=list)
     shp_name: str | None = None
@@ -113,6 +115,11 @@ class LayerDef(BaseModel):
     style: dict[str, Any] = Field(default_factory=dict)
     # Most vertices one feature may have; parcels use LANDFUND_MAX_VERTICES when this is not set.
     max_vertices: int | None = Field(default=None, ge=4, le=10_000_000)
+    # What a reference layer is to the rest of landfund: roads and facilities are measured from every site (a
+    # facility's kind is the attribute `role_by` names), hazard zones count against a site in the suitability
+    # ranking and are listed on its sheet.
+    role: Literal["road", "hazard", "facility"] | None = None
+    role_by: str | None = None
 
     @model_validator(mode="after")
     def _unique(self) -> LayerDef:
@@ -124,6 +131,14 @@ class LayerDef(BaseModel):
                 raise ValueError(f"layer {self.id}: duplicate {label} {sorted(dup)}")
         if not re.fullmatch(r"[a-z][a-z0-9_]*", self.id):
             raise ValueError(f"layer id {self.id!r} must be lower-case letters, digits and _")
+        if self.role and self.storage != "reference":
+            raise ValueError(f"layer {self.id}: only reference layers have a role")
+        if (self.role == "facility") != bool(self.role_by):
+            raise ValueError(
+                f"layer {self.id}: a facility layer names the attribute of its kinds (role_by), and only it"
+            )
+        if self.role_by and self.role_by not in names:
+            raise ValueError(f"layer {self.id}: role_by names no attribute ({self.role_by!r})")
         if self.temporal:
             for name in (self.temporal.start, self.temporal.end):
                 if name and (name not in names or self.attribute(name).type != "date"):
@@ -161,6 +176,13 @@ class LayerDef(BaseModel):
             lookup[fold(a.name)] = a.name
         return lookup
 
+    def role_of(self, properties: dict) -> str | None:
+        """The role a feature of this layer is stored with (reference_features.role)."""
+        if self.role == "facility":
+            kind = properties.get(self.role_by or "")
+            return f"facility:{kind}" if kind else None
+        return self.role
+
     def source_path(self, layers_dir: Path) -> Path | None:
         return (layers_dir / self.source) if self.source else None
 
@@ -185,6 +207,7 @@ class Catalogue(BaseModel):
     layers: dict[str, LayerDef]
     codelists: dict[str, CodeList]
     province: Province
+    workflow: Workflow
     root: Path
 
     def layer(self, layer_id: str) -> LayerDef:
@@ -197,6 +220,9 @@ class Catalogue(BaseModel):
 
     def codes(self, codelist: str) -> dict[str, dict[str, str]]:
         return self.codelists[codelist].codes
+
+    def with_role(self, role: str) -> list[LayerDef]:
+        return [la for la in self.layers.values() if la.role == role]
 
     @property
     def spatial_layers(self) -> list[LayerDef]:
@@ -232,7 +258,16 @@ def load_catalogue(layers_dir: Path) -> Catalogue:
         province = Province.model_validate(_read_yaml(layers_dir / "province.yaml"))
     except ValueError as exc:  # pydantic.ValidationError is a ValueError
         raise CatalogueError(f"layer catalogue in {layers_dir} is invalid:\n{exc}") from exc
-    return Catalogue(layers=layers, codelists=codelists, province=province, root=layers_dir)
+    workflow = load_workflow(layers_dir)
+    for layer in layers.values():
+        for a in layer.attributes:
+            if a.values_from == "workflow":
+                a.values = {
+                    k: Value(vi=st.label.vi, en=st.label.en, color=st.color) for k, st in workflow.stages.items()
+                }
+                if a.default is None:
+                    a.default = workflow.initial
+    return Catalogue(layers=layers, codelists=codelists, province=province, workflow=workflow, root=layers_dir)
 
 
 def get_catalogue(settings=None) -> Catalogue:

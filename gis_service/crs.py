@@ -26,6 +26,17 @@ class CRSProblem(LandfundError):
     pass
 
 
+@dataclass(frozen=True)
+class ApiCRS:
+    """A CRS the API speaks (OGC API – Features Part 2): its URI, SRID, axis order and output precision."""
+
+    uri: str
+    srid: int
+    lat_first: bool  # axis order of the CRS: EPSG:4326 is latitude, longitude
+    precision: int  # decimals in output coordinates
+    geographic: bool
+
+
 def parse_crs(text: str) -> CRS:
     try:
         return CRS.from_user_input(text.strip())
@@ -50,7 +61,7 @@ def transformer(src: CRS, dst: CRS = WGS84) -> Transformer:
 
 
 def _wgs84_datum(crs: CRS) -> bool:
-    datum = crs.geodetic_crs.datum.name if crs.geodetic_crs else ""
+    datum = crs.geodetic_crs.datum.name if crs.geodetic_crs and crs.geodetic_crs.datum else ""
     return datum.startswith("World Geodetic System 1984") or datum in ("WGS 84", "WGS_1984", "D_WGS_1984")
 
 

@@ -3,6 +3,7 @@
 #
 #   bash scripts/dev.sh run     set up, start the embedded PostGIS, load the Điện Biên demo, serve the API
 #   bash scripts/dev.sh test    set up (with the test tools: GDAL, Chromium) and run the whole test suite
+#   bash scripts/dev.sh check   set up and run the lint, format and type checks (ruff, mypy)
 #   bash scripts/dev.sh setup   only set up
 #
 # Setup installs what is missing: Python ≥ 3.11 with venv, PostgreSQL with PostGIS (and, for tests,
@@ -107,7 +108,17 @@ case "$MODE" in
     ;;
   test)
     setup yes
-    exec "$VENV/bin/python" -m pytest "$@"
+    if [ $# -gt 0 ]; then exec "$VENV/bin/python" -m pytest "$@"; fi
+    # the fast unit layer first (no database), then everything else on real PostGIS, browsers and GIS clients
+    "$VENV/bin/python" -m pytest -q tests/unit
+    exec "$VENV/bin/python" -m pytest --ignore=tests/unit
     ;;
-  *) die "usage: bash scripts/dev.sh run|test|setup" ;;
+  check)
+    setup yes
+    say "ruff (lint and format) and mypy"
+    "$VENV/bin/ruff" check .
+    "$VENV/bin/ruff" format --check .
+    "$VENV/bin/mypy"
+    ;;
+  *) die "usage: bash scripts/dev.sh run|test|check|setup" ;;
 esac

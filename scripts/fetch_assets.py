@@ -34,11 +34,22 @@ MANIFEST: list[tuple[str, str, list[str]]] = [
     ("leaflet", "1.9.4", ["dist/leaflet.js", "dist/leaflet.css", "dist/images/", "LICENSE"]),
     ("swagger-ui-dist", "5.35.0", ["swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png", "LICENSE"]),
     # Folium map plugins (folium would load these from CDNs)
-    ("leaflet.fullscreen", "3.0.0", ["Control.FullScreen.js", "Control.FullScreen.css", "icon-fullscreen.svg", "LICENSE"]),
+    (
+        "leaflet.fullscreen",
+        "3.0.0",
+        ["Control.FullScreen.js", "Control.FullScreen.css", "icon-fullscreen.svg", "LICENSE"],
+    ),
     ("leaflet-measure", "2.1.7", ["dist/leaflet-measure.js", "dist/leaflet-measure.css", "dist/images/", "LICENSE"]),
-    ("leaflet-minimap", "3.6.1", ["dist/Control.MiniMap.min.js", "dist/Control.MiniMap.min.css", "dist/images/",
-                                  "LICENSE.txt"]),
-    ("leaflet-search", "2.9.7", ["dist/leaflet-search.min.js", "dist/leaflet-search.min.css", "images/", "license.txt"]),
+    (
+        "leaflet-minimap",
+        "3.6.1",
+        ["dist/Control.MiniMap.min.js", "dist/Control.MiniMap.min.css", "dist/images/", "LICENSE.txt"],
+    ),
+    (
+        "leaflet-search",
+        "2.9.7",
+        ["dist/leaflet-search.min.js", "dist/leaflet-search.min.css", "images/", "license.txt"],
+    ),
     # VectorGrid's licence (Beerware) and its bundled dependencies' licences are stated in its README
     ("leaflet.vectorgrid", "1.3.0", ["dist/Leaflet.VectorGrid.bundled.min.js", "README.md"]),
     ("d3", "3.5.17", ["d3.min.js", "LICENSE"]),  # branca's colormap legends
@@ -46,7 +57,7 @@ MANIFEST: list[tuple[str, str, list[str]]] = [
 
 
 def _get(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=60) as r:  # noqa: S310 - fixed registry URL
+    with urllib.request.urlopen(url, timeout=60) as r:
         return r.read()
 
 
@@ -106,7 +117,9 @@ def main() -> int:
     for name, version, keep in MANIFEST:
         data, integrity = fetch(name, version)
         files = extract(name, version, data, keep)
-        packages.append({"name": name, "version": version, "integrity": integrity, "files": dict(sorted(files.items()))})
+        packages.append(
+            {"name": name, "version": version, "integrity": integrity, "files": dict(sorted(files.items()))}
+        )
         print(f"{name}@{version}: {len(files)} files")
     LOCK.write_text(json.dumps({"registry": REGISTRY, "packages": packages}, indent=2) + "\n")
     return 0

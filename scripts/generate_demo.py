@@ -21,8 +21,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from demo_geo import SCHEMATIC, district_cells, province_outline, write_geojson  # noqa: E402
-from demo_parts import admin_features, facilities, hazards, parcels, roads, tables  # noqa: E402
+from demo_geo import SCHEMATIC, district_cells, province_outline, write_geojson
+from demo_parts import admin_features, facilities, hazards, parcels, roads, tables
 
 
 def main() -> None:
@@ -43,9 +43,14 @@ def main() -> None:
     communes = [u for u in units if u["level"] == "commune"]
     write_geojson(out / "facilities.geojson", facilities(communes, rng), "Illustrative facility positions (demo)")
     hazard_feats, hazard_polys = hazards(prov)
-    write_geojson(out / "hazard_zones.geojson", hazard_feats, "Illustrative hazard zones, not an official zoning map (demo)")
-    write_geojson(out / "parcels.geojson", parcels(args.parcels, prov, units, road_lines, hazard_polys, rng),
-                  "Plausible, not surveyed, social-housing land reserves (demo)")
+    write_geojson(
+        out / "hazard_zones.geojson", hazard_feats, "Illustrative hazard zones, not an official zoning map (demo)"
+    )
+    write_geojson(
+        out / "parcels.geojson",
+        parcels(args.parcels, prov, units, road_lines, hazard_polys, rng),
+        "Plausible, not surveyed, social-housing land reserves (demo)",
+    )
     tables(out, units)
     print(f"wrote demo data to {out}")
 

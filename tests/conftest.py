@@ -24,7 +24,7 @@ from gis_service.core import bootstrap
 from gis_service.core.config import Settings, get_settings
 from gis_service.core.db import libpq_dsn, make_engine, normalise_url
 from gis_service.core.embedded import Cluster
-from gis_service.core.migrate import upgrade
+from gis_service.schema import upgrade
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_HOME = Path(os.environ.get("LANDFUND_TEST_HOME", REPO / ".landfund" / "test"))
@@ -152,7 +152,9 @@ def demo_template(server_url, template_url) -> str:
 
     drop_database(server_url, DEMO_TEMPLATE)
     with admin(server_url) as c:
-        c.execute(f'CREATE DATABASE "{DEMO_TEMPLATE}" TEMPLATE "{TEMPLATE}" OWNER "{bootstrap.OWNER}" STRATEGY FILE_COPY')
+        c.execute(
+            f'CREATE DATABASE "{DEMO_TEMPLATE}" TEMPLATE "{TEMPLATE}" OWNER "{bootstrap.OWNER}" STRATEGY FILE_COPY'
+        )
     url = db_url(server_url, DEMO_TEMPLATE)
     s = Settings(database_url=url)
     with psycopg.connect(libpq_dsn(owner_url(url))) as c:  # as `landfund demo` does
@@ -214,8 +216,12 @@ class LiveServer:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         self.base = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_app(Settings(database_url=app_url(url), home=tmp, **overrides)), host="127.0.0.1",
-                                port=self.port, log_level="warning")
+        config = uvicorn.Config(
+            create_app(Settings(database_url=app_url(url), home=tmp, **overrides)),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()

@@ -32,25 +32,43 @@ def square(e: float, n: float, side: float) -> Polygon:
     return box(e, n, e + side, n + side)
 
 
-def parcels_vn2000(n: int = 3, *, e0: float = CHECK_E, n0: float = CHECK_N, side: float = 80.0, gap: float = 150.0,
-                   prefix: str = "T", vietnamese_columns: bool = False, **extra) -> gpd.GeoDataFrame:
+def parcels_vn2000(
+    n: int = 3,
+    *,
+    e0: float = CHECK_E,
+    n0: float = CHECK_N,
+    side: float = 80.0,
+    gap: float = 150.0,
+    prefix: str = "T",
+    vietnamese_columns: bool = False,
+    **extra,
+) -> gpd.GeoDataFrame:
     """`n` square parcels in a row starting at the check point, in EPSG:9205."""
     rows = []
     for i in range(n):
-        rows.append({
-            "code": f"{prefix}-{i + 1:03d}",
-            "name": f"Khu thử nghiệm {i + 1}",
-            "land_use_code": "ODT",
-            "map_sheet_no": str(10 + i),
-            "parcel_no": str(100 + i),
-            "status": "proposed",
-            **{k: (v[i] if isinstance(v, list) else v) for k, v in extra.items()},
-            "geometry": square(e0 + i * gap, n0, side),
-        })
+        rows.append(
+            {
+                "code": f"{prefix}-{i + 1:03d}",
+                "name": f"Khu thử nghiệm {i + 1}",
+                "land_use_code": "ODT",
+                "map_sheet_no": str(10 + i),
+                "parcel_no": str(100 + i),
+                "status": "proposed",
+                **{k: (v[i] if isinstance(v, list) else v) for k, v in extra.items()},
+                "geometry": square(e0 + i * gap, n0, side),
+            }
+        )
     gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs=VN2000)
     if vietnamese_columns:
-        gdf = gdf.rename(columns={"code": "ma_khu_dat", "map_sheet_no": "so_to", "parcel_no": "so_thua",
-                                  "land_use_code": "loai_dat", "name": "ten_khu_dat"})
+        gdf = gdf.rename(
+            columns={
+                "code": "ma_khu_dat",
+                "map_sheet_no": "so_to",
+                "parcel_no": "so_thua",
+                "land_use_code": "loai_dat",
+                "name": "ten_khu_dat",
+            }
+        )
     return gdf
 
 
@@ -97,8 +115,8 @@ def seeded_cluster(home: Path, parcels: int):
     from gis_service.core.config import Settings
     from gis_service.core.db import make_engine
     from gis_service.core.embedded import Cluster
-    from gis_service.core.migrate import upgrade
     from gis_service.ingest.load import import_file
+    from gis_service.schema import upgrade
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

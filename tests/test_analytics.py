@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections import defaultdict
 from datetime import date, timedelta
 
 import numpy as np
@@ -14,13 +13,13 @@ import pandas as pd
 import psycopg
 import pytest
 import shapely
-
 from conftest import REPO, api_client, token_for
+from helpers import CHECK_E, CHECK_N, GEOD, TO_LL, square
+
 from gis_service.core.config import Settings
 from gis_service.core.db import libpq_dsn
 from gis_service.ingest.write import write_batch
 from gis_service.validation import Options
-from helpers import CHECK_E, CHECK_N, GEOD, TO_LL, square
 
 DEMO = REPO / "layers" / "demo"
 
@@ -31,15 +30,20 @@ def lonlat(geom):
 
 # -- coverage ------------------------------------------------------------------------------------------
 
+
 def independent_coverage(url: str, as_of: date, level: str, published_only: bool = True) -> dict:
     """Coverage from first principles: shapely attribution, pyproj areas, the demo CSV files. The public
     (these tests call anonymously) is told about published parcels only."""
     s = Settings()
     with psycopg.connect(libpq_dsn(url)) as c:
-        units = c.execute("SELECT code, ST_AsBinary(geom) FROM admin_units WHERE level = %s AND valid_from <= %s "
-                          "AND (valid_to IS NULL OR valid_to >= %s)", [level, as_of, as_of]).fetchall()
-        parcels = c.execute("SELECT status, max_far, ST_AsBinary(geom) FROM parcels WHERE published OR NOT %s",
-                            [published_only]).fetchall()
+        units = c.execute(
+            "SELECT code, ST_AsBinary(geom) FROM admin_units WHERE level = %s AND valid_from <= %s "
+            "AND (valid_to IS NULL OR valid_to >= %s)",
+            [level, as_of, as_of],
+        ).fetchall()
+        parcels = c.execute(
+            "SELECT status, max_far, ST_AsBinary(geom) FROM parcels WHERE published OR NOT %s", [published_only]
+        ).fetchall()
     shapes = {code: shapely.from_wkb(bytes(w)) for code, w in units}
     out = {code: {"parcels": 0, "est_units": 0, "area_m2": 0.0} for code in shapes}
     for status, far, wkb in parcels:
@@ -105,6 +109,7 @@ def test_coverage_flags_units_short_of_land_and_speaks_csv(api):
 
 # -- bottlenecks -----------------------------------------------------------------------------------------
 
+
 def frame(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, dtype=object)
 
@@ -115,46 +120,110 @@ def put(conn, catalogue, rows):
 
 
 def parcel(code: str, i: int, **kw) -> dict:
-    return {"code": code, "land_use_code": "ODT", "published": True,
-            "geometry": lonlat(square(CHECK_E + 200 * i, CHECK_N, 80)), **kw}
+    return {
+        "code": code,
+        "land_use_code": "ODT",
+        "published": True,
+        "geometry": lonlat(square(CHECK_E + 200 * i, CHECK_N, 80)),
+        **kw,
+    }
 
 
 def test_bottleneck_report(conn, catalogue, database, tmp_path):
     today = date.today()
     ago = lambda d: (today - timedelta(days=d)).isoformat()  # noqa: E731
     sx, ubnd = "Sở Xây dựng tỉnh Điện Biên", "UBND huyện Tuần Giáo"
-    put(conn, catalogue, [
-        parcel("P1", 1, status="proposed", responsible_level="province", responsible_agency=sx),
-        parcel("P2", 2, status="approved", decision_date=ago(200), clearance_status="not_started",
-               responsible_level="province", responsible_agency=sx),
-        parcel("P3", 3, status="approved", decision_date=ago(100), clearance_status="not_started",
-               responsible_level="province", responsible_agency=sx),
-        parcel("P4", 4, status="open_for_investment", decision_date=ago(400), clearance_status="cleared",
-               responsible_level="province", responsible_agency=sx),
-        parcel("P5", 5, status="under_construction", decision_date=ago(100), clearance_status="cleared",
-               responsible_level="district", responsible_agency=ubnd),
-        parcel("P6", 6, status="completed", decision_date=ago(900), responsible_level="district", responsible_agency=ubnd),
-        parcel("P7", 7, status="proposed", decision_date=ago(500), responsible_level="commune", responsible_agency="UBND xã Quài Tở"),
-    ])
+    put(
+        conn,
+        catalogue,
+        [
+            parcel("P1", 1, status="proposed", responsible_level="province", responsible_agency=sx),
+            parcel(
+                "P2",
+                2,
+                status="approved",
+                decision_date=ago(200),
+                clearance_status="not_started",
+                responsible_level="province",
+                responsible_agency=sx,
+            ),
+            parcel(
+                "P3",
+                3,
+                status="approved",
+                decision_date=ago(100),
+                clearance_status="not_started",
+                responsible_level="province",
+                responsible_agency=sx,
+            ),
+            parcel(
+                "P4",
+                4,
+                status="open_for_investment",
+                decision_date=ago(400),
+                clearance_status="cleared",
+                responsible_level="province",
+                responsible_agency=sx,
+            ),
+            parcel(
+                "P5",
+                5,
+                status="under_construction",
+                decision_date=ago(100),
+                clearance_status="cleared",
+                responsible_level="district",
+                responsible_agency=ubnd,
+            ),
+            parcel(
+                "P6",
+                6,
+                status="completed",
+                decision_date=ago(900),
+                responsible_level="district",
+                responsible_agency=ubnd,
+            ),
+            parcel(
+                "P7",
+                7,
+                status="proposed",
+                decision_date=ago(500),
+                responsible_level="commune",
+                responsible_agency="UBND xã Quài Tở",
+            ),
+        ],
+    )
     # P7 is approved today: its time in the stage counts from the transition, not the old decision date
-    from gis_service.services.lifecycle import transition
     from gis_service.security import Principal
+    from gis_service.services.lifecycle import transition
 
     with conn.transaction():
-        transition(conn, conn.execute("SELECT id FROM parcels WHERE code = 'P7'").fetchone()[0], "approved",
-                   Principal("admin", name="test"), "phê duyệt", "proposed")
+        transition(
+            conn,
+            catalogue.workflow,
+            conn.execute("SELECT id FROM parcels WHERE code = 'P7'").fetchone()[0],
+            "approved",
+            Principal("admin", name="test"),
+            "phê duyệt",
+            "proposed",
+        )
     with api_client(database, tmp_path) as client:
         token = token_for(database, "admin")
         assert client.get("/analytics/bottlenecks").status_code == 401  # for planners and admins only: sign in
         investor = token_for(database, "investor")
         assert client.get("/analytics/bottlenecks", headers={"Authorization": f"Bearer {investor}"}).status_code == 403
         now = client.get("/analytics/bottlenecks", headers={"Authorization": f"Bearer {token}"}).json()
-        later = client.get(f"/analytics/bottlenecks?as_of={(today + timedelta(days=400)).isoformat()}",
-                           headers={"Authorization": f"Bearer {token}"}).json()
+        later = client.get(
+            f"/analytics/bottlenecks?as_of={(today + timedelta(days=400)).isoformat()}",
+            headers={"Authorization": f"Bearer {token}"},
+        ).json()
         csv_text = client.get("/analytics/bottlenecks?f=csv", headers={"Authorization": f"Bearer {token}"}).text
     found = {(f["code"], f["kind"]) for f in now["findings"]}
-    assert found == {("P2", "stage_overdue"), ("P2", "clearance_not_started"), ("P4", "stage_overdue"),
-                     ("P5", "district_responsibility")}
+    assert found == {
+        ("P2", "stage_overdue"),
+        ("P2", "clearance_not_started"),
+        ("P4", "stage_overdue"),
+        ("P5", "district_responsibility"),
+    }
     p2 = next(f for f in now["findings"] if f["code"] == "P2" and f["kind"] == "stage_overdue")
     assert p2["days_in_stage"] == 200 and p2["limit_days"] == 180 and p2["in_stage_since"] == ago(200)
     groups = {(g["responsible_level"], g["responsible_agency"]): g for g in now["groups"]}
@@ -169,6 +238,7 @@ def test_bottleneck_report(conn, catalogue, database, tmp_path):
 
 # -- suitability ---------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def layout(conn, catalogue, database):
     """A road along N0; an administrative centre, a school and a health station 300 m north of it;
@@ -182,18 +252,41 @@ def layout(conn, catalogue, database):
         ("facilities", {"name": "UBND xã", "kind": "admin_centre"}, Point(e0 + 250, n0 + 300)),
         ("facilities", {"name": "Trường", "kind": "school"}, Point(e0 + 250, n0 + 310)),
         ("facilities", {"name": "Trạm y tế", "kind": "health"}, Point(e0 + 260, n0 + 300)),
-        ("hazard_zones", {"name": "Sạt lở", "hazard": "landslide", "severity": "high"},
-         box(e0 - 800, n0 + 20, e0 - 200, n0 + 400)),
+        (
+            "hazard_zones",
+            {"name": "Sạt lở", "hazard": "landslide", "severity": "high"},
+            box(e0 - 800, n0 + 20, e0 - 200, n0 + 400),
+        ),
     ]
     for layer, props, g in ref:
         with conn.transaction():
-            write_batch(conn, catalogue, catalogue.layer(layer), frame([{**props, "geometry": lonlat(g)}]),
-                        Options(keep_status=True))
-    sites = [("A", 200, 50, "cleared"), ("B", 200, 3000, "cleared"), ("C", -700, 50, "not_started"),
-             ("D", 200, 9000, "not_started")]
-    put(conn, catalogue, [{"code": c, "status": "open_for_investment", "published": True, "clearance_status": cl,
-                           "geometry": lonlat(box(e0 + dx, n0 + dy, e0 + dx + 100, n0 + dy + 100))}
-                          for c, dx, dy, cl in sites])
+            write_batch(
+                conn,
+                catalogue,
+                catalogue.layer(layer),
+                frame([{**props, "geometry": lonlat(g)}]),
+                Options(keep_status=True),
+            )
+    sites = [
+        ("A", 200, 50, "cleared"),
+        ("B", 200, 3000, "cleared"),
+        ("C", -700, 50, "not_started"),
+        ("D", 200, 9000, "not_started"),
+    ]
+    put(
+        conn,
+        catalogue,
+        [
+            {
+                "code": c,
+                "status": "open_for_investment",
+                "published": True,
+                "clearance_status": cl,
+                "geometry": lonlat(box(e0 + dx, n0 + dy, e0 + dx + 100, n0 + dy + 100)),
+            }
+            for c, dx, dy, cl in sites
+        ],
+    )
     return database
 
 
@@ -210,14 +303,21 @@ def test_suitability_order_and_explanations(layout, tmp_path):
         a, b, c, d = sites
         assert a["score"] == pytest.approx(1.0) and a["criteria"]["road"]["distance_m"] == pytest.approx(50, rel=0.01)
         assert b["criteria"]["road"]["distance_m"] == pytest.approx(3000, rel=0.01)
-        assert b["criteria"]["road"]["score"] == pytest.approx((5000 - b["criteria"]["road"]["distance_m"]) / 4800, abs=1e-3)
+        assert b["criteria"]["road"]["score"] == pytest.approx(
+            (5000 - b["criteria"]["road"]["distance_m"]) / 4800, abs=1e-3
+        )
         assert c["hazards"] == [{"hazard": "landslide", "severity": "high", "name": "Sạt lở"}]
         assert c["hazard_penalty"] == pytest.approx(0.3)
         for s in sites:  # each score is the sum of its explained parts
             parts = sum(v["contribution"] for v in s["criteria"].values()) - s["hazard_penalty"]
             assert s["score"] == pytest.approx(max(0.0, parts), abs=2e-4)
-        assert d["criteria"]["clearance"] == {"weight": 0.15, "score": 0.0, "contribution": 0.0, "distance_m": None,
-                                              "value": "not_started"}
+        assert d["criteria"]["clearance"] == {
+            "weight": 0.15,
+            "score": 0.0,
+            "contribution": 0.0,
+            "distance_m": None,
+            "value": "not_started",
+        }
         assert a["area_ha"] == pytest.approx(1.0, rel=0.01) and a["criteria"]["area"]["score"] == 1.0
         # the request's weights and filters
         assert [s["code"] for s in rank(client, "hazards=exclude")] == ["A", "B", "D"]
@@ -225,8 +325,12 @@ def test_suitability_order_and_explanations(layout, tmp_path):
         assert [s["score"] for s in only_clearance] == [1.0, 1.0, 0.0, 0.0]
         assert [s["code"] for s in rank(client, "limit=2")] == ["A", "B"]
         assert client.get("/analytics/suitability?w_road=-1").status_code == 400
-        assert client.get("/analytics/suitability?w_road=0&w_town=0&w_school=0&w_health=0&w_area=0&w_clearance=0"
-                          ).status_code == 400
+        assert (
+            client.get(
+                "/analytics/suitability?w_road=0&w_town=0&w_school=0&w_health=0&w_area=0&w_clearance=0"
+            ).status_code
+            == 400
+        )
         text = client.get("/analytics/suitability?f=csv").content.decode("utf-8-sig")
         assert text.splitlines()[1].startswith("1,") and ",A," in text.splitlines()[1]
 
@@ -243,8 +347,12 @@ def test_suitability_uses_index_searches_not_a_cross_join(layout):
         logged: list[str] = []
         c.add_notice_handler(lambda d: logged.append(d.message_primary or ""))
         c.execute("LOAD 'auto_explain'")
-        for name, value in (("auto_explain.log_min_duration", "0"), ("auto_explain.log_nested_statements", "on"),
-                            ("auto_explain.log_level", "notice"), ("enable_seqscan", "off")):
+        for name, value in (
+            ("auto_explain.log_min_duration", "0"),
+            ("auto_explain.log_nested_statements", "on"),
+            ("auto_explain.log_level", "notice"),
+            ("enable_seqscan", "off"),
+        ):
             c.execute("SELECT set_config(%s, %s, false)", [name, value])  # tiny tables: show the index path
         assert len(c.execute(sql, params).fetchall()) == 4
         for name in ("auto_explain.log_min_duration", "enable_seqscan"):
@@ -254,7 +362,7 @@ def test_suitability_uses_index_searches_not_a_cross_join(layout):
         c.execute("SET max_parallel_workers_per_gather = 2")
         top = "\n".join(r[0] for r in c.execute("EXPLAIN " + sql, params))
     nested = "\n".join(m for m in logged if "nearest_references_m" not in m.split("\n", 1)[0] or "Index Scan" in m)
-    for index in ("roads", "admin_centre", "school", "health"):
+    for index in ("role_road", "role_admin_centre", "role_school", "role_health"):
         assert f"Index Scan using ix_reference_features_{index} " in nested, index
     assert nested.count("Order By: (geom <-> $") >= 4 and "Seq Scan on reference_features" not in nested
     assert "Function Scan on nearest_references_m" in top and "Gather" in top and "Workers Planned: 2" in top

@@ -7,11 +7,11 @@ from urllib.parse import quote
 
 import psycopg
 import pytest
-
 from conftest import api_client
+from helpers import CHECK_E, CHECK_LAT, CHECK_LON, CHECK_N, parcels_vn2000, write
+
 from gis_service.core.db import libpq_dsn
 from gis_service.ingest.load import import_file
-from helpers import CHECK_E, CHECK_LAT, CHECK_LON, CHECK_N, parcels_vn2000, write
 
 
 def sql(url, query, params=None):
@@ -29,6 +29,7 @@ def ids(api, query: str) -> set[int]:
 def check_point_api(server_url, template_url, tmp_path_factory):
     """A database holding one published parcel whose south-west corner is the province check point."""
     from conftest import TEMPLATE, clone_database, db_url, drop_database
+
     from gis_service.catalogue import load_catalogue
     from gis_service.core.config import Settings
 
@@ -37,8 +38,13 @@ def check_point_api(server_url, template_url, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("crs")
     s = Settings(database_url=url)
     with psycopg.connect(libpq_dsn(url)) as c:
-        import_file(c, load_catalogue(s.layers_dir), s, write(parcels_vn2000(1, published=True), tmp / "p.gpkg", "gpkg"),
-                    "parcels")
+        import_file(
+            c,
+            load_catalogue(s.layers_dir),
+            s,
+            write(parcels_vn2000(1, published=True), tmp / "p.gpkg", "gpkg"),
+            "parcels",
+        )
     with api_client(url, tmp) as client:
         yield client
     drop_database(server_url, name)
@@ -69,7 +75,9 @@ def test_crs84_and_epsg4326_axis_order(check_point_api):
 
 def test_bbox_in_other_crs(check_point_api):
     assert ids(check_point_api, f"bbox={CHECK_E - 10},{CHECK_N - 10},{CHECK_E + 10},{CHECK_N + 10}&bbox-crs=EPSG:9205")
-    assert not ids(check_point_api, f"bbox={CHECK_E - 30},{CHECK_N - 30},{CHECK_E - 10},{CHECK_N - 10}&bbox-crs=EPSG:9205")
+    assert not ids(
+        check_point_api, f"bbox={CHECK_E - 30},{CHECK_N - 30},{CHECK_E - 10},{CHECK_N - 10}&bbox-crs=EPSG:9205"
+    )
     lat_first = f"bbox={CHECK_LAT - 1e-4},{CHECK_LON - 1e-4},{CHECK_LAT + 1e-4},{CHECK_LON + 1e-4}"
     assert ids(check_point_api, lat_first + "&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/4326")
     r = check_point_api.get(f"/collections/parcels/items?{lat_first}")  # the same numbers read as lon,lat
@@ -90,7 +98,10 @@ def test_queryables(api):
     assert props["status"]["enum"][0] == "proposed" and props["decision_date"]["format"] == "date"
     assert "ODT" in props["land_use_code"]["enum"] and props["geometry"]["format"] == "geometry-multipolygon"
     assert api.get("/collections/roads/queryables").json()["properties"]["road_class"]["enum"] == [
-        "national", "provincial", "local"]
+        "national",
+        "provincial",
+        "local",
+    ]
 
 
 CASES = [
@@ -129,44 +140,78 @@ def test_cql2_text_matches_sql(api, demo_ro, cql, where):
 
 
 def test_cql2_json_and_spatial_functions(api, demo_ro):
-    poly = {"type": "Polygon", "coordinates": [[[102.95, 21.3], [103.1, 21.3], [103.1, 21.5], [102.95, 21.5],
-                                                [102.95, 21.3]]]}
-    expr = {"op": "and", "args": [{"op": "=", "args": [{"property": "status"}, "approved"]},
-                                  {"op": "s_intersects", "args": [{"property": "geometry"}, poly]}]}
+    poly = {
+        "type": "Polygon",
+        "coordinates": [[[102.95, 21.3], [103.1, 21.3], [103.1, 21.5], [102.95, 21.5], [102.95, 21.3]]],
+    }
+    expr = {
+        "op": "and",
+        "args": [
+            {"op": "=", "args": [{"property": "status"}, "approved"]},
+            {"op": "s_intersects", "args": [{"property": "geometry"}, poly]},
+        ],
+    }
     got = ids(api, "filter-lang=cql2-json&filter=" + quote(json.dumps(expr)))
-    expected = {r[0] for r in sql(demo_ro, "SELECT id FROM parcels WHERE published AND status = 'approved' AND "
-                                           "ST_Intersects(geom, ST_GeomFromGeoJSON(%s))", [json.dumps(poly)])}
+    expected = {
+        r[0]
+        for r in sql(
+            demo_ro,
+            "SELECT id FROM parcels WHERE published AND status = 'approved' AND "
+            "ST_Intersects(geom, ST_GeomFromGeoJSON(%s))",
+            [json.dumps(poly)],
+        )
+    }
     assert got == expected and expected
     wkt = "POLYGON((102.95 21.3, 103.1 21.3, 103.1 21.5, 102.95 21.5, 102.95 21.3))"
     within = ids(api, "filter=" + quote(f"S_WITHIN(geometry, {wkt})"))
-    assert within == {r[0] for r in sql(demo_ro, "SELECT id FROM parcels WHERE published AND "
-                                                 "ST_Within(geom, ST_GeomFromText(%s, 4326))", [wkt])} and within
-    assert ids(api, "filter=" + quote("S_INTERSECTS(geometry, BBOX(102.95, 21.3, 103.1, 21.5))")) == \
-        ids(api, "bbox=102.95,21.3,103.1,21.5")
+    assert (
+        within
+        == {
+            r[0]
+            for r in sql(
+                demo_ro, "SELECT id FROM parcels WHERE published AND ST_Within(geom, ST_GeomFromText(%s, 4326))", [wkt]
+            )
+        }
+        and within
+    )
+    assert ids(api, "filter=" + quote("S_INTERSECTS(geometry, BBOX(102.95, 21.3, 103.1, 21.5))")) == ids(
+        api, "bbox=102.95,21.3,103.1,21.5"
+    )
     hazards = ids(api, "filter=" + quote("S_INTERSECTS(geometry, POINT(103.02 21.35))"))
-    assert hazards == {r[0] for r in sql(demo_ro, "SELECT id FROM parcels WHERE published AND ST_Intersects(geom, "
-                                                  "ST_SetSRID(ST_MakePoint(103.02, 21.35), 4326))")}
+    assert hazards == {
+        r[0]
+        for r in sql(
+            demo_ro,
+            "SELECT id FROM parcels WHERE published AND ST_Intersects(geom, "
+            "ST_SetSRID(ST_MakePoint(103.02, 21.35), 4326))",
+        )
+    }
 
 
 def test_filter_crs(check_point_api):
-    box = f"POLYGON(({CHECK_E - 5} {CHECK_N - 5}, {CHECK_E + 5} {CHECK_N - 5}, {CHECK_E + 5} {CHECK_N + 5}, " \
-          f"{CHECK_E - 5} {CHECK_N + 5}, {CHECK_E - 5} {CHECK_N - 5}))"
+    box = (
+        f"POLYGON(({CHECK_E - 5} {CHECK_N - 5}, {CHECK_E + 5} {CHECK_N - 5}, {CHECK_E + 5} {CHECK_N + 5}, "
+        f"{CHECK_E - 5} {CHECK_N + 5}, {CHECK_E - 5} {CHECK_N - 5}))"
+    )
     assert ids(check_point_api, "filter-crs=EPSG:9205&filter=" + quote(f"S_INTERSECTS(geometry, {box})"))
 
 
-@pytest.mark.parametrize("cql,lang,detail", [
-    ("status = ", None, "malformed cql2-text"),
-    ("colour = 'red'", None, "unknown property 'colour'"),
-    ("max_far = 'high'", None, "cannot compare a number property"),
-    ("max_far LIKE '2%'", None, "LIKE needs a string property"),
-    ("max_far = max_density / 25", None, "arithmetic is not supported"),
-    ("UPPER(name) = 'X'", None, "function UPPER is not supported"),
-    ("status = 'x'", "sql", "unsupported 'sql'"),
-    ("{not json", "cql2-json", "malformed cql2-json"),
-    ("S_INTERSECTS(geometry, POLYGON((103 21, 104 21, 103 22, 104 22, 103 21)))", None, "not valid"),
-    ("internal_notes LIKE '%ông%'", None, "unknown property 'internal_notes'"),  # hidden from the public
-    ("T_BEFORE(decision_date, TIMESTAMP('2024-01-01T00:00:00Z'))", None, "malformed cql2-text"),
-])
+@pytest.mark.parametrize(
+    "cql,lang,detail",
+    [
+        ("status = ", None, "malformed cql2-text"),
+        ("colour = 'red'", None, "unknown property 'colour'"),
+        ("max_far = 'high'", None, "cannot compare a number property"),
+        ("max_far LIKE '2%'", None, "LIKE needs a string property"),
+        ("max_far = max_density / 25", None, "arithmetic is not supported"),
+        ("UPPER(name) = 'X'", None, "function UPPER is not supported"),
+        ("status = 'x'", "sql", "unsupported 'sql'"),
+        ("{not json", "cql2-json", "malformed cql2-json"),
+        ("S_INTERSECTS(geometry, POLYGON((103 21, 104 21, 103 22, 104 22, 103 21)))", None, "not valid"),
+        ("internal_notes LIKE '%ông%'", None, "unknown property 'internal_notes'"),  # hidden from the public
+        ("T_BEFORE(decision_date, TIMESTAMP('2024-01-01T00:00:00Z'))", None, "malformed cql2-text"),
+    ],
+)
 def test_bad_filters_are_400(api, cql, lang, detail):
     query = "filter=" + quote(cql) + (f"&filter-lang={lang}" if lang else "")
     r = api.get(f"/collections/parcels/items?{query}")
@@ -176,8 +221,7 @@ def test_bad_filters_are_400(api, cql, lang, detail):
 
 def test_filters_are_parameterised(api, demo_ro):
     before = sql(demo_ro, "SELECT count(*) FROM parcels")[0][0]
-    for attack in ["code = 'x'' OR ''1''=''1'", "code = 'x''; DROP TABLE parcels; --'",
-                   "code = 'a\\' OR 1=1 --'"]:
+    for attack in ["code = 'x'' OR ''1''=''1'", "code = 'x''; DROP TABLE parcels; --'", "code = 'a\\' OR 1=1 --'"]:
         r = api.get("/collections/parcels/items?filter=" + quote(attack))
         assert r.status_code in (200, 400)
         if r.status_code == 200:

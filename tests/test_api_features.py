@@ -8,7 +8,6 @@ import json
 
 import psycopg
 import pytest
-
 from conftest import token_for
 from openapi_spec_validator import validate as validate_openapi
 
@@ -45,9 +44,15 @@ def test_openapi_is_valid_3_0_with_its_media_type(api):
 
 def test_conformance_lists_what_is_implemented(api):
     classes = api.get("/conformance").json()["conformsTo"]
-    for c in ("ogcapi-features-1/1.0/conf/core", "ogcapi-features-1/1.0/conf/geojson", "ogcapi-features-1/1.0/conf/oas30",
-              "ogcapi-features-2/1.0/conf/crs", "ogcapi-features-3/1.0/conf/filter", "cql2/1.0/conf/cql2-text",
-              "ogcapi-features-4/1.0/conf/create-replace-delete"):
+    for c in (
+        "ogcapi-features-1/1.0/conf/core",
+        "ogcapi-features-1/1.0/conf/geojson",
+        "ogcapi-features-1/1.0/conf/oas30",
+        "ogcapi-features-2/1.0/conf/crs",
+        "ogcapi-features-3/1.0/conf/filter",
+        "cql2/1.0/conf/cql2-text",
+        "ogcapi-features-4/1.0/conf/create-replace-delete",
+    ):
         assert any(x.endswith(c) for x in classes), c
     assert not any("temporal-functions" in x or "arithmetic" in x for x in classes)
 
@@ -63,8 +68,11 @@ def test_every_catalogue_layer_is_a_collection(api, demo_ro):
         rels = {link["rel"] for link in c["links"]}
         assert {"items", "http://www.opengis.net/def/rel/ogc/1.0/queryables"} <= rels
     roads = next(c for c in body["collections"] if c["id"] == "roads")
-    xmin, ymin, xmax, ymax = sql(demo_ro, "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-                                          "(SELECT ST_Extent(geom) e FROM reference_features WHERE layer = 'roads') s")[0]
+    xmin, ymin, xmax, ymax = sql(
+        demo_ro,
+        "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+        "(SELECT ST_Extent(geom) e FROM reference_features WHERE layer = 'roads') s",
+    )[0]
     assert roads["extent"]["spatial"]["bbox"][0] == pytest.approx([xmin, ymin, xmax, ymax], abs=1e-6)
     units = api.get("/collections/admin_units").json()
     assert units["extent"]["temporal"]["interval"] == [["1900-01-01", None]]
@@ -100,18 +108,32 @@ def test_public_view_hides_unpublished_parcels_and_internal_notes(api):
     assert "internal_notes" not in api.get("/collections/parcels/queryables").json()["properties"]
 
 
-@pytest.mark.parametrize("query,detail", [
-    ("limit=abc", "limit"), ("limit=0", "limit"), ("limit=10001", "limit"), ("limit=2.5", "limit"),
-    ("offset=-1", "offset"), ("offset=99999999999", "offset"),
-    ("colour=red", "unknown query parameter 'colour'"), ("f=xml", "unknown format"),
-    ("bbox=1,2,3", "needs 4 or 6 numbers"), ("bbox=a,b,c,d", "not a comma-separated list"),
-    ("bbox=104,22,103,21", "lower corner must come first"), ("bbox=100,21,200,22", "longitudes must lie"),
-    ("bbox=nan,1,2,3", "finite"),
-    ("crs=EPSG:32648", "unsupported CRS"), ("bbox-crs=EPSG:2154&bbox=1,2,3,4", "unsupported CRS"),
-    ("sortby=nope", "sortby: unknown property"), ("properties=code,secret", "properties: unknown"),
-    ("datetime=yesterday", "not an RFC 3339"), ("datetime=2025-02-30", "not a valid date"),
-    ("status=maybe", "is not one of"), ("max_floors=three", "not a whole number"),
-])
+@pytest.mark.parametrize(
+    "query,detail",
+    [
+        ("limit=abc", "limit"),
+        ("limit=0", "limit"),
+        ("limit=10001", "limit"),
+        ("limit=2.5", "limit"),
+        ("offset=-1", "offset"),
+        ("offset=99999999999", "offset"),
+        ("colour=red", "unknown query parameter 'colour'"),
+        ("f=xml", "unknown format"),
+        ("bbox=1,2,3", "needs 4 or 6 numbers"),
+        ("bbox=a,b,c,d", "not a comma-separated list"),
+        ("bbox=104,22,103,21", "lower corner must come first"),
+        ("bbox=100,21,200,22", "longitudes must lie"),
+        ("bbox=nan,1,2,3", "finite"),
+        ("crs=EPSG:32648", "unsupported CRS"),
+        ("bbox-crs=EPSG:2154&bbox=1,2,3,4", "unsupported CRS"),
+        ("sortby=nope", "sortby: unknown property"),
+        ("properties=code,secret", "properties: unknown"),
+        ("datetime=yesterday", "not an RFC 3339"),
+        ("datetime=2025-02-30", "not a valid date"),
+        ("status=maybe", "is not one of"),
+        ("max_floors=three", "not a whole number"),
+    ],
+)
 def test_bad_parameters_are_400_problems(api, query, detail):
     r = api.get(f"/collections/parcels/items?{query}")
     assert r.status_code == 400, r.text
@@ -121,8 +143,12 @@ def test_bad_parameters_are_400_problems(api, query, detail):
 
 
 def test_unknown_collection_and_feature_are_404_problems(api):
-    for path in ("/collections/nope", "/collections/nope/items", "/collections/parcels/items/999999",
-                 "/collections/parcels/items/abc"):
+    for path in (
+        "/collections/nope",
+        "/collections/nope/items",
+        "/collections/parcels/items/999999",
+        "/collections/parcels/items/abc",
+    ):
         r = api.get(path)
         assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json", path
 
@@ -133,8 +159,14 @@ def test_property_filters_and_bbox(api, demo_ro):
     assert body["numberMatched"] == expected == len(body["features"]) > 0
     box = (102.9, 21.3, 103.1, 21.5)
     body = api.get("/collections/parcels/items?bbox=" + ",".join(map(str, box)) + "&limit=10000").json()
-    expected = {r[0] for r in sql(demo_ro, "SELECT id FROM parcels WHERE published AND "
-                                           "ST_Intersects(geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326))", box)}
+    expected = {
+        r[0]
+        for r in sql(
+            demo_ro,
+            "SELECT id FROM parcels WHERE published AND ST_Intersects(geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326))",
+            box,
+        )
+    }
     assert {f["id"] for f in body["features"]} == expected and expected
     body6 = api.get("/collections/parcels/items?bbox=102.9,21.3,0,103.1,21.5,100&limit=10000").json()
     assert body6["numberMatched"] == len(expected)
@@ -179,16 +211,23 @@ def test_single_feature_with_links_and_etag(api, demo_ro):
     assert {link["rel"] for link in f["links"]} >= {"self", "collection"}
     assert r.headers["etag"].startswith('W/"p')  # the public's tag follows what the public sees
     planner = token_for(demo_ro, "planner", "11")
-    assert api.get(f"/collections/parcels/items/{fid}", headers={"Authorization": f"Bearer {planner}"}).headers[
-        "etag"] == 'W/"v1"'  # writers' tag: the version they send back in If-Match
+    assert (
+        api.get(f"/collections/parcels/items/{fid}", headers={"Authorization": f"Bearer {planner}"}).headers["etag"]
+        == 'W/"v1"'
+    )  # writers' tag: the version they send back in If-Match
     assert r.headers["content-crs"] == "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>"
     hidden = sql(demo_ro, "SELECT id FROM parcels WHERE NOT published LIMIT 1")[0][0]
     assert api.get(f"/collections/parcels/items/{hidden}").status_code == 404  # not 403: it does not exist for you
 
 
 def test_html_pages_use_the_served_leaflet(api):
-    for path in ("/?f=html", "/collections?f=html", "/collections/parcels?f=html", "/collections/parcels/items?f=html",
-                 "/collections/roads/items?f=html&limit=3"):
+    for path in (
+        "/?f=html",
+        "/collections?f=html",
+        "/collections/parcels?f=html",
+        "/collections/parcels/items?f=html",
+        "/collections/roads/items?f=html&limit=3",
+    ):
         r = api.get(path)
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/html"), path
         assert "/static/vendor/leaflet@1.9.4/dist/leaflet.js" in r.text

@@ -6,8 +6,8 @@ import mapbox_vector_tile
 import morecantile
 import psycopg
 import pytest
-
 from conftest import token_for
+
 from gis_service.core.db import libpq_dsn
 
 TMS = morecantile.tms.get("WebMercatorQuad")
@@ -18,9 +18,11 @@ def in_tile(url: str, z: int, x: int, y: int, where: str = "published", buffer: 
     b = TMS.xy_bounds(morecantile.Tile(x, y, z))
     pad = (b.right - b.left) * buffer / 4096
     with psycopg.connect(libpq_dsn(url)) as c:
-        rows = c.execute(f"SELECT id FROM parcels WHERE {where} AND ST_Intersects(ST_Transform(geom, 3857), "
-                         "ST_MakeEnvelope(%s, %s, %s, %s, 3857))",
-                         [b.left - pad, b.bottom - pad, b.right + pad, b.top + pad]).fetchall()
+        rows = c.execute(
+            f"SELECT id FROM parcels WHERE {where} AND ST_Intersects(ST_Transform(geom, 3857), "
+            "ST_MakeEnvelope(%s, %s, %s, %s, 3857))",
+            [b.left - pad, b.bottom - pad, b.right + pad, b.top + pad],
+        ).fetchall()
     return {r[0] for r in rows}
 
 
@@ -90,7 +92,9 @@ def test_caching_headers_and_not_modified(api):
     z, x, y = tile_of(103.03, 21.40, 12)
     r = api.get(f"/collections/parcels/tiles/WebMercatorQuad/{z}/{x}/{y}")
     assert r.headers["cache-control"] == "public, max-age=60" and r.headers["etag"]
-    again = api.get(f"/collections/parcels/tiles/WebMercatorQuad/{z}/{x}/{y}", headers={"If-None-Match": r.headers["etag"]})
+    again = api.get(
+        f"/collections/parcels/tiles/WebMercatorQuad/{z}/{x}/{y}", headers={"If-None-Match": r.headers["etag"]}
+    )
     assert again.status_code == 304 and again.content == b""
     other = api.get(f"/collections/parcels/tiles/WebMercatorQuad/{z}/{x}/{y}", headers={"If-None-Match": '"nope"'})
     assert other.status_code == 200

@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 
 import psycopg
-
 from conftest import TEST_HOME, TEST_PORT, admin, db_url
-from gis_service.core.embedded import Cluster
+
 from gis_service.core.db import libpq_dsn
+from gis_service.core.embedded import Cluster
 
 ROOT = Path(__file__).resolve().parent.parent
 N = 1500
@@ -24,9 +24,30 @@ def test_benchmark_runs_and_compares_like_with_like(server_url, tmp_path):
     tcp = server_url if os.environ.get("DATABASE_URL") else Cluster(TEST_HOME, TEST_PORT, db_name="postgres").tcp_url()
     env = {**os.environ, "DATABASE_URL": tcp}
     try:
-        r = subprocess.run([sys.executable, "-m", "bench.run", "--sizes", str(N), "--levels", "1,2", "--seconds", "0.5",
-                            "--rounds", "2", "--import-size", str(N), "--out", str(tmp_path)],
-                           env=env, cwd=ROOT, capture_output=True, text=True, timeout=1800)
+        r = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "bench.run",
+                "--sizes",
+                str(N),
+                "--levels",
+                "1,2",
+                "--seconds",
+                "0.5",
+                "--rounds",
+                "2",
+                "--import-size",
+                str(N),
+                "--out",
+                str(tmp_path),
+            ],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
         assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
         report = json.loads((tmp_path / "report.json").read_text())
         e = report["sizes"][str(N)]
@@ -39,8 +60,10 @@ def test_benchmark_runs_and_compares_like_with_like(server_url, tmp_path):
                 cell = e["pages"][level][contender]
                 assert cell["n"] > 0 and cell["errors"] == 0 and 0 < cell["p50_ms"] <= cell["p95_ms"]
         for z in ("10", "14"):
-            assert all(e["tiles"][z]["1"][c]["n"] > 0 and e["tiles"][z]["1"][c]["errors"] == 0
-                       for c in ("landfund", "tipg", "raw SQL"))
+            assert all(
+                e["tiles"][z]["1"][c]["n"] > 0 and e["tiles"][z]["1"][c]["errors"] == 0
+                for c in ("landfund", "tipg", "raw SQL")
+            )
         assert e["suitability_sites"] > 0 and e["suitability_s"] > 0
         assert e["planner_map_bytes"] > 10_000 and e["investor_map_bytes"] > 10_000
         assert e["naive_map"]["seconds"] > 0 and e["naive_map"]["bytes"] > 100 * N  # every parcel, inline
@@ -50,7 +73,13 @@ def test_benchmark_runs_and_compares_like_with_like(server_url, tmp_path):
         with psycopg.connect(libpq_dsn(db_url(server_url, f"landfund_bench_{N}"))) as c:
             assert c.execute("SELECT count(*) FROM parcels WHERE code LIKE 'SYN-%%'").fetchone()[0] == N
         md = (tmp_path / "report.md").read_text()
-        for heading in ("**Feature pages**", "**Vector tiles**", "**Maps and suitability**", "**Import**", "**Targets**"):
+        for heading in (
+            "**Feature pages**",
+            "**Vector tiles**",
+            "**Maps and suitability**",
+            "**Import**",
+            "**Targets**",
+        ):
             assert heading in md
         assert f"| {N:,} | 1 |" in md
     finally:

@@ -12,16 +12,29 @@ from pathlib import Path
 
 import httpx
 import pytest
+from helpers import count, parcels_vn2000, write
 from typer.testing import CliRunner
 
 from gis_service.cli.main import app
-from helpers import count, parcels_vn2000, write
 
 runner = CliRunner()
 
 
-@pytest.mark.parametrize("args", [[], ["db"], ["import"], ["export"], ["demo"], ["serve"], ["db", "start"],
-                                  ["db", "stop"], ["db", "status"], ["db", "upgrade"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["db"],
+        ["import"],
+        ["export"],
+        ["demo"],
+        ["serve"],
+        ["db", "start"],
+        ["db", "stop"],
+        ["db", "status"],
+        ["db", "upgrade"],
+    ],
+)
 def test_every_command_has_help(args):
     result = runner.invoke(app, [*args, "--help"])
     assert result.exit_code == 0
@@ -88,8 +101,13 @@ def free_port() -> int:
 def test_serve_answers_health_and_openapi(env, tmp_path):
     port = free_port()
     exe = Path(sys.executable).parent / "landfund"
-    proc = subprocess.Popen([str(exe), "serve", "--port", str(port)], env={**os.environ}, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [str(exe), "serve", "--port", str(port)],
+        env={**os.environ},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         body = None
         for _ in range(100):
@@ -112,6 +130,7 @@ def test_serve_answers_health_and_openapi(env, tmp_path):
 
 def test_serve_refuses_an_unmigrated_database(server_url, tmp_path, monkeypatch):
     from conftest import admin, db_url, drop_database
+
     from gis_service.core.config import get_settings
 
     drop_database(server_url, "cli_unmigrated")

@@ -40,10 +40,13 @@ def test_start_stop_restart_keeps_data(cluster):
     with psycopg.connect(libpq_dsn(cluster.url()), autocommit=True) as c:
         # the cluster bootstraps itself: PostGIS, the VN-2000 zones, the database owned by landfund_owner
         assert c.execute("SELECT count(*) FROM spatial_ref_sys WHERE srid BETWEEN 9205 AND 9218").fetchone()[0] == 14
-        assert c.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'landfund'").fetchone()[0] \
+        assert (
+            c.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'landfund'").fetchone()[0]
             == "landfund_owner"
-        assert c.execute("SELECT rolname, rolsuper FROM pg_roles WHERE rolname LIKE 'landfund_%' ORDER BY 1").fetchall() \
-            == [("landfund_app", False), ("landfund_owner", False)]
+        )
+        assert c.execute(
+            "SELECT rolname, rolsuper FROM pg_roles WHERE rolname LIKE 'landfund_%' ORDER BY 1"
+        ).fetchall() == [("landfund_app", False), ("landfund_owner", False)]
         c.execute("CREATE TABLE kept (v text)")
         c.execute("INSERT INTO kept VALUES ('Mường Thanh')")
         assert c.execute("SELECT postgis_lib_version()").fetchone()[0].startswith("3.")
@@ -59,8 +62,10 @@ def test_start_stop_restart_keeps_data(cluster):
     with psycopg.connect(cluster.tcp_url()) as c:
         assert c.execute("SELECT current_user").fetchone()[0] == "landfund"
     with psycopg.connect(cluster.tcp_url(role="landfund_app")) as c:  # each role has its own password
-        assert c.execute("SELECT current_user, usesuper FROM pg_user WHERE usename = current_user").fetchone() \
-            == ("landfund_app", False)
+        assert c.execute("SELECT current_user, usesuper FROM pg_user WHERE usename = current_user").fetchone() == (
+            "landfund_app",
+            False,
+        )
     assert cluster.role_password("landfund_app") != cluster.password()
     with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
         psycopg.connect(f"postgresql://landfund:wrong@127.0.0.1:{cluster.port}/landfund", connect_timeout=3)

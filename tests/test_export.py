@@ -6,18 +6,36 @@ import numpy as np
 import psycopg
 import pytest
 import shapely
+from conftest import TEMPLATE, clone_database, db_url, drop_database
 from pyproj import Transformer
 
-from conftest import TEMPLATE, clone_database, db_url, drop_database
 from gis_service.core.db import libpq_dsn
 from gis_service.ingest.demo import load_demo
 from gis_service.ingest.export import read_layer, write_frame
 from gis_service.ingest.load import import_file
 
 TO_VN = Transformer.from_crs(4326, 9205, always_xy=True)
-FIELDS = ["code", "name", "admin_unit_code", "map_sheet_no", "parcel_no", "land_use_code", "status", "fund_source",
-          "responsible_level", "responsible_agency", "clearance_status", "max_far", "max_density", "max_floors",
-          "decision_no", "decision_date", "legal_area_m2", "published", "internal_notes"]
+FIELDS = [
+    "code",
+    "name",
+    "admin_unit_code",
+    "map_sheet_no",
+    "parcel_no",
+    "land_use_code",
+    "status",
+    "fund_source",
+    "responsible_level",
+    "responsible_agency",
+    "clearance_status",
+    "max_far",
+    "max_density",
+    "max_floors",
+    "decision_no",
+    "decision_date",
+    "legal_area_m2",
+    "published",
+    "internal_notes",
+]
 
 
 def snapshot(conn) -> dict:
@@ -32,13 +50,22 @@ def demo_conn(conn, catalogue, settings):
     return conn
 
 
-@pytest.mark.parametrize("fmt,name,crs", [
-    ("geojson", "p.geojson", None), ("gpkg", "p.gpkg", None), ("gpkg", "p9205.gpkg", "EPSG:9205"),
-    ("shp", "p.shp", None), ("shp", "p.zip", "EPSG:9205"), ("csv", "p.csv", None), ("parquet", "p.parquet", None),
-    ("geojson", "p9205.geojson", "EPSG:9205"),
-])
-def test_export_then_import_into_an_empty_database(fmt, name, crs, demo_conn, database, server_url, catalogue,
-                                                   settings, tmp_path):
+@pytest.mark.parametrize(
+    "fmt,name,crs",
+    [
+        ("geojson", "p.geojson", None),
+        ("gpkg", "p.gpkg", None),
+        ("gpkg", "p9205.gpkg", "EPSG:9205"),
+        ("shp", "p.shp", None),
+        ("shp", "p.zip", "EPSG:9205"),
+        ("csv", "p.csv", None),
+        ("parquet", "p.parquet", None),
+        ("geojson", "p9205.geojson", "EPSG:9205"),
+    ],
+)
+def test_export_then_import_into_an_empty_database(
+    fmt, name, crs, demo_conn, database, server_url, catalogue, settings, tmp_path
+):
     before = snapshot(demo_conn)
     assert len(before) >= 300
     with psycopg.connect(libpq_dsn(database)) as c:
@@ -64,8 +91,10 @@ def test_export_then_import_into_an_empty_database(fmt, name, crs, demo_conn, da
 
 
 def metres(wkb_a, wkb_b) -> float:
-    a, b = (shapely.transform(shapely.from_wkb(w), lambda c: np.column_stack(TO_VN.transform(c[:, 0], c[:, 1])))
-            for w in (wkb_a, wkb_b))
+    a, b = (
+        shapely.transform(shapely.from_wkb(w), lambda c: np.column_stack(TO_VN.transform(c[:, 0], c[:, 1])))
+        for w in (wkb_a, wkb_b)
+    )
     return a.hausdorff_distance(b)
 
 

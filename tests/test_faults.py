@@ -12,13 +12,13 @@ import httpx
 import morecantile
 import psycopg
 import pytest
+from conftest import LiveServer, app_url, token_for
+from helpers import CHECK_N, count, seeded_cluster
+from test_api_write import GEOJSON, auth, feature
 
 from bench.synthetic import parcels as synthetic_parcels
 from bench.synthetic import write as write_synthetic
-from conftest import LiveServer, app_url, token_for
 from gis_service.core.db import IDLE_PING_SECONDS, libpq_dsn
-from helpers import CHECK_N, count, seeded_cluster
-from test_api_write import GEOJSON, auth, feature
 
 READS = ("/collections/parcels/items?limit=5", "/collections/parcels/items/1", "/analytics/coverage", "/maps/investor")
 
@@ -42,8 +42,12 @@ def test_database_restart_while_serving(own_cluster, tmp_path):
     server = LiveServer(url, tmp_path / "srv", db_timeout_seconds=2)
     client = httpx.Client(base_url=server.base, timeout=30)
     spot = iter(range(0, 10_000, 500))
-    post = lambda code: client.post("/collections/parcels/items", json=feature(code, n=CHECK_N + next(spot)),  # noqa: E731
-                                    headers=auth(token, **GEOJSON))
+
+    def post(code):
+        return client.post(
+            "/collections/parcels/items", json=feature(code, n=CHECK_N + next(spot)), headers=auth(token, **GEOJSON)
+        )
+
     try:
         for path in (*READS, tile_path(), "/health"):
             assert client.get(path).status_code == 200, path
@@ -98,8 +102,11 @@ def test_database_restart_while_serving(own_cluster, tmp_path):
 
 
 def _backend_doing(conn: psycopg.Connection, pattern: str) -> int | None:
-    row = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
-                       "AND backend_type = 'client backend' AND state = 'active' AND query ILIKE %s", [pattern]).fetchone()
+    row = conn.execute(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+        "AND backend_type = 'client backend' AND state = 'active' AND query ILIKE %s",
+        [pattern],
+    ).fetchone()
     return row[0] if row else None
 
 
@@ -107,8 +114,12 @@ def _backend_doing(conn: psycopg.Connection, pattern: str) -> int | None:
 def test_an_import_killed_midway_leaves_nothing(database, tmp_path, phase):
     path = write_synthetic(synthetic_parcels(60_000), tmp_path / "big.gpkg")
     env = {**os.environ, "DATABASE_URL": app_url(database), "LANDFUND_HOME": str(tmp_path)}
-    proc = subprocess.Popen([sys.executable, "-m", "gis_service.cli.main", "import", str(path), "--keep-status"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gis_service.cli.main", "import", str(path), "--keep-status"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     with psycopg.connect(libpq_dsn(database), autocommit=True) as watch:
         deadline = time.monotonic() + 120
         while _backend_doing(watch, phase) is None:
@@ -123,13 +134,26 @@ def test_an_import_killed_midway_leaves_nothing(database, tmp_path, phase):
             time.sleep(0.1)
     assert count(database, "parcels") == 0 and count(database, "parcel_history") == 0
     with psycopg.connect(libpq_dsn(database)) as c:  # no staging table survives, no lock is held
-        assert c.execute("SELECT count(*) FROM pg_class WHERE relname LIKE 'stage%%' AND relpersistence <> 't'"
-                         ).fetchone()[0] == 0
-        assert c.execute("SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
-                         "WHERE d.datname = current_database() AND l.pid <> pg_backend_pid()").fetchone()[0] == 0
+        assert (
+            c.execute(
+                "SELECT count(*) FROM pg_class WHERE relname LIKE 'stage%%' AND relpersistence <> 't'"
+            ).fetchone()[0]
+            == 0
+        )
+        assert (
+            c.execute(
+                "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+                "WHERE d.datname = current_database() AND l.pid <> pg_backend_pid()"
+            ).fetchone()[0]
+            == 0
+        )
     small = write_synthetic(synthetic_parcels(25), tmp_path / "small.gpkg")
-    r = subprocess.run([sys.executable, "-m", "gis_service.cli.main", "import", str(small), "--keep-status"], env=env,
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "gis_service.cli.main", "import", str(small), "--keep-status"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     assert count(database, "parcels") == 25
 
@@ -142,7 +166,9 @@ def test_backup_and_restore_round_trip_every_table(demo_db, tmp_path, server_url
     token_for(demo_db, "planner", "11")  # users and tokens are data too
     with psycopg.connect(libpq_dsn(demo_db)) as c:
         c.execute("SELECT set_config('landfund.actor', 'test:backup', false)")
-        c.execute("UPDATE parcels SET status = 'approved' WHERE id = (SELECT min(id) FROM parcels WHERE status = 'proposed')")
+        c.execute(
+            "UPDATE parcels SET status = 'approved' WHERE id = (SELECT min(id) FROM parcels WHERE status = 'proposed')"
+        )
     tables = _tables(demo_db)
     before = {t: _digest(demo_db, t) for t in tables}
     assert {"parcels", "admin_units", "reference_features", "parcel_history", "users", "api_tokens"} <= set(tables)
@@ -160,11 +186,16 @@ def test_backup_and_restore_round_trip_every_table(demo_db, tmp_path, server_url
         c.execute(f'CREATE DATABASE "{target_name}"')
     target = db_url(server_url, target_name)
     try:
-        r = subprocess.run([*cli, "db", "restore", str(dump)], env={**env, "DATABASE_URL": target},
-                           capture_output=True, text=True)
+        r = subprocess.run(
+            [*cli, "db", "restore", str(dump)], env={**env, "DATABASE_URL": target}, capture_output=True, text=True
+        )
         assert r.returncode == 1 and "--yes" in r.stdout + r.stderr  # it replaces data: asks first
-        r = subprocess.run([*cli, "db", "restore", str(dump), "--yes"], env={**env, "DATABASE_URL": target},
-                           capture_output=True, text=True)
+        r = subprocess.run(
+            [*cli, "db", "restore", str(dump), "--yes"],
+            env={**env, "DATABASE_URL": target},
+            capture_output=True,
+            text=True,
+        )
         assert r.returncode == 0, r.stdout + r.stderr
         assert _tables(target) == tables
         for t in tables:
@@ -176,22 +207,34 @@ def test_backup_and_restore_round_trip_every_table(demo_db, tmp_path, server_url
             assert c.execute("SELECT count(*) FROM parcel_history WHERE actor = 'test:restored'").fetchone()[0] == 1
             assert c.execute("SELECT count(*) FROM spatial_ref_sys WHERE srid = 9205").fetchone()[0] == 1
         # restoring over a database with data replaces it, in one transaction
-        r = subprocess.run([*cli, "db", "restore", str(dump), "--yes"], env={**env, "DATABASE_URL": target},
-                           capture_output=True, text=True)
+        r = subprocess.run(
+            [*cli, "db", "restore", str(dump), "--yes"],
+            env={**env, "DATABASE_URL": target},
+            capture_output=True,
+            text=True,
+        )
         assert r.returncode == 0, r.stdout + r.stderr
         assert _digest(target, "parcels") == before["parcels"]
         # a file that is not a backup is refused with a message, and nothing changes
         bogus = tmp_path / "bogus.dump"
         bogus.write_text("not a dump")
-        r = subprocess.run([*cli, "db", "restore", str(bogus), "--yes"], env={**env, "DATABASE_URL": target},
-                           capture_output=True, text=True)
+        r = subprocess.run(
+            [*cli, "db", "restore", str(bogus), "--yes"],
+            env={**env, "DATABASE_URL": target},
+            capture_output=True,
+            text=True,
+        )
         assert r.returncode == 1 and "Traceback" not in r.stderr and "error" in (r.stdout + r.stderr).lower()
         assert _digest(target, "parcels") == before["parcels"]
         # a backup cut short (its table of contents intact, its data not) fails midway: rolled back, all of it
         cut = tmp_path / "cut.dump"
         cut.write_bytes(dump.read_bytes()[: dump.stat().st_size // 2])
-        r = subprocess.run([*cli, "db", "restore", str(cut), "--yes"], env={**env, "DATABASE_URL": target},
-                           capture_output=True, text=True)
+        r = subprocess.run(
+            [*cli, "db", "restore", str(cut), "--yes"],
+            env={**env, "DATABASE_URL": target},
+            capture_output=True,
+            text=True,
+        )
         assert r.returncode == 1 and "nothing was changed" in r.stdout + r.stderr
         assert _tables(target) == tables and all(_digest(target, t) == before[t] for t in tables)
     finally:
@@ -200,12 +243,18 @@ def test_backup_and_restore_round_trip_every_table(demo_db, tmp_path, server_url
 
 def _tables(url: str) -> list[str]:
     with psycopg.connect(libpq_dsn(url)) as c:
-        return [r[0] for r in c.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                                         "AND tablename <> 'spatial_ref_sys' ORDER BY 1")]
+        return [
+            r[0]
+            for r in c.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename <> 'spatial_ref_sys' ORDER BY 1"
+            )
+        ]
 
 
 def _digest(url: str, table: str) -> tuple[int, str]:
     """Row count and an order-independent hash of every row's full text."""
     with psycopg.connect(libpq_dsn(url)) as c:
-        return c.execute(f'SELECT count(*), coalesce(md5(string_agg(md5(t::text), \'\' ORDER BY md5(t::text))), \'\') '
-                         f'FROM "{table}" t').fetchone()
+        return c.execute(
+            f"SELECT count(*), coalesce(md5(string_agg(md5(t::text), '' ORDER BY md5(t::text))), '') FROM \"{table}\" t"
+        ).fetchone()

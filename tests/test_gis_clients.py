@@ -31,8 +31,11 @@ def test_ogrinfo_lists_every_collection(live):
 
 def test_gdal_reads_every_parcel_across_pages(live, demo_ro, tmp_path):
     published = db(demo_ro, "SELECT count(*) FROM parcels WHERE published")[0][0]
-    matched = json.loads(subprocess.run(["curl", "-s", f"{live.base}/collections/parcels/items?limit=1"],
-                                        capture_output=True, text=True).stdout)["numberMatched"]
+    matched = json.loads(
+        subprocess.run(
+            ["curl", "-s", f"{live.base}/collections/parcels/items?limit=1"], capture_output=True, text=True
+        ).stdout
+    )["numberMatched"]
     out = tmp_path / "parcels.gpkg"
     # PAGE_SIZE=50 makes GDAL follow `next` links through several pages
     gdal("ogr2ogr", "-f", "GPKG", str(out), f"OAPIF:{live.base}", "parcels", "-oo", "PAGE_SIZE=50")
@@ -51,24 +54,41 @@ def test_gdal_reads_every_parcel_across_pages(live, demo_ro, tmp_path):
 
 def test_gdal_bbox_and_attribute_filters(live, demo_ro, tmp_path):
     box = (102.95, 21.3, 103.1, 21.5)
-    expected = {r[0] for r in db(demo_ro, "SELECT code FROM parcels WHERE published AND "
-                                          f"ST_Intersects(geom, ST_MakeEnvelope({','.join(map(str, box))}, 4326))")}
+    expected = {
+        r[0]
+        for r in db(
+            demo_ro,
+            "SELECT code FROM parcels WHERE published AND "
+            f"ST_Intersects(geom, ST_MakeEnvelope({','.join(map(str, box))}, 4326))",
+        )
+    }
     out = tmp_path / "bbox.gpkg"
     gdal("ogr2ogr", "-f", "GPKG", str(out), f"OAPIF:{live.base}", "parcels", "-spat", *map(str, box))
     assert set(pyogrio.read_dataframe(out)["code"]) == expected and expected
-    expected = {r[0] for r in db(demo_ro, "SELECT code FROM parcels WHERE published AND status = 'approved' "
-                                          "AND max_floors >= 5")}
+    expected = {
+        r[0]
+        for r in db(demo_ro, "SELECT code FROM parcels WHERE published AND status = 'approved' AND max_floors >= 5")
+    }
     out = tmp_path / "where.gpkg"
-    gdal("ogr2ogr", "-f", "GPKG", str(out), f"OAPIF:{live.base}", "parcels", "-where",
-         "status = 'approved' AND max_floors >= 5")
+    gdal(
+        "ogr2ogr",
+        "-f",
+        "GPKG",
+        str(out),
+        f"OAPIF:{live.base}",
+        "parcels",
+        "-where",
+        "status = 'approved' AND max_floors >= 5",
+    )
     assert set(pyogrio.read_dataframe(out)["code"]) == expected and expected
 
 
 def test_gdal_reads_vn2000_from_the_api(live, demo_ro, tmp_path):
     """GDAL 3.6's OAPIF driver has no CRS option yet (3.7 adds it); the FlatGeobuf download carries the CRS."""
     path = tmp_path / "roads.fgb"
-    subprocess.run(["curl", "-s", "-o", str(path), f"{live.base}/collections/roads/items?f=fgb&crs=EPSG:9205"],
-                   check=True)
+    subprocess.run(
+        ["curl", "-s", "-o", str(path), f"{live.base}/collections/roads/items?f=fgb&crs=EPSG:9205"], check=True
+    )
     out = gdal("ogrinfo", "-ro", "-so", "-al", str(path))
     assert 'ID["EPSG",9205]' in out and "VN-2000 / TM-3 103-00" in out
     xmin, ymin, xmax, ymax = pyogrio.read_info(path)["total_bounds"]

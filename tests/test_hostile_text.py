@@ -15,13 +15,19 @@ from pathlib import Path
 import psycopg
 import pytest
 import yaml
-
 from conftest import LiveServer, clone_database, db_url, drop_database
-from gis_service.core.db import libpq_dsn
 from test_maps_browser import Page, browser, click_feature  # noqa: F401 - the browser fixture
 
-HOSTILE = ["{{ 7*7 }}", "{% if 1 %}x{% endif %}", "Khu {# 2 (tam)", 'Khu "A" \'B\'',
-           "</script><script>alert(1)</script>", "<img src=x onerror=alert(1)>"]
+from gis_service.core.db import libpq_dsn
+
+HOSTILE = [
+    "{{ 7*7 }}",
+    "{% if 1 %}x{% endif %}",
+    "Khu {# 2 (tam)",
+    "Khu \"A\" 'B'",
+    "</script><script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+]
 FIELDS = ("name", "code", "responsible_agency", "decision_no")
 
 
@@ -42,17 +48,32 @@ def hostile_db(server_url, demo_template):
     decision number, a commune's name and a facility's name are hostile too."""
     name = clone_database(server_url, demo_template, "hostile")
     url = db_url(server_url, name)
-    ids = [r[0] for r in sql(url, "SELECT id FROM parcels WHERE published AND status = 'open_for_investment' "
-                                  "ORDER BY area_m2 DESC LIMIT %s", [len(HOSTILE)])]
+    ids = [
+        r[0]
+        for r in sql(
+            url,
+            "SELECT id FROM parcels WHERE published AND status = 'open_for_investment' ORDER BY area_m2 DESC LIMIT %s",
+            [len(HOSTILE)],
+        )
+    ]
     assert len(ids) == len(HOSTILE)
     for i, fid in enumerate(ids):
-        sql(url, "UPDATE parcels SET name = %s, code = %s, responsible_agency = %s, decision_no = %s WHERE id = %s",
-            [*(hostile_value(i, f) for f in FIELDS), fid])
-    sql(url, "UPDATE admin_units SET name = %s WHERE code = (SELECT admin_unit_code FROM parcels WHERE id = %s)",
-        ["Xã {{ 6*7 }} <b>đậm</b>", ids[0]])
-    sql(url, "UPDATE reference_features SET properties = properties || jsonb_build_object('name', %s::text) "
-             "WHERE id = (SELECT id FROM reference_features WHERE layer = 'facilities' ORDER BY id LIMIT 1)",
-        ["Trường {% raw %} </script>"])
+        sql(
+            url,
+            "UPDATE parcels SET name = %s, code = %s, responsible_agency = %s, decision_no = %s WHERE id = %s",
+            [*(hostile_value(i, f) for f in FIELDS), fid],
+        )
+    sql(
+        url,
+        "UPDATE admin_units SET name = %s WHERE code = (SELECT admin_unit_code FROM parcels WHERE id = %s)",
+        ["Xã {{ 6*7 }} <b>đậm</b>", ids[0]],
+    )
+    sql(
+        url,
+        "UPDATE reference_features SET properties = properties || jsonb_build_object('name', %s::text) "
+        "WHERE id = (SELECT id FROM reference_features WHERE layer = 'facilities' ORDER BY id LIMIT 1)",
+        ["Trường {% raw %} </script>"],
+    )
     yield url, ids
     drop_database(server_url, name)
 
@@ -74,8 +95,11 @@ def test_served_maps_answer_200_and_carry_the_text_as_data(hostile_db, tmp_path)
             assert r.status_code == 200, (path, r.text[:500])
             page = r.text
             for text in expected:  # as written: in the JSON document (maps) or escaped HTML (the sheet)
-                assert json.dumps(text)[1:-1].replace("<", "\\u003c").replace(">", "\\u003e").replace(
-                    "'", "\\u0027") in page or html.escape(text) in page, (path, text)
+                assert (
+                    json.dumps(text)[1:-1].replace("<", "\\u003c").replace(">", "\\u003e").replace("'", "\\u0027")
+                    in page
+                    or html.escape(text) in page
+                ), (path, text)
             assert "<script>alert(1)" not in page and "<img src=x" not in page  # never raw HTML
             csp = r.headers["content-security-policy"]
             nonce = re.search(r"'nonce-([^']+)'", csp).group(1)
@@ -90,6 +114,7 @@ def test_served_maps_answer_200_and_carry_the_text_as_data(hostile_db, tmp_path)
 def test_map_titles_from_yaml_are_data_too(hostile_db, tmp_path):
     """maps/*.yaml is edited by planners: a hostile title or legend is shown as written."""
     from conftest import api_client
+
     from gis_service.core.config import Settings
 
     maps = tmp_path / "maps"
@@ -173,8 +198,9 @@ def test_static_maps_written_by_the_cli_show_the_text_literally(browser, hostile
     landfund = str(Path(sys.executable).parent / "landfund")
     for name, extra in (("planner", []), ("investor", []), ("site", ["--parcel", str(ids[4])])):
         out = tmp_path / f"{name}.html"
-        r = subprocess.run([landfund, "map", name, "--out", str(out), *extra], capture_output=True, text=True, env=env,
-                           timeout=300)
+        r = subprocess.run(
+            [landfund, "map", name, "--out", str(out), *extra], capture_output=True, text=True, env=env, timeout=300
+        )
         assert r.returncode == 0, r.stderr
         p = Page(browser, allow_loopback=False)
         fired = _guard(p)

@@ -7,15 +7,21 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from helpers import CHECK_E, CHECK_LAT, CHECK_LON, CHECK_N, TO_LL, count, geodesic_area, parcels_vn2000, write
 
 from gis_service.crs import CRSProblem
 from gis_service.ingest.load import import_file
 from gis_service.ingest.read import SourceError
 from gis_service.validation import ValidationFailed
-from helpers import CHECK_E, CHECK_LAT, CHECK_LON, CHECK_N, TO_LL, count, geodesic_area, parcels_vn2000, write
 
-FORMATS = [("geojson", ".geojson"), ("gpkg", ".gpkg"), ("shp", ".shp"), ("shpzip", ".zip"), ("csv", ".csv"),
-           ("parquet", ".parquet")]
+FORMATS = [
+    ("geojson", ".geojson"),
+    ("gpkg", ".gpkg"),
+    ("shp", ".shp"),
+    ("shpzip", ".zip"),
+    ("csv", ".csv"),
+    ("parquet", ".parquet"),
+]
 
 
 def distance_to_check_point(conn, code: str) -> float:
@@ -69,8 +75,14 @@ def test_vietnamese_column_names_map_by_themselves(conn, catalogue, settings, tm
     gdf = gdf.rename(columns={"so_thua": "Số thửa", "so_to": "SO_TO"})
     path = write(gdf, tmp_path / "vn.gpkg", "gpkg")
     result = import_file(conn, catalogue, settings, path, "parcels")
-    assert result.source.mapping == {"ma_khu_dat": "code", "ten_khu_dat": "name", "loai_dat": "land_use_code",
-                                     "SO_TO": "map_sheet_no", "Số thửa": "parcel_no", "status": "status"}
+    assert result.source.mapping == {
+        "ma_khu_dat": "code",
+        "ten_khu_dat": "name",
+        "loai_dat": "land_use_code",
+        "SO_TO": "map_sheet_no",
+        "Số thửa": "parcel_no",
+        "status": "status",
+    }
     row = conn.execute("SELECT map_sheet_no, parcel_no, land_use_code FROM parcels WHERE code = 'T-002'").fetchone()
     assert row == ("11", "101", "ODT")
 
@@ -158,7 +170,8 @@ def test_admin_unit_is_assigned_by_location(conn, catalogue, settings, tmp_path)
     got = conn.execute("SELECT admin_unit_code FROM parcels WHERE code = 'LOC-001'").fetchone()[0]
     expected = conn.execute(
         """SELECT code FROM admin_units WHERE level = 'commune' AND valid_to IS NULL
-           AND ST_Contains(geom, ST_SetSRID(ST_MakePoint(%s, %s), 4326))""", [CHECK_LON + 0.0004, CHECK_LAT + 0.0004]
+           AND ST_Contains(geom, ST_SetSRID(ST_MakePoint(%s, %s), 4326))""",
+        [CHECK_LON + 0.0004, CHECK_LAT + 0.0004],
     ).fetchone()[0]
     assert got == expected
     assert count(conn, "parcels") == before + 1
@@ -177,8 +190,11 @@ def test_multi_layer_geopackage_needs_a_choice(conn, catalogue, settings, tmp_pa
 
 
 def test_reference_layer_import(conn, catalogue, settings, tmp_path):
-    pts = gpd.GeoDataFrame({"name": ["Trường A", "Trạm y tế B"], "kind": ["school", "Cơ sở y tế"]},
-                           geometry=gpd.points_from_xy([CHECK_E, CHECK_E + 500], [CHECK_N, CHECK_N]), crs="EPSG:9205")
+    pts = gpd.GeoDataFrame(
+        {"name": ["Trường A", "Trạm y tế B"], "kind": ["school", "Cơ sở y tế"]},
+        geometry=gpd.points_from_xy([CHECK_E, CHECK_E + 500], [CHECK_N, CHECK_N]),
+        crs="EPSG:9205",
+    )
     path = write(pts, tmp_path / "f.geojson", "geojson")
     result = import_file(conn, catalogue, settings, path, "facilities")
     assert len(result.ids) == 2

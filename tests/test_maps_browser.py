@@ -13,8 +13,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-
 from conftest import REPO, LiveServer
+
 from gis_service.core.db import libpq_dsn
 
 pytestmark = pytest.mark.browser
@@ -40,7 +40,7 @@ def tile_server():
     served = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
+        def do_GET(self):
             served.append(self.path)
             try:
                 self.send_response(200)
@@ -67,17 +67,30 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         yield b
         b.close()
 
 
 @pytest.fixture(scope="module")
 def server(demo_ro, tmp_path_factory, tile_server):
-    s = LiveServer(demo_ro, tmp_path_factory.mktemp("maps"), map_basemap=tile_server.template,
-                   map_basemap_attribution="Bản đồ nền nội bộ")
+    s = LiveServer(
+        demo_ro,
+        tmp_path_factory.mktemp("maps"),
+        map_basemap=tile_server.template,
+        map_basemap_attribution="Bản đồ nền nội bộ",
+    )
     yield s
     s.stop()
 
@@ -133,7 +146,10 @@ MAP = "window[document.querySelector('.folium-map').id]"
 COUNT_PARCELS = f"""() => {{ let n = 0; {MAP}.eachLayer(l => {{ const f = l.feature;
     if (f && f.geometry && f.geometry.type.endsWith('Polygon') && f.properties.code && f.properties.level === undefined
         && l._parts !== undefined) n++; }}); return n; }}"""
-LAYER_NAMES = "() => Array.from(document.querySelectorAll('.leaflet-control-layers-overlays label')).map(s => s.textContent.trim())"
+LAYER_NAMES = (
+    "() => Array.from(document.querySelectorAll('.leaflet-control-layers-overlays label'))"
+    ".map(s => s.textContent.trim())"
+)
 
 
 def db(url, q):
@@ -143,8 +159,11 @@ def db(url, q):
 
 def click_feature(p: Page, code: str | None = None, fid: int | None = None) -> str:
     """Zoom to a parcel (by its code or its id), click its middle, return the popup's text."""
-    match = f"l.feature.properties.code === {code!r}" if fid is None else (
-        f"l.feature.id === {fid} && l.feature.properties.code !== undefined")
+    match = (
+        f"l.feature.properties.code === {code!r}"
+        if fid is None
+        else (f"l.feature.id === {fid} && l.feature.properties.code !== undefined")
+    )
     xy = p.js(f"""() => {{ const m = {MAP}; let hit = null;
         m.eachLayer(l => {{ if (l.feature && {match} && l.feature.geometry.type.endsWith("Polygon")) hit = l; }});
         m.fitBounds(hit.getBounds(), {{maxZoom: 17, animate: false}});
@@ -167,8 +186,13 @@ def test_planner_map(browser, server, demo_ro, tile_server):
     assert p.js(COUNT_PARCELS) == published
     assert p.page.is_visible(".lf-legend[data-legend=status]") and "Trạng thái" in p.page.inner_text(".lf-legend")
     assert "≥ 10" in p.page.inner_text(".lf-legend[data-legend=coverage]")  # the coverage classes, open at the top
-    for control in (".leaflet-control-zoom-fullscreen", ".leaflet-control-measure", ".leaflet-control-minimap",
-                    ".leaflet-control-scale", ".lf-search input"):
+    for control in (
+        ".leaflet-control-zoom-fullscreen",
+        ".leaflet-control-measure",
+        ".leaflet-control-minimap",
+        ".leaflet-control-scale",
+        ".lf-search input",
+    ):
         assert p.page.query_selector(control) is not None, control
     assert tile_server.served, "the intranet basemap was not used"
     p.shot("planner-vi")
@@ -193,12 +217,19 @@ def test_english_labels(browser, server):
 
 
 def test_planner_filters(browser, server, demo_ro):
-    p = Page(browser).open(f"{server.base}/maps/planner?admin_unit=094&status=approved,open_for_investment&as_of=2025-01-01")
-    expected = db(demo_ro, "SELECT count(*) FROM parcels p, admin_units a WHERE a.code = '094' AND p.published AND "
-                           "p.status IN ('approved', 'open_for_investment') AND ST_Intersects(a.geom, p.pos)")[0][0]
+    p = Page(browser).open(
+        f"{server.base}/maps/planner?admin_unit=094&status=approved,open_for_investment&as_of=2025-01-01"
+    )
+    expected = db(
+        demo_ro,
+        "SELECT count(*) FROM parcels p, admin_units a WHERE a.code = '094' AND p.published AND "
+        "p.status IN ('approved', 'open_for_investment') AND ST_Intersects(a.geom, p.pos)",
+    )[0][0]
     assert p.js(COUNT_PARCELS) == expected
-    units = p.js(f"() => {{ const s = new Set(); {MAP}.eachLayer(l => {{ if (l.feature && l.feature.properties.level) "
-                 "s.add(l.feature.properties.level); }); return Array.from(s); }")
+    units = p.js(
+        f"() => {{ const s = new Set(); {MAP}.eachLayer(l => {{ if (l.feature && l.feature.properties.level) "
+        "s.add(l.feature.properties.level); }); return Array.from(s); }"
+    )
     assert units == ["district"]  # as of 2025-01-01 the units are the former districts
     assert p.errors == []
     p.close()
@@ -206,7 +237,9 @@ def test_planner_filters(browser, server, demo_ro):
 
 def test_investor_map(browser, server, demo_ro):
     p = Page(browser).open(f"{server.base}/maps/investor")
-    sites = db(demo_ro, "SELECT code FROM parcels WHERE published AND status = 'open_for_investment' ORDER BY area_m2 DESC")
+    sites = db(
+        demo_ro, "SELECT code FROM parcels WHERE published AND status = 'open_for_investment' ORDER BY area_m2 DESC"
+    )
     assert p.js(COUNT_PARCELS) == len(sites) > 0
     text = click_feature(p, sites[0][0])
     assert sites[0][0] in text and "Mức độ phù hợp" in text and "%" in text and "Đến đường gần nhất" in text
@@ -218,12 +251,15 @@ def test_investor_map(browser, server, demo_ro):
 
 
 def test_site_sheet_prints_on_a4(browser, server, demo_ro, tmp_path):
-    pid, code, perimeter = db(demo_ro, "SELECT id, code, ST_Perimeter(geom::geography) FROM parcels WHERE published "
-                                       "ORDER BY id LIMIT 1")[0]
+    pid, code, perimeter = db(
+        demo_ro, "SELECT id, code, ST_Perimeter(geom::geography) FROM parcels WHERE published ORDER BY id LIMIT 1"
+    )[0]
     p = Page(browser).open(f"{server.base}/maps/parcels/{pid}")
     assert code in p.page.inner_text(".lf-attributes")
-    lengths = p.js("() => Array.from(document.querySelectorAll('.lf-edges td.num')).map(td => "
-                   "parseFloat(td.textContent.replace(/\\./g, '').replace(',', '.')))")
+    lengths = p.js(
+        "() => Array.from(document.querySelectorAll('.lf-edges td.num')).map(td => "
+        "parseFloat(td.textContent.replace(/\\./g, '').replace(',', '.')))"
+    )
     assert sum(lengths) == pytest.approx(perimeter, rel=1e-3)
     assert len(p.page.query_selector_all(".lf-vertices tr")) - 1 == len(lengths)
     assert p.page.query_selector_all(".lf-edge") and p.page.query_selector(".lf-nearest")
@@ -239,8 +275,9 @@ def test_site_sheet_prints_on_a4(browser, server, demo_ro, tmp_path):
 def test_vector_tiles_click_to_popup(browser, tiled_server, demo_ro):
     """Above the threshold parcels come from the tile endpoint through VectorGrid; clicking one still opens its
     popup (Leaflet.VectorGrid 1.3.0 throws on click with Leaflet ≥ 1.8 unless patched)."""
-    pid, code, lon, lat = db(demo_ro, "SELECT id, code, ST_X(pos), ST_Y(pos) FROM parcels WHERE published "
-                                      "ORDER BY area_m2 DESC LIMIT 1")[0]
+    pid, code, lon, lat = db(
+        demo_ro, "SELECT id, code, ST_X(pos), ST_Y(pos) FROM parcels WHERE published ORDER BY area_m2 DESC LIMIT 1"
+    )[0]
     p = Page(browser).open(f"{tiled_server.base}/maps/planner")
     assert p.js("typeof L.vectorGrid.protobuf") == "function" and p.js(COUNT_PARCELS) == 0  # nothing inline
     xy = p.js(f"""() => {{ const m = {MAP}; m.setView([{lat}, {lon}], 17, {{animate: false}});
@@ -262,10 +299,13 @@ def test_vector_tiles_click_to_popup(browser, tiled_server, demo_ro):
 def test_reference_layers_as_vector_tiles_draw_and_answer_hover(browser, tiled_server, demo_ro):
     """Roads above the threshold come as tiles: VectorGrid draws them, in their own pane above the inline
     sites, and hovering one shows its tooltip. The investor map shows roads from the start."""
-    name, lon, lat = db(demo_ro, "SELECT properties->>'name', ST_X(ST_LineInterpolatePoint(geom, 0.5)), "
-                                 "ST_Y(ST_LineInterpolatePoint(geom, 0.5)) FROM reference_features "
-                                 "WHERE layer = 'roads' AND GeometryType(geom) = 'LINESTRING' "
-                                 "AND properties->>'name' IS NOT NULL ORDER BY ST_Length(geom::geography) DESC LIMIT 1")[0]
+    name, lon, lat = db(
+        demo_ro,
+        "SELECT properties->>'name', ST_X(ST_LineInterpolatePoint(geom, 0.5)), "
+        "ST_Y(ST_LineInterpolatePoint(geom, 0.5)) FROM reference_features "
+        "WHERE layer = 'roads' AND GeometryType(geom) = 'LINESTRING' "
+        "AND properties->>'name' IS NOT NULL ORDER BY ST_Length(geom::geography) DESC LIMIT 1",
+    )[0]
     p = Page(browser)
     tiles: list[int] = []
     p.page.on("response", lambda r: "/collections/roads/tiles/" in r.url and tiles.append(r.status))
@@ -277,8 +317,13 @@ def test_reference_layers_as_vector_tiles_draw_and_answer_hover(browser, tiled_s
     p.page.wait_for_load_state("networkidle")
     p.page.wait_for_timeout(500)
     assert tiles and set(tiles) <= {200, 204}
-    assert p.js("() => document.querySelectorAll('.leaflet-lf_reference-pane path, .leaflet-lf_reference-pane canvas')"
-                ".length") > 0
+    assert (
+        p.js(
+            "() => document.querySelectorAll('.leaflet-lf_reference-pane path, .leaflet-lf_reference-pane canvas')"
+            ".length"
+        )
+        > 0
+    )
     p.page.mouse.move(*xy)
     p.page.wait_for_selector(".leaflet-tooltip", timeout=5000)
     assert name in p.page.inner_text(".leaflet-tooltip")
@@ -291,8 +336,13 @@ def test_static_map_works_with_no_network_at_all(browser, demo_ro, tmp_path):
     """`landfund map` writes a page that opens from disk with every network request refused."""
     env = {"DATABASE_URL": demo_ro, "LANDFUND_MAP_BASEMAP": "none", "PATH": "/usr/bin:/bin"}
     out = tmp_path / "planner.html"
-    r = subprocess.run([str(Path(sys.executable).parent / "landfund"), "map", "planner", "--out", str(out), "--lang", "en"],
-                       capture_output=True, text=True, env=env, timeout=300)
+    r = subprocess.run(
+        [str(Path(sys.executable).parent / "landfund"), "map", "planner", "--out", str(out), "--lang", "en"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     assert "warning" not in r.stderr
     n = db(demo_ro, "SELECT count(*) FROM parcels")[0][0]
@@ -303,8 +353,13 @@ def test_static_map_works_with_no_network_at_all(browser, demo_ro, tmp_path):
     assert p.errors == [] and p.blocked == []
     p.close()
     # more parcels than a page should inline, and no API to serve tiles: still written, with a warning
-    r = subprocess.run([str(Path(sys.executable).parent / "landfund"), "map", "planner", "--out", str(out)],
-                       capture_output=True, text=True, env={**env, "LANDFUND_MAP_INLINE_MAX_FEATURES": "10"}, timeout=300)
+    r = subprocess.run(
+        [str(Path(sys.executable).parent / "landfund"), "map", "planner", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env={**env, "LANDFUND_MAP_INLINE_MAX_FEATURES": "10"},
+        timeout=300,
+    )
     assert r.returncode == 0 and out.exists(), r.stderr
     assert f"{n:,} parcels are inline" in " ".join(r.stderr.split()) and "--api-url" in r.stderr
 
@@ -313,8 +368,13 @@ def test_overlays_render_when_the_basemap_is_unreachable(browser, demo_ro, tmp_p
     """The default OpenStreetMap basemap cannot load here (no internet): the overlays still draw."""
     env = {"DATABASE_URL": demo_ro, "PATH": "/usr/bin:/bin"}
     out = tmp_path / "investor.html"
-    subprocess.run([str(Path(sys.executable).parent / "landfund"), "map", "investor", "--out", str(out)],
-                   check=True, capture_output=True, env=env, timeout=300)
+    subprocess.run(
+        [str(Path(sys.executable).parent / "landfund"), "map", "investor", "--out", str(out)],
+        check=True,
+        capture_output=True,
+        env=env,
+        timeout=300,
+    )
     assert "tile.openstreetmap.org" in out.read_text()
     p = Page(browser, allow_loopback=False).open(out.as_uri())
     assert p.js(COUNT_PARCELS) > 0
@@ -326,8 +386,11 @@ def test_overlays_render_when_the_basemap_is_unreachable(browser, demo_ro, tmp_p
 def test_search_by_parcel_code(browser, server, tiled_server, demo_ro):
     code = db(demo_ro, "SELECT code FROM parcels WHERE published ORDER BY code DESC LIMIT 1")[0][0]
     # inline parcels: the search looks in the page, by code, name, sheet/parcel number or commune
-    sheet, number, unit_name = db(demo_ro, "SELECT p.map_sheet_no, p.parcel_no, a.name FROM parcels p JOIN admin_units a "
-                                           f"ON a.code = p.admin_unit_code WHERE p.code = '{code}'")[0]
+    sheet, number, unit_name = db(
+        demo_ro,
+        "SELECT p.map_sheet_no, p.parcel_no, a.name FROM parcels p JOIN admin_units a "
+        f"ON a.code = p.admin_unit_code WHERE p.code = '{code}'",
+    )[0]
     p = Page(browser).open(f"{server.base}/maps/planner")
     before = p.js(f"{MAP}.getZoom()")
     p.page.locator(".lf-search input").press_sequentially(code, delay=20)

@@ -11,11 +11,11 @@ import pytest
 from gis_service.catalogue import load_catalogue
 from gis_service.core.config import Settings
 from gis_service.core.db import libpq_dsn
+from gis_service.i18n import number
 from gis_service.maps import data
 from gis_service.maps.assets import VENDORED, AssetError, OfflineFigure, check_offline
 from gis_service.maps.build import render
 from gis_service.maps.definition import load_map, map_names
-from gis_service.maps.i18n import number
 from gis_service.security import ANONYMOUS, Principal
 
 CDN = re.compile(r"cdn\.jsdelivr\.net|unpkg\.com|cdnjs\.cloudflare\.com|code\.jquery\.com|bootstrapcdn|fontawesome")
@@ -37,14 +37,28 @@ def spec_of(html: str) -> dict:
 
 def codes_in(html: str, kind: str | None = None) -> list[str]:
     """Parcel codes inline in a map (every layer, or the layers of one kind)."""
-    return [f["properties"]["code"] for la in spec_of(html)["layers"] if la["data"] and (kind is None or la["kind"] == kind)
-            for f in la["data"]["features"] if "code" in f["properties"] and "level" not in f["properties"]]
+    return [
+        f["properties"]["code"]
+        for la in spec_of(html)["layers"]
+        if la["data"] and (kind is None or la["kind"] == kind)
+        for f in la["data"]["features"]
+        if "code" in f["properties"] and "level" not in f["properties"]
+    ]
 
 
 def page(conn, name, lang="vi", filters=None, who=ANONYMOUS, api="http://127.0.0.1:9", parcel=None, **overrides):
     s = Settings(**overrides)
-    ctx = data.Context(conn, s, load_catalogue(s.layers_dir), who, lang, filters or data.Filters(), api_base=api,
-                       asset_base="http://127.0.0.1:9/static", parcel_id=parcel)
+    ctx = data.Context(
+        conn,
+        s,
+        load_catalogue(s.layers_dir),
+        who,
+        lang,
+        filters or data.Filters(),
+        api_base=api,
+        asset_base="http://127.0.0.1:9/static",
+        parcel_id=parcel,
+    )
     return render(ctx, load_map(s.maps_dir, name))
 
 
@@ -99,8 +113,9 @@ def test_filters_reduce_the_parcels(conn):
     one_unit, _ = page(conn, "planner", who=Principal("admin"), filters=data.Filters(admin_unit="095"))
     approved, _ = page(conn, "planner", who=Principal("admin"), filters=data.Filters(status=["approved"]))
     count = lambda h: len(codes_in(h, "parcels"))  # noqa: E731
-    n095 = conn.execute("SELECT count(*) FROM parcels p, admin_units a WHERE a.code = '095' "
-                        "AND ST_Intersects(a.geom, p.pos)").fetchone()[0]
+    n095 = conn.execute(
+        "SELECT count(*) FROM parcels p, admin_units a WHERE a.code = '095' AND ST_Intersects(a.geom, p.pos)"
+    ).fetchone()[0]
     napp = conn.execute("SELECT count(*) FROM parcels WHERE status = 'approved'").fetchone()[0]
     assert count(everything) == conn.execute("SELECT count(*) FROM parcels").fetchone()[0]
     assert count(one_unit) == n095 and count(approved) == napp
@@ -109,8 +124,10 @@ def test_filters_reduce_the_parcels(conn):
 def test_as_of_switches_districts_and_communes(conn):
     before, _ = page(conn, "planner", filters=data.Filters(as_of=date(2025, 6, 30)))
     after, _ = page(conn, "planner", filters=data.Filters(as_of=date(2025, 7, 1)))
-    unit_codes = lambda h: {f["id"] for la in spec_of(h)["layers"] if la["kind"] == "coverage"  # noqa: E731
-                            for f in la["data"]["features"]}
+
+    def unit_codes(h):
+        return {f["id"] for la in spec_of(h)["layers"] if la["kind"] == "coverage" for f in la["data"]["features"]}
+
     assert "094" in unit_codes(before) and "03127" not in unit_codes(before)
     assert "03127" in unit_codes(after) and "094" not in unit_codes(after)
 
@@ -128,8 +145,10 @@ def test_big_land_funds_come_as_vector_tiles(conn):
 
 def test_big_reference_layers_come_as_vector_tiles(conn):
     """Roads and facilities above the threshold are tiles too (styled by their category); smaller ones stay inline."""
-    n = {layer: conn.execute("SELECT count(*) FROM reference_features WHERE layer = %s", [layer]).fetchone()[0]
-         for layer in ("roads", "facilities", "hazard_zones")}
+    n = {
+        layer: conn.execute("SELECT count(*) FROM reference_features WHERE layer = %s", [layer]).fetchone()[0]
+        for layer in ("roads", "facilities", "hazard_zones")
+    }
     cap = sorted(n.values())[1]  # the middle one: the biggest layer is tiled, the smallest inline
     html, _ = page(conn, "planner", map_inline_max_features=cap)
     layers = {la["id"]: la for la in spec_of(html)["layers"] if la["kind"] == "reference"}
@@ -156,7 +175,9 @@ def test_a_big_investor_map_holds_the_best_ranked_sites(conn):
 def test_investor_map_holds_only_published_open_sites(conn):
     html, _ = page(conn, "investor")
     codes = set(codes_in(html, "sites"))
-    expected = {r[0] for r in conn.execute("SELECT code FROM parcels WHERE published AND status = 'open_for_investment'")}
+    expected = {
+        r[0] for r in conn.execute("SELECT code FROM parcels WHERE published AND status = 'open_for_investment'")
+    }
     assert codes == expected and expected
     site = next(la for la in spec_of(html)["layers"] if la["kind"] == "sites")["data"]["features"][0]["properties"]
     assert "score" in site and "road_m" in site
@@ -184,15 +205,24 @@ def test_vendored_assets_match_their_lock_offline():
 
     from conftest import REPO
 
-    r = subprocess.run([sys.executable, str(REPO / "scripts" / "fetch_assets.py"), "--check"], capture_output=True,
-                       text=True)
+    r = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "fetch_assets.py"), "--check"], capture_output=True, text=True
+    )
     assert r.returncode == 0, r.stdout
     assert " 0 mismatches" in r.stdout
     import json
 
     lock = json.loads((REPO / "gis_service" / "static" / "vendor" / "assets.lock.json").read_text())
     names = {p["name"] for p in lock["packages"]}
-    assert {"leaflet", "leaflet.vectorgrid", "leaflet-search", "leaflet-measure", "leaflet-minimap",
-            "leaflet.fullscreen", "d3", "swagger-ui-dist"} <= names
+    assert {
+        "leaflet",
+        "leaflet.vectorgrid",
+        "leaflet-search",
+        "leaflet-measure",
+        "leaflet-minimap",
+        "leaflet.fullscreen",
+        "d3",
+        "swagger-ui-dist",
+    } <= names
     for p in lock["packages"]:  # every package keeps its licence
         assert any(f.split("/")[-1].lower().startswith(("license", "readme")) for f in p["files"]), p["name"]

@@ -12,14 +12,14 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
-
-from bench.load import run as load_run
 from conftest import LiveServer, token_for
-from gis_service.core.db import libpq_dsn
-from gis_service.core.embedded import Cluster
 from helpers import seeded_cluster
 from test_api_write import GEOJSON, auth, feature
 from test_embedded import free_port
+
+from bench.load import run as load_run
+from gis_service.core.db import libpq_dsn
+from gis_service.core.embedded import Cluster
 
 
 @pytest.fixture
@@ -63,8 +63,11 @@ def test_reads_go_to_the_replica_and_writes_to_the_primary(primary_and_replica, 
             assert time.monotonic() < deadline, "the write never reached the replica"
             time.sleep(0.2)
         etag = c.get(f"/collections/parcels/items/{fid}", headers=auth(token)).headers["etag"]
-        r = c.patch(f"/collections/parcels/items/{fid}", json={"properties": {"name": "Khu sao chép"}},
-                    headers=auth(token, **{"If-Match": etag, "Content-Type": "application/merge-patch+json"}))
+        r = c.patch(
+            f"/collections/parcels/items/{fid}",
+            json={"properties": {"name": "Khu sao chép"}},
+            headers=auth(token, **{"If-Match": etag, "Content-Type": "application/merge-patch+json"}),
+        )
         assert r.status_code == 204, r.text
         c.close()
     finally:
@@ -75,11 +78,17 @@ def test_several_workers_share_nothing_but_the_database(demo_db, tmp_path):
     """`landfund serve` with LANDFUND_WORKERS=2: two processes answer, and concurrent read-modify-write
     through both loses nothing (ETags and tokens live in the database, not in a worker)."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": demo_db, "LANDFUND_HOME": str(tmp_path), "LANDFUND_WORKERS": "2",
-           "LANDFUND_PORT": str(port)}
-    log = open(tmp_path / "serve.log", "wb")  # a pipe nobody reads would fill up and stall the server
-    proc = subprocess.Popen([sys.executable, "-m", "gis_service.cli.main", "serve"], env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
+    env = {
+        **os.environ,
+        "DATABASE_URL": demo_db,
+        "LANDFUND_HOME": str(tmp_path),
+        "LANDFUND_WORKERS": "2",
+        "LANDFUND_PORT": str(port),
+    }
+    log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115 - a pipe nobody reads would fill up and stall the server
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gis_service.cli.main", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -114,5 +123,9 @@ def _children(pid: int) -> list[int]:
     found = []
     for task in Path(f"/proc/{pid}/task").iterdir():
         found += [int(x) for x in (task / "children").read_text().split()]
-    return [p for p in found if "python" in Path(f"/proc/{p}/cmdline").read_bytes().decode(errors="replace")
-            and b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()]
+    return [
+        p
+        for p in found
+        if "python" in Path(f"/proc/{p}/cmdline").read_bytes().decode(errors="replace")
+        and b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()
+    ]

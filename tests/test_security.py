@@ -15,10 +15,10 @@ import mapbox_vector_tile
 import morecantile
 import psycopg
 import pytest
-
 from conftest import LiveServer, api_client, token_for
-from gis_service.core.db import libpq_dsn
 from test_api_write import GEOJSON, auth, feature
+
+from gis_service.core.db import libpq_dsn
 
 SECRET_NOTE = "Hộ ông Bí Mật Văn Riêng chưa đồng ý bồi thường"
 
@@ -30,6 +30,7 @@ def sql(url, q, params=None):
 
 
 # -- tokens ----------------------------------------------------------------------------------------------
+
 
 def test_tokens_are_hashed_expire_and_revoke(api_rw):
     token = token_for(api_rw.db, "admin")
@@ -80,6 +81,7 @@ def test_cli_users(env):
 
 # -- what the public never receives, channel by channel ------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def secret_db(server_url, demo_template):
     """The demo with one unpublished parcel carrying a personal note, and a published one carrying one too."""
@@ -87,9 +89,16 @@ def secret_db(server_url, demo_template):
 
     name = clone_database(server_url, demo_template, "sec")
     url = db_url(server_url, name)
-    sql(url, "UPDATE parcels SET internal_notes = %s WHERE id = (SELECT min(id) FROM parcels WHERE published)", [SECRET_NOTE])
-    sql(url, "UPDATE parcels SET internal_notes = %s WHERE id = (SELECT min(id) FROM parcels WHERE NOT published)",
-        [SECRET_NOTE + " 2"])
+    sql(
+        url,
+        "UPDATE parcels SET internal_notes = %s WHERE id = (SELECT min(id) FROM parcels WHERE published)",
+        [SECRET_NOTE],
+    )
+    sql(
+        url,
+        "UPDATE parcels SET internal_notes = %s WHERE id = (SELECT min(id) FROM parcels WHERE NOT published)",
+        [SECRET_NOTE + " 2"],
+    )
     yield url
     drop_database(server_url, name)
 
@@ -109,12 +118,25 @@ def test_the_public_never_receives_notes_personal_data_or_unpublished_parcels(se
     with api_client(secret_db, tmp_path) as c:
         investor = token_for(secret_db, "investor")
         for who in ({}, {"Authorization": f"Bearer {investor}"}):
-            get = lambda path: c.get(path, headers=who)  # noqa: E731
-            for path in ("/collections/parcels/items?limit=10000", "/collections/parcels/items?f=csv&limit=10000",
-                         "/collections/parcels/items?f=geojsonseq", "/collections/parcels/items?f=html&limit=10000",
-                         "/collections/parcels", "/collections/parcels/queryables", "/collections/parcels/schema",
-                         "/collections/parcels/tiles/WebMercatorQuad/tilejson.json", "/maps/planner", "/maps/investor",
-                         "/maps/planner?lang=en", "/analytics/suitability?limit=10000", "/api"):
+
+            def get(path, who=who):
+                return c.get(path, headers=who)
+
+            for path in (
+                "/collections/parcels/items?limit=10000",
+                "/collections/parcels/items?f=csv&limit=10000",
+                "/collections/parcels/items?f=geojsonseq",
+                "/collections/parcels/items?f=html&limit=10000",
+                "/collections/parcels",
+                "/collections/parcels/queryables",
+                "/collections/parcels/schema",
+                "/collections/parcels/tiles/WebMercatorQuad/tilejson.json",
+                "/maps/planner",
+                "/maps/investor",
+                "/maps/planner?lang=en",
+                "/analytics/suitability?limit=10000",
+                "/api",
+            ):
                 r = get(path)
                 assert r.status_code == 200, path
                 clean(path, r.content)
@@ -127,26 +149,37 @@ def test_the_public_never_receives_notes_personal_data_or_unpublished_parcels(se
             tms = morecantile.tms.get("WebMercatorQuad")
             for z in (8, 11):
                 t = tms.tile(103.03, 21.40, z)
-                tile = mapbox_vector_tile.decode(get(f"/collections/parcels/tiles/WebMercatorQuad/{z}/{t.x}/{t.y}").content)
+                tile = mapbox_vector_tile.decode(
+                    get(f"/collections/parcels/tiles/WebMercatorQuad/{z}/{t.x}/{t.y}").content
+                )
                 feats = tile.get("parcels", {}).get("features", [])
                 assert feats and not {f["properties"]["code"] for f in feats} & set(hidden)
                 assert all("internal_notes" not in f["properties"] for f in feats)
             for fid in hidden_ids[:3]:  # a hidden parcel does not exist for you: 404, not 403
-                for path in (f"/collections/parcels/items/{fid}", f"/collections/parcels/items/{fid}/history",
-                             f"/maps/parcels/{fid}", f"/interests/new?parcel={fid}"):
+                for path in (
+                    f"/collections/parcels/items/{fid}",
+                    f"/collections/parcels/items/{fid}/history",
+                    f"/maps/parcels/{fid}",
+                    f"/interests/new?parcel={fid}",
+                ):
                     r = get(path)
                     assert r.status_code == 404, path
                     clean(path, r.content)
             code = hidden[0]
             r = get(f"/collections/parcels/items?code={quote(code)}")  # the maps' search asks this
             assert r.json()["numberMatched"] == 0
-            for path in ("/collections/parcels/items?filter=" + quote("internal_notes LIKE '%Bí%'"),
-                         "/collections/parcels/items?sortby=internal_notes", "/collections/parcels/items?properties=internal_notes",
-                         "/collections/parcels/items?internal_notes=x"):
+            for path in (
+                "/collections/parcels/items?filter=" + quote("internal_notes LIKE '%Bí%'"),
+                "/collections/parcels/items?sortby=internal_notes",
+                "/collections/parcels/items?properties=internal_notes",
+                "/collections/parcels/items?internal_notes=x",
+            ):
                 r = get(path)
                 assert r.status_code == 400, path
                 clean(path, r.content.replace(b"'internal_notes'", b""))  # its own input echoed back, nothing more
-            published_history = get(f"/collections/parcels/items/{sql(secret_db, 'SELECT min(id) FROM parcels WHERE published')[0][0]}/history")
+            published_history = get(
+                f"/collections/parcels/items/{sql(secret_db, 'SELECT min(id) FROM parcels WHERE published')[0][0]}/history"
+            )
             assert published_history.status_code == 200
             clean("history", published_history.content)
         # planners do see them
@@ -154,14 +187,21 @@ def test_the_public_never_receives_notes_personal_data_or_unpublished_parcels(se
         r = c.get("/collections/parcels/items?limit=10000", headers={"Authorization": f"Bearer {planner}"})
         assert "Bí Mật" in r.text and hidden[0] in r.text
         public_cov = c.get("/analytics/coverage").json()["totals"]["parcels"]
-        planner_cov = c.get("/analytics/coverage", headers={"Authorization": f"Bearer {planner}"}).json()["totals"]["parcels"]
+        planner_cov = c.get("/analytics/coverage", headers={"Authorization": f"Bearer {planner}"}).json()["totals"][
+            "parcels"
+        ]
         assert public_cov < planner_cov  # the public's coverage counts published parcels only
 
 
 def test_public_export_leaves_out_notes(secret_db, tmp_path):
     out = tmp_path / "public.geojson"
-    r = subprocess.run([str(Path(sys.executable).parent / "landfund"), "export", str(out), "--public"],
-                       env={"DATABASE_URL": secret_db, "PATH": "/usr/bin:/bin"}, capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [str(Path(sys.executable).parent / "landfund"), "export", str(out), "--public"],
+        env={"DATABASE_URL": secret_db, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     text = out.read_text(encoding="utf-8")
     assert "Bí Mật" not in text and "internal_notes" not in text
@@ -169,6 +209,7 @@ def test_public_export_leaves_out_notes(secret_db, tmp_path):
 
 
 # -- no lost updates --------------------------------------------------------------------------------------
+
 
 def test_parallel_edits_with_one_etag_let_exactly_one_win(demo_db, tmp_path):
     server = LiveServer(demo_db, tmp_path)
@@ -184,9 +225,16 @@ def test_parallel_edits_with_one_etag_let_exactly_one_win(demo_db, tmp_path):
 
         def edit(i):
             barrier.wait()
-            r = httpx.patch(url, json={"properties": {"name": f"Sửa lần {i}"}}, timeout=30,
-                            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/merge-patch+json",
-                                     "If-Match": tag})
+            r = httpx.patch(
+                url,
+                json={"properties": {"name": f"Sửa lần {i}"}},
+                timeout=30,
+                headers={
+                    "Authorization": f"Bearer {token}",
+                    "Content-Type": "application/merge-patch+json",
+                    "If-Match": tag,
+                },
+            )
             results.append(r.status_code)
 
         threads = [threading.Thread(target=edit, args=(i,)) for i in range(8)]
@@ -201,9 +249,15 @@ def test_parallel_edits_with_one_etag_let_exactly_one_win(demo_db, tmp_path):
                 while done < n:
                     r = client.get(url, headers={"Authorization": f"Bearer {token}"})
                     count = int(r.json()["properties"]["parcel_no"] or 0)
-                    w = client.patch(url, json={"properties": {"parcel_no": str(count + 1)}},
-                                     headers={"Authorization": f"Bearer {token}", "If-Match": r.headers["etag"],
-                                              "Content-Type": "application/merge-patch+json"})
+                    w = client.patch(
+                        url,
+                        json={"properties": {"parcel_no": str(count + 1)}},
+                        headers={
+                            "Authorization": f"Bearer {token}",
+                            "If-Match": r.headers["etag"],
+                            "Content-Type": "application/merge-patch+json",
+                        },
+                    )
                     assert w.status_code in (204, 412)
                     done += w.status_code == 204
 
@@ -219,16 +273,43 @@ def test_parallel_edits_with_one_etag_let_exactly_one_win(demo_db, tmp_path):
 # -- hostile input ------------------------------------------------------------------------------------------
 
 HOSTILE = [
-    ("post", "/collections/parcels/items", b'{"type":"Feature","properties":{"code":"' + b"x" * 11_000_000 + b'"}}',
-     GEOJSON, 413),
-    ("post", "/collections/parcels/items", b'{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[103.02,21.38],'
-     b'[Infinity,21.38],[103.03,21.39],[103.02,21.38]]]},"properties":{"code":"I"}}', GEOJSON, 400),
-    ("post", "/collections/parcels/items", b'{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[103.02]]},'
-     b'"properties":{"code":"M"}}', GEOJSON, 400),
-    ("post", "/collections/parcels/items", b'{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[1e999,21],'
-     b'[103,21],[103,22],[1e999,21]]]},"properties":{"code":"B"}}', GEOJSON, 400),
-    ("post", "/collections/parcels/items", b'{"type":"Feature","geometry":{"type":"Blob"},"properties":{"code":"T"}}',
-     GEOJSON, 400),
+    (
+        "post",
+        "/collections/parcels/items",
+        b'{"type":"Feature","properties":{"code":"' + b"x" * 11_000_000 + b'"}}',
+        GEOJSON,
+        413,
+    ),
+    (
+        "post",
+        "/collections/parcels/items",
+        b'{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[103.02,21.38],'
+        b'[Infinity,21.38],[103.03,21.39],[103.02,21.38]]]},"properties":{"code":"I"}}',
+        GEOJSON,
+        400,
+    ),
+    (
+        "post",
+        "/collections/parcels/items",
+        b'{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[103.02]]},"properties":{"code":"M"}}',
+        GEOJSON,
+        400,
+    ),
+    (
+        "post",
+        "/collections/parcels/items",
+        b'{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[1e999,21],'
+        b'[103,21],[103,22],[1e999,21]]]},"properties":{"code":"B"}}',
+        GEOJSON,
+        400,
+    ),
+    (
+        "post",
+        "/collections/parcels/items",
+        b'{"type":"Feature","geometry":{"type":"Blob"},"properties":{"code":"T"}}',
+        GEOJSON,
+        400,
+    ),
     ("post", "/collections/parcels/items", b"<xml/>", {"Content-Type": "application/xml"}, 415),
     ("post", "/interests", b'{"parcel_id":1}', {"Content-Type": "text/plain"}, 415),
     ("post", "/collections/parcels/items/1/transitions", b"x" * 200_000, {"Content-Type": "application/json"}, 413),
@@ -241,8 +322,13 @@ HOSTILE = [
     ("get", "/collections/parcels/items?filter=" + quote("1=1) OR (1=1"), None, {}, 400),
     ("get", "/collections/parcels/items?bbox=1e309,0,2,2", None, {}, 400),
     ("get", "/collections/parcels/items?bbox-crs=EPSG:9205&bbox=0,0,1e12,1e12", None, {}, 400),
-    ("get", "/collections/parcels/items?filter-crs=EPSG:9205&filter=" + quote("S_INTERSECTS(geometry, POINT(1e15 1e15))"),
-     None, {}, 400),
+    (
+        "get",
+        "/collections/parcels/items?filter-crs=EPSG:9205&filter=" + quote("S_INTERSECTS(geometry, POINT(1e15 1e15))"),
+        None,
+        {},
+        400,
+    ),
 ]
 
 
@@ -251,7 +337,8 @@ def test_hostile_input_gets_a_4xx_problem_and_writes_nothing(api_rw, method, pat
     token = token_for(api_rw.db, "investor" if path.startswith("/interests") else "admin")
     before = sql(api_rw.db, "SELECT count(*), sum(version) FROM parcels")[0]
     r = getattr(api_rw, method if method != "post" else "post")(
-        path, **({"content": body} if body is not None else {}), headers={**headers, **auth(token)})
+        path, **({"content": body} if body is not None else {}), headers={**headers, **auth(token)}
+    )
     assert r.status_code == status, r.text[:300]
     assert r.headers["content-type"] == "application/problem+json"
     assert sql(api_rw.db, "SELECT count(*), sum(version) FROM parcels")[0] == before
@@ -264,12 +351,16 @@ def test_too_many_vertices(api_rw):
 
     t = np.linspace(0, 2 * np.pi, 120_000, endpoint=False)
     ring = Polygon(np.column_stack([103.05 + 0.001 * np.cos(t), 21.35 + 0.001 * np.sin(t)]))  # 120,001 vertices
-    r = api_rw.post("/collections/parcels/items", json={"type": "Feature", "geometry": mapping(ring),
-                                                        "properties": {"code": "MANY"}}, headers=auth(token, **GEOJSON))
+    r = api_rw.post(
+        "/collections/parcels/items",
+        json={"type": "Feature", "geometry": mapping(ring), "properties": {"code": "MANY"}},
+        headers=auth(token, **GEOJSON),
+    )
     assert r.status_code == 400 and "at most 5,000 are allowed" in r.json()["detail"]
 
 
 # -- HTML hardening, CORS, logs --------------------------------------------------------------------------------
+
 
 def test_html_pages_carry_a_content_security_policy(api):
     """Scripts: the service's own files, and inline ones only with the response's nonce (a fresh one each time),
@@ -277,7 +368,13 @@ def test_html_pages_carry_a_content_security_policy(api):
     import re
 
     nonces = set()
-    for path in ("/maps/planner", "/maps/investor", "/collections/parcels/items?f=html", "/api.html", "/collections?f=html"):
+    for path in (
+        "/maps/planner",
+        "/maps/investor",
+        "/collections/parcels/items?f=html",
+        "/api.html",
+        "/collections?f=html",
+    ):
         r = api.get(path)
         csp = r.headers["content-security-policy"]
         assert "default-src 'self'" in csp and "object-src 'none'" in csp and "frame-ancestors 'self'" in csp
@@ -298,8 +395,10 @@ def test_cors_is_configurable(demo_ro, tmp_path):
         r = plain.get("/collections", headers={"Origin": "https://gis.example.vn"})
         assert "access-control-allow-origin" not in r.headers
     with api_client(demo_ro, tmp_path / "b", cors_origins=["https://gis.example.vn"]) as cors:
-        r = cors.options("/collections/parcels/items", headers={"Origin": "https://gis.example.vn",
-                                                               "Access-Control-Request-Method": "GET"})
+        r = cors.options(
+            "/collections/parcels/items",
+            headers={"Origin": "https://gis.example.vn", "Access-Control-Request-Method": "GET"},
+        )
         assert r.headers["access-control-allow-origin"] == "https://gis.example.vn"
         r = cors.get("/collections", headers={"Origin": "https://evil.example"})
         assert "access-control-allow-origin" not in r.headers
@@ -320,6 +419,7 @@ def test_no_tokens_or_secrets_in_logs(api_rw, caplog):
 
 # -- schemathesis ------------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("who", ["anonymous", "planner", "admin"])
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(demo_db, tmp_path, who):
     """Property-based fuzzing of every operation in the OpenAPI document, anonymously, as a commune planner and as an
@@ -332,11 +432,28 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(demo_db, tmp
             unit = sql(demo_db, "SELECT code FROM admin_units WHERE level = 'commune' ORDER BY code LIMIT 1")[0][0]
             headers = ["-H", f"Authorization: Bearer {token_for(demo_db, who, unit if who == 'planner' else None)}"]
         st = Path(sys.executable).parent / "st"
-        r = subprocess.run([str(st), "run", f"{server.base}/api", "--checks",
-                            "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance",
-                            "--phases", "examples,fuzzing", "--max-time", "40", "-w", "2", "--seed", "20261126",
-                            *headers, "--no-color"],
-                           capture_output=True, text=True, timeout=400)
+        r = subprocess.run(
+            [
+                str(st),
+                "run",
+                f"{server.base}/api",
+                "--checks",
+                "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance",
+                "--phases",
+                "examples,fuzzing",
+                "--max-time",
+                "40",
+                "-w",
+                "2",
+                "--seed",
+                "20261126",
+                *headers,
+                "--no-color",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=400,
+        )
         tail = r.stdout[-3000:]
         assert r.returncode == 0, tail
         assert "passed" in tail and "Server error" not in tail

@@ -7,12 +7,12 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import CHECK_E, CHECK_N, TO_LL, count, parcels_vn2000, square, write
 from shapely.geometry import LineString, Point, Polygon
 
 from gis_service.ingest.load import import_file
 from gis_service.ingest.write import write_batch
 from gis_service.validation import Options, ValidationFailed
-from helpers import CHECK_E, CHECK_N, TO_LL, count, parcels_vn2000, square, write
 
 
 def lonlat(geom):
@@ -26,9 +26,8 @@ def frame(rows: list[dict]) -> pd.DataFrame:
 
 
 def problems_of(conn, catalogue, rows, layer="parcels", **options):
-    with pytest.raises(ValidationFailed) as exc:
-        with conn.transaction():
-            write_batch(conn, catalogue, catalogue.layer(layer), frame(rows), Options(**options))
+    with pytest.raises(ValidationFailed) as exc, conn.transaction():
+        write_batch(conn, catalogue, catalogue.layer(layer), frame(rows), Options(**options))
     return exc.value.report.problems
 
 
@@ -47,14 +46,17 @@ def test_a_valid_row_is_written(conn, catalogue):
 BOW_TIE = Polygon([(103.020, 21.380), (103.021, 21.381), (103.021, 21.380), (103.020, 21.381), (103.020, 21.380)])
 
 
-@pytest.mark.parametrize("geometry,message", [
-    (BOW_TIE, "is not valid: Self-intersection"),
-    (Polygon(), "is empty"),
-    (None, "is missing"),
-    (Point(103.02, 21.38), "is a Point; layer parcels needs Polygon or MultiPolygon"),
-    (LineString([(103.02, 21.38), (103.03, 21.39)]), "is a LineString"),
-    (Polygon([(103.02, 21.38), (math.nan, 21.38), (103.03, 21.39), (103.02, 21.38)]), "NaN or infinite"),
-])
+@pytest.mark.parametrize(
+    "geometry,message",
+    [
+        (BOW_TIE, "is not valid: Self-intersection"),
+        (Polygon(), "is empty"),
+        (None, "is missing"),
+        (Point(103.02, 21.38), "is a Point; layer parcels needs Polygon or MultiPolygon"),
+        (LineString([(103.02, 21.38), (103.03, 21.39)]), "is a LineString"),
+        (Polygon([(103.02, 21.38), (math.nan, 21.38), (103.03, 21.39), (103.02, 21.38)]), "NaN or infinite"),
+    ],
+)
 def test_bad_geometry(geometry, message, conn, catalogue):
     probs = problems_of(conn, catalogue, [{"code": "G-1", "geometry": geometry}])
     assert [(p.row, p.field) for p in probs] == [(1, "geometry")]
@@ -84,7 +86,8 @@ def test_outside_and_across_the_province_boundary(conn, catalogue, settings):
     # a square straddling the schematic outline, and one just beyond it (both inside the bbox)
     edge = conn.execute(
         "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointN(ST_ExteriorRing(ST_GeometryN(geom, 1)), 1) p "
-        "FROM admin_units WHERE level = 'province') s").fetchone()
+        "FROM admin_units WHERE level = 'province') s"
+    ).fetchone()
     x, y = edge
     d = 0.001
     across = Polygon([(x - d, y - d), (x + d, y - d), (x + d, y + d), (x - d, y + d)])
@@ -120,8 +123,10 @@ def test_land_use_codes_come_from_the_catalogue_code_list(catalogue):
 
 def test_missing_required_attribute(conn, catalogue):
     probs = problems_of(conn, catalogue, [good(code="  "), good(code=None, dx=200)])
-    assert [(p.row, p.field, p.message) for p in probs] == [(1, "code", "is required but empty"),
-                                                             (2, "code", "is required but empty")]
+    assert [(p.row, p.field, p.message) for p in probs] == [
+        (1, "code", "is required but empty"),
+        (2, "code", "is required but empty"),
+    ]
 
 
 def test_missing_required_column(conn, catalogue):
@@ -149,23 +154,36 @@ def test_overlap_with_a_reserved_parcel_unless_allowed(conn, catalogue):
 
 def test_touching_and_withdrawn_parcels_do_not_count_as_overlap(conn, catalogue):
     with conn.transaction():
-        write_batch(conn, catalogue, catalogue.layer("parcels"),
-                    frame([good("OLD-1"), good("GONE-1", dx=200, status="withdrawn")]), Options(keep_status=True))
+        write_batch(
+            conn,
+            catalogue,
+            catalogue.layer("parcels"),
+            frame([good("OLD-1"), good("GONE-1", dx=200, status="withdrawn")]),
+            Options(keep_status=True),
+        )
     with conn.transaction():
-        write_batch(conn, catalogue, catalogue.layer("parcels"), frame([good("EDGE-1", dx=50), good("ON-GONE", dx=210)]))
+        write_batch(
+            conn, catalogue, catalogue.layer("parcels"), frame([good("EDGE-1", dx=50), good("ON-GONE", dx=210)])
+        )
     assert count(conn, "parcels") == 4
 
 
 def test_a_new_parcel_starts_as_proposed(conn, catalogue):
     """The workflow cannot be bypassed by creating a parcel in a later stage; an import of an existing land fund
     may keep its statuses, saying so (--keep-status)."""
-    probs = problems_of(conn, catalogue, [good("S-1", status="completed"), good("S-2", dx=200), good("S-3", dx=400,
-                                                                                                   status="Đề xuất")])
+    probs = problems_of(
+        conn, catalogue, [good("S-1", status="completed"), good("S-2", dx=200), good("S-3", dx=400, status="Đề xuất")]
+    )
     assert [(p.row, p.field) for p in probs] == [(1, "status")]
     assert "starts as proposed, not completed" in probs[0].message and probs[0].kind == "initial_status"
     with conn.transaction():
-        write_batch(conn, catalogue, catalogue.layer("parcels"), frame([good("S-1", status="completed")]),
-                    Options(keep_status=True))
+        write_batch(
+            conn,
+            catalogue,
+            catalogue.layer("parcels"),
+            frame([good("S-1", status="completed")]),
+            Options(keep_status=True),
+        )
     assert count(conn, "parcels", "status = 'completed'") == 1
 
 
@@ -175,35 +193,51 @@ def test_overlap_within_the_file(conn, catalogue):
     assert probs[0].message.startswith("overlaps row 1 (A-1) by 2,0")
 
 
-@pytest.mark.parametrize("field,value,message", [
-    ("status", "maybe", "'maybe' is not one of: proposed, approved, open_for_investment"),
-    ("max_far", "abc", "'abc' is not a number"),
-    ("max_far", "-1", "-1 is below the minimum 0.1"),
-    ("max_floors", "2.5", "'2.5' is not a whole number"),
-    ("max_density", "150", "150 is above the maximum 100"),
-    ("decision_date", "31/02/2024", "'31/02/2024' is not a date"),
-    ("published", "perhaps", "'perhaps' is not true/false"),
-    ("responsible_level", "ministry", "'ministry' is not one of: province, district, commune"),
-    ("code", "X" * 65, "is 65 characters long; at most 64 are allowed"),
-])
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("status", "maybe", "'maybe' is not one of: proposed, approved, open_for_investment"),
+        ("max_far", "abc", "'abc' is not a number"),
+        ("max_far", "-1", "-1 is below the minimum 0.1"),
+        ("max_floors", "2.5", "'2.5' is not a whole number"),
+        ("max_density", "150", "150 is above the maximum 100"),
+        ("decision_date", "31/02/2024", "'31/02/2024' is not a date"),
+        ("published", "perhaps", "'perhaps' is not true/false"),
+        ("responsible_level", "ministry", "'ministry' is not one of: province, district, commune"),
+        ("code", "X" * 65, "is 65 characters long; at most 64 are allowed"),
+    ],
+)
 def test_bad_values(field, value, message, conn, catalogue):
     probs = problems_of(conn, catalogue, [good(**{field: value})])
     assert [(p.field, message in p.message) for p in probs] == [(field, True)]
 
 
 def test_vietnamese_spellings_of_values_are_understood(conn, catalogue):
-    row = good(status="Đề xuất", published="có", max_far="2,5", decision_date="15/03/2024",
-               fund_source="Đất công", clearance_status="đang thực hiện", land_use_code="odt", max_floors=5.0)
+    row = good(
+        status="Đề xuất",
+        published="có",
+        max_far="2,5",
+        decision_date="15/03/2024",
+        fund_source="Đất công",
+        clearance_status="đang thực hiện",
+        land_use_code="odt",
+        max_floors=5.0,
+    )
     with conn.transaction():
         write_batch(conn, catalogue, catalogue.layer("parcels"), frame([row]))
-    got = conn.execute("SELECT status, published, max_far, decision_date::text, fund_source, clearance_status, "
-                       "land_use_code, max_floors FROM parcels").fetchone()
+    got = conn.execute(
+        "SELECT status, published, max_far, decision_date::text, fund_source, clearance_status, "
+        "land_use_code, max_floors FROM parcels"
+    ).fetchone()
     assert got == ("proposed", True, 2.5, "2024-03-15", "public_land", "in_progress", "ODT", 5)
 
 
 def test_every_bad_row_is_named_and_nothing_is_written(conn, catalogue, settings, tmp_path):
-    gdf = parcels_vn2000(6, land_use_code=["ODT", "XYZ", "ODT", "ODT", "ONT", "ODT"],
-                         status=["proposed", "proposed", "nonsense", "approved", "proposed", "proposed"])
+    gdf = parcels_vn2000(
+        6,
+        land_use_code=["ODT", "XYZ", "ODT", "ODT", "ONT", "ODT"],
+        status=["proposed", "proposed", "nonsense", "approved", "proposed", "proposed"],
+    )
     gdf.loc[4, "code"] = "T-001"  # duplicate of row 1
     path = write(gdf, tmp_path / "bad.gpkg", "gpkg")
     with pytest.raises(ValidationFailed) as exc:
@@ -234,6 +268,8 @@ def test_demand_rows_are_validated_too(conn, catalogue, tmp_path, settings):
     with pytest.raises(ValidationFailed) as exc:
         import_file(conn, catalogue, settings, csv, "demand")
     msgs = sorted((p.row, p.message) for p in exc.value.report.problems)
-    assert msgs == [(2, "duplicate admin_unit_code/year '094/2024': already used by row 1 of this input"),
-                    (3, "'two thousand' is not a whole number")]
+    assert msgs == [
+        (2, "duplicate admin_unit_code/year '094/2024': already used by row 1 of this input"),
+        (3, "'two thousand' is not a whole number"),
+    ]
     assert count(conn, "demand") == 0

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-
 from conftest import token_for
-from gis_service.core.db import libpq_dsn
-from helpers import CHECK_E, CHECK_N
+from helpers import CHECK_E
 from test_api_write import GEOJSON, auth, feature
+
+from gis_service.core.db import libpq_dsn
 
 JSON = {"Content-Type": "application/json"}
 MERGE = {"Content-Type": "application/merge-patch+json"}
@@ -26,21 +26,34 @@ def admin(api_rw):
 
 
 def new_parcel(api_rw, token, code="WF-1", dx=3000.0, **props) -> tuple[str, str]:
-    r = api_rw.post("/collections/parcels/items", json=feature(code, e=CHECK_E + dx, **props), headers=auth(token, **GEOJSON))
+    r = api_rw.post(
+        "/collections/parcels/items", json=feature(code, e=CHECK_E + dx, **props), headers=auth(token, **GEOJSON)
+    )
     assert r.status_code == 201, r.text
     return r.headers["location"].replace("http://testserver", ""), r.headers["etag"]
 
 
 def move(api_rw, token, loc, tag, to, reason="theo kế hoạch", **more):
-    return api_rw.post(f"{loc}/transitions", json={"to": to, "reason": reason, **more},
-                       headers=auth(token, **JSON, **{"If-Match": tag}))
+    return api_rw.post(
+        f"{loc}/transitions",
+        json={"to": to, "reason": reason, **more},
+        headers=auth(token, **JSON, **{"If-Match": tag}),
+    )
 
 
 def test_the_whole_lifecycle_is_recorded(api_rw, admin):
     loc, tag = new_parcel(api_rw, admin)
     for i, to in enumerate(LIFE):
-        r = move(api_rw, admin, loc, tag, to, reason=f"bước {i + 1}", decision_no=f"{100 + i}/QĐ-UBND",
-                 decision_date=f"2026-0{i + 1}-15")
+        r = move(
+            api_rw,
+            admin,
+            loc,
+            tag,
+            to,
+            reason=f"bước {i + 1}",
+            decision_no=f"{100 + i}/QĐ-UBND",
+            decision_date=f"2026-0{i + 1}-15",
+        )
         assert r.status_code == 204, r.text
         tag = r.headers["etag"]
         assert api_rw.get(loc, headers=auth(admin)).json()["properties"]["status"] == to
@@ -53,13 +66,16 @@ def test_the_whole_lifecycle_is_recorded(api_rw, admin):
     assert history[0]["action"] == "insert" and history[0]["changes"]["code"] == [None, "WF-1"]
 
 
-@pytest.mark.parametrize("path,to,allowed", [
-    ([], "open_for_investment", "approved, withdrawn"),        # skipping a stage
-    ([], "completed", "approved, withdrawn"),
-    (LIFE, "withdrawn", "none: it is final"),                  # completed is final
-    (["withdrawn"], "approved", "none: it is final"),
-    (["approved"], "proposed", "open_for_investment, withdrawn"),  # no going back
-])
+@pytest.mark.parametrize(
+    "path,to,allowed",
+    [
+        ([], "open_for_investment", "approved, withdrawn"),  # skipping a stage
+        ([], "completed", "approved, withdrawn"),
+        (LIFE, "withdrawn", "none: it is final"),  # completed is final
+        (["withdrawn"], "approved", "none: it is final"),
+        (["approved"], "proposed", "open_for_investment, withdrawn"),  # no going back
+    ],
+)
 def test_illegal_transitions_are_409_naming_the_allowed_ones(api_rw, admin, path, to, allowed):
     loc, tag = new_parcel(api_rw, admin)
     for step in path:
@@ -79,7 +95,9 @@ def test_withdrawal_from_any_stage_before_completion(api_rw, admin):
 
 def test_transition_rules_and_guards(api_rw, admin):
     loc, tag = new_parcel(api_rw, admin)
-    assert api_rw.post(f"{loc}/transitions", json={"to": "approved", "reason": "ok ok"}, headers=JSON).status_code == 401
+    assert (
+        api_rw.post(f"{loc}/transitions", json={"to": "approved", "reason": "ok ok"}, headers=JSON).status_code == 401
+    )
     investor = token_for(api_rw.db, "investor")
     assert move(api_rw, investor, loc, tag, "approved").status_code == 403
     r = api_rw.post(f"{loc}/transitions", json={"to": "approved", "reason": "ok ok"}, headers=auth(admin, **JSON))
@@ -98,16 +116,21 @@ def test_transition_rules_and_guards(api_rw, admin):
 def test_history_is_complete_and_append_only(api_rw, admin):
     loc, tag = new_parcel(api_rw, admin, internal_notes="Hộ ông Lò Văn A chưa đồng ý")
     fid = int(loc.rsplit("/", 1)[1])
-    r = api_rw.patch(loc, json={"properties": {"name": "Tên mới", "internal_notes": "Đã thống nhất"}},
-                     headers=auth(admin, **MERGE, **{"If-Match": tag}))
+    r = api_rw.patch(
+        loc,
+        json={"properties": {"name": "Tên mới", "internal_notes": "Đã thống nhất"}},
+        headers=auth(admin, **MERGE, **{"If-Match": tag}),
+    )
     tag = r.headers["etag"]
     moved = feature("WF-1", e=CHECK_E + 3100)["geometry"]
     tag = api_rw.patch(loc, json={"geometry": moved}, headers=auth(admin, **MERGE, **{"If-Match": tag})).headers["etag"]
     tag = move(api_rw, admin, loc, tag, "approved", decision_no="9/QĐ-UBND").headers["etag"]
     history = api_rw.get(f"{loc}/history", headers=auth(admin)).json()["entries"]
     assert [h["action"] for h in history] == ["insert", "update", "update", "transition"]
-    assert history[1]["changes"] == {"name": [None, "Tên mới"], "internal_notes": ["Hộ ông Lò Văn A chưa đồng ý",
-                                                                                   "Đã thống nhất"]}
+    assert history[1]["changes"] == {
+        "name": [None, "Tên mới"],
+        "internal_notes": ["Hộ ông Lò Văn A chưa đồng ý", "Đã thống nhất"],
+    }
     assert history[2]["geometry_changed"] and "admin_unit_code" not in history[1]["changes"]
     # the public sees the published parcel's history without internal notes or who did it
     public = api_rw.get(f"{loc}/history").json()["entries"]
@@ -138,10 +161,18 @@ def test_site_sheet_shows_the_previous_geometry(api_rw, admin):
 
 # -- expressions of interest -------------------------------------------------------------------------
 
+
 def offer(code: str = "INV", units: int = 120, **more) -> dict:
-    return {"company": f"Công ty CP Đầu tư {code}", "tax_code": "0101234567", "contact_name": "Nguyễn Văn B",
-            "contact_email": "lienhe@example.vn", "contact_phone": "0912 345 678", "proposed_units": units,
-            "message": "Quan tâm đầu tư nhà ở xã hội", **more}
+    return {
+        "company": f"Công ty CP Đầu tư {code}",
+        "tax_code": "0101234567",
+        "contact_name": "Nguyễn Văn B",
+        "contact_email": "lienhe@example.vn",
+        "contact_phone": "0912 345 678",
+        "proposed_units": units,
+        "message": "Quan tâm đầu tư nhà ở xã hội",
+        **more,
+    }
 
 
 @pytest.fixture
@@ -158,29 +189,44 @@ def test_interest_workflow_end_to_end(api_rw, admin, open_parcel):
     assert r.status_code == 201, r.text
     ia = r.json()["id"]
     assert r.headers["location"].endswith(f"/interests/{ia}") and r.json()["status"] == "submitted"
-    ib = api_rw.post("/interests", json={"parcel_id": open_parcel, **offer("B", 90)}, headers=auth(b, **JSON)).json()["id"]
+    ib = api_rw.post("/interests", json={"parcel_id": open_parcel, **offer("B", 90)}, headers=auth(b, **JSON)).json()[
+        "id"
+    ]
     # investors only ever see their own
     assert [i["id"] for i in api_rw.get("/interests", headers=auth(a)).json()["interests"]] == [ia]
     assert api_rw.get(f"/interests/{ib}", headers=auth(a)).status_code == 404
     assert api_rw.get(f"/interests/{ia}", headers=auth(a)).json()["company"] == "Công ty CP Đầu tư A"
     # planners see all, and accept one: the parcel is assigned to that investor, the other is declined
     planner = token_for(api_rw.db, "planner", "11")
-    assert {i["id"] for i in api_rw.get(f"/interests?parcel={open_parcel}", headers=auth(planner)).json()["interests"]} == {ia, ib}
+    assert {
+        i["id"] for i in api_rw.get(f"/interests?parcel={open_parcel}", headers=auth(planner)).json()["interests"]
+    } == {ia, ib}
     # an investor may not accept, even with a valid body (the rule is checked before the body is read)
     r = api_rw.post(f"/interests/{ia}/accept", json={"reason": "Năng lực tài chính tốt"}, headers=auth(a, **JSON))
     assert r.status_code == 403 and "for planners and admins" in r.json()["detail"]
     assert api_rw.post(f"/interests/{ia}/accept", json={"reason": "x"}, headers=auth(a, **JSON)).status_code == 403
-    r = api_rw.post(f"/interests/{ia}/accept", json={"reason": "Năng lực tài chính tốt", "decision_no": "77/QĐ-UBND"},
-                    headers=auth(planner, **JSON))
+    r = api_rw.post(
+        f"/interests/{ia}/accept",
+        json={"reason": "Năng lực tài chính tốt", "decision_no": "77/QĐ-UBND"},
+        headers=auth(planner, **JSON),
+    )
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "accepted" and r.json()["decided_by"].startswith("planner-")
-    row = sql(api_rw.db, "SELECT status, investor_interest_id, decision_no FROM parcels WHERE id = %s", [open_parcel])[0]
+    row = sql(api_rw.db, "SELECT status, investor_interest_id, decision_no FROM parcels WHERE id = %s", [open_parcel])[
+        0
+    ]
     assert row == ("assigned", ia, "77/QĐ-UBND")
     other = api_rw.get(f"/interests/{ib}", headers=auth(b)).json()
     assert other["status"] == "declined" and "another investor" in other["decision_reason"]
-    assert api_rw.post(f"/interests/{ia}/decline", json={"reason": "đổi ý"}, headers=auth(planner, **JSON)).status_code == 409
-    last = sql(api_rw.db, "SELECT action, new_status, reason FROM parcel_history WHERE parcel_id = %s ORDER BY id DESC "
-                          "LIMIT 1", [open_parcel])[0]
+    assert (
+        api_rw.post(f"/interests/{ia}/decline", json={"reason": "đổi ý"}, headers=auth(planner, **JSON)).status_code
+        == 409
+    )
+    last = sql(
+        api_rw.db,
+        "SELECT action, new_status, reason FROM parcel_history WHERE parcel_id = %s ORDER BY id DESC LIMIT 1",
+        [open_parcel],
+    )[0]
     assert last[:2] == ("transition", "assigned") and "Công ty CP Đầu tư A" in last[2]
     # a parcel no longer open takes no more interest
     r = api_rw.post("/interests", json={"parcel_id": open_parcel, **offer("C")}, headers=auth(b, **JSON))
@@ -197,7 +243,10 @@ def test_decline_and_validation(api_rw, admin, open_parcel):
     r = api_rw.post("/interests", json={"parcel_id": open_parcel, **offer(), "secret": 1}, headers=auth(inv, **JSON))
     assert r.status_code == 400
     planner = token_for(api_rw.db, "planner", "11")
-    assert api_rw.post("/interests", json={"parcel_id": open_parcel, **offer()}, headers=auth(planner, **JSON)).status_code == 403
+    assert (
+        api_rw.post("/interests", json={"parcel_id": open_parcel, **offer()}, headers=auth(planner, **JSON)).status_code
+        == 403
+    )
     iid = api_rw.post("/interests", json={"parcel_id": open_parcel, **offer()}, headers=auth(inv, **JSON)).json()["id"]
     r = api_rw.post(f"/interests/{iid}/decline", json={"reason": "Chưa đủ năng lực"}, headers=auth(planner, **JSON))
     assert r.json()["status"] == "declined" and r.json()["decision_reason"] == "Chưa đủ năng lực"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from ..core.vocabulary import load_workflow
 from ..stores.analytics import AnalyticsStore
 
 KINDS = {
@@ -17,32 +18,64 @@ KINDS = {
 
 def report(conn, settings, as_of: date, reform: date) -> dict:
     limits = settings.stage_limit_days
+    workflow = load_workflow(settings.layers_dir)
+    order = workflow.order
+    final = [s for s, st in workflow.stages.items() if st.final]
+    # stages from approval up to and including the choice of an investor: clearance should be under way
+    clearing = order[order.index(workflow.roles.approved) : order.index(workflow.roles.investor) + 1]
     findings = []
-    for (pid, code, name, status, clearance, level, agency, unit, since, approved_at, decision_date) in AnalyticsStore(conn).stages():
+    rows = AnalyticsStore(conn).stages(final, workflow.roles.approved)
+    for pid, code, name, status, clearance, level, agency, unit, since, approved_at, decision_date in rows:
         days = (as_of - since).days
-        base = {"id": pid, "code": code, "name": name, "status": status, "clearance_status": clearance,
-                "responsible_level": level, "responsible_agency": agency, "admin_unit_code": unit,
-                "in_stage_since": since.isoformat(), "days_in_stage": days}
+        base = {
+            "id": pid,
+            "code": code,
+            "name": name,
+            "status": status,
+            "clearance_status": clearance,
+            "responsible_level": level,
+            "responsible_agency": agency,
+            "admin_unit_code": unit,
+            "in_stage_since": since.isoformat(),
+            "days_in_stage": days,
+        }
         if status in limits and days > limits[status]:
             findings.append({**base, "kind": "stage_overdue", "limit_days": limits[status]})
-        approved = approved_at or (decision_date if status != "proposed" else None)
-        if clearance == "not_started" and approved is not None and status in ("approved", "open_for_investment", "assigned"):
+        approved = approved_at or (decision_date if status != workflow.initial else None)
+        if clearance == "not_started" and approved is not None and status in clearing:
             waited = (as_of - approved).days
             if waited > settings.clearance_limit_days:
-                findings.append({**base, "kind": "clearance_not_started", "days_since_approval": waited,
-                                 "limit_days": settings.clearance_limit_days})
+                findings.append(
+                    {
+                        **base,
+                        "kind": "clearance_not_started",
+                        "days_since_approval": waited,
+                        "limit_days": settings.clearance_limit_days,
+                    }
+                )
         if level == "district" and as_of >= reform:
             findings.append({**base, "kind": "district_responsibility"})
     groups: dict[tuple, dict] = {}
     for f in findings:
         key = (f["responsible_level"] or "", f["responsible_agency"] or "")
-        g = groups.setdefault(key, {"responsible_level": f["responsible_level"], "responsible_agency": f["responsible_agency"],
-                                    "findings": 0, "parcels": set(), "by_kind": {}, "by_stage": {}})
+        g = groups.setdefault(
+            key,
+            {
+                "responsible_level": f["responsible_level"],
+                "responsible_agency": f["responsible_agency"],
+                "findings": 0,
+                "parcels": set(),
+                "by_kind": {},
+                "by_stage": {},
+            },
+        )
         g["findings"] += 1
         g["parcels"].add(f["code"])
         g["by_kind"][f["kind"]] = g["by_kind"].get(f["kind"], 0) + 1
         g["by_stage"][f["status"]] = g["by_stage"].get(f["status"], 0) + 1
-    ordered = sorted(groups.values(), key=lambda g: (-g["findings"], g["responsible_level"] or "", g["responsible_agency"] or ""))
+    ordered = sorted(
+        groups.values(), key=lambda g: (-g["findings"], g["responsible_level"] or "", g["responsible_agency"] or "")
+    )
     for g in ordered:
         g["parcels"] = sorted(g["parcels"])
     return {

@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from ..models.parcels import STATUSES
+from ..core.vocabulary import (
+    LEVELS,  # noqa: F401 - the levels a coverage report is asked for
+    load_workflow,
+)
 from ..stores.analytics import AnalyticsStore
 
-LEVELS = ("province", "district", "commune")
 
 @dataclass
 class UnitCoverage:
@@ -38,7 +40,7 @@ class UnitCoverage:
     @property
     def short_of_land(self) -> bool:
         """Has eligible households but not enough land for them."""
-        return bool(self.households) and self.est_units < self.households
+        return self.households is not None and self.households > 0 and self.est_units < self.households
 
     @property
     def shortfall_units(self) -> int:
@@ -46,13 +48,23 @@ class UnitCoverage:
 
     def as_dict(self) -> dict:
         return {
-            "code": self.code, "name": self.name, "level": self.level, "unit_type": self.unit_type,
-            "parcels": self.parcels, "area_m2": round(self.area_m2, 1), "area_ha": round(self.area_m2 / 1e4, 2),
-            "est_units": self.est_units, "households": self.households, "demand_year": self.demand_year,
-            "coverage_ratio": self.coverage_ratio, "short_of_land": self.short_of_land,
+            "code": self.code,
+            "name": self.name,
+            "level": self.level,
+            "unit_type": self.unit_type,
+            "parcels": self.parcels,
+            "area_m2": round(self.area_m2, 1),
+            "area_ha": round(self.area_m2 / 1e4, 2),
+            "est_units": self.est_units,
+            "households": self.households,
+            "demand_year": self.demand_year,
+            "coverage_ratio": self.coverage_ratio,
+            "short_of_land": self.short_of_land,
             "shortfall_units": self.shortfall_units,
-            "programme_households": self.programme_households, "programme_funding_vnd": self.programme_funding_vnd,
-            "programme_year": self.programme_year, "by_status": self.by_status,
+            "programme_households": self.programme_households,
+            "programme_funding_vnd": self.programme_funding_vnd,
+            "programme_year": self.programme_year,
+            "by_status": self.by_status,
         }
 
 
@@ -75,8 +87,11 @@ class Coverage:
                 t["est_units"] += v["est_units"]
         prog = [u for u in self.units if u.programme_households is not None]
         return {
-            "units": len(self.units), "parcels": sum(u.parcels for u in self.units),
-            "area_m2": round(sum(u.area_m2 for u in self.units), 1), "est_units": est, "households": hh,
+            "units": len(self.units),
+            "parcels": sum(u.parcels for u in self.units),
+            "area_m2": round(sum(u.area_m2 for u in self.units), 1),
+            "est_units": est,
+            "households": hh,
             "coverage_ratio": round(est / hh, 4) if hh else None,
             "units_short_of_land": sum(1 for u in self.units if u.short_of_land),
             "programme_households": sum(u.programme_households for u in prog) if prog else None,
@@ -85,8 +100,12 @@ class Coverage:
         }
 
     def as_dict(self) -> dict:
-        return {"as_of": self.as_of.isoformat(), "level": self.level, "units": [u.as_dict() for u in self.units],
-                "totals": self.totals()}
+        return {
+            "as_of": self.as_of.isoformat(),
+            "level": self.level,
+            "units": [u.as_dict() for u in self.units],
+            "totals": self.totals(),
+        }
 
 
 def default_level(as_of: date, reform: date) -> str:
@@ -94,17 +113,27 @@ def default_level(as_of: date, reform: date) -> str:
     return "district" if as_of < reform else "commune"
 
 
-def coverage(conn, settings, as_of: date, level: str, year: int | None = None, unit: str | None = None,
-             published_only: bool = False) -> Coverage:
+def coverage(
+    conn,
+    settings,
+    as_of: date,
+    level: str,
+    year: int | None = None,
+    unit: str | None = None,
+    published_only: bool = False,
+) -> Coverage:
     """Per-unit coverage. `published_only` counts only published parcels (what the public may know of)."""
     year = year or as_of.year
-    units_rows, by_status, demand, programmes = AnalyticsStore(conn).coverage(settings, level, as_of, year, unit,
-                                                                              published_only)
+    workflow = load_workflow(settings.layers_dir)
+    workflow_order, withdrawn = workflow.order, workflow.withdrawn
+    units_rows, by_status, demand, programmes = AnalyticsStore(conn).coverage(
+        settings, level, as_of, year, unit, published_only
+    )
     units = {r[0]: UnitCoverage(r[0], r[1], r[2], r[3]) for r in units_rows}
     for code, status, n, area, est in by_status:
         u = units[code]
         u.by_status[status] = {"parcels": n, "area_m2": round(area or 0, 1), "est_units": int(est or 0)}
-        if status != "withdrawn":
+        if status != withdrawn:
             u.parcels += n
             u.area_m2 += area or 0
             u.est_units += int(est or 0)
@@ -115,6 +144,7 @@ def coverage(conn, settings, as_of: date, level: str, year: int | None = None, u
         if code in units:
             u = units[code]
             u.programme_households, u.programme_funding_vnd, u.programme_year = households, funding, y
-    for u in units.values():  # a stable order of statuses in every unit
-        u.by_status = {s: u.by_status[s] for s in STATUSES if s in u.by_status}
+    order = {s: i for i, s in enumerate(workflow_order)}
+    for u in units.values():  # the workflow's order of statuses in every unit
+        u.by_status = dict(sorted(u.by_status.items(), key=lambda kv: order.get(kv[0], len(order))))
     return Coverage(as_of, level, list(units.values()))

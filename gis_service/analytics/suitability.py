@@ -1,26 +1,22 @@
 """Site suitability for investors: parcels open for investment, ranked by weighted criteria in PostGIS.
 
 Nearest road and facilities come from KNN index searches (`ORDER BY geom <-> …`, on the partial GiST
-indexes of the reference layers), never a cross join. They run inside `nearest_references_m()` (migration
-0008), which PostgreSQL may call from parallel workers, unlike a LATERAL subquery with LIMIT. Each result explains its score criterion by
-criterion, with the raw distances in metres."""
+indexes of the reference layers, by role), never a cross join. They run inside `nearest_references_m()`
+(migrations 0008 and 0011), which PostgreSQL may call from parallel workers, unlike a LATERAL subquery with
+LIMIT. Each result explains its score criterion by criterion, with the raw distances in metres."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
+from ..core.config import SuitabilityWeights
 from ..core.errors import LandfundError
+from ..core.vocabulary import load_workflow
 from ..stores.analytics import CRITERIA, AnalyticsStore
 
-class Weights(BaseModel):
-    road: float = Field(0.25, ge=0, le=100)
-    town: float = Field(0.20, ge=0, le=100)
-    school: float = Field(0.15, ge=0, le=100)
-    health: float = Field(0.15, ge=0, le=100)
-    area: float = Field(0.10, ge=0, le=100)
-    clearance: float = Field(0.15, ge=0, le=100)
+Weights = SuitabilityWeights  # the criteria and their default weights: core/config.py
 
 
 class Scales(BaseModel):
@@ -34,7 +30,7 @@ class Scales(BaseModel):
 
 @dataclass
 class Request:
-    weights: Weights = field(default_factory=Weights)
+    weights: Weights = field(default_factory=lambda: Weights())  # type: ignore[call-arg]  # every field has a default
     scales: Scales = field(default_factory=Scales)
     preferred_ha: tuple[float, float] = (0.5, 3.0)
     hazards: str = "penalty"  # penalty | exclude | ignore
@@ -42,7 +38,7 @@ class Request:
     admin_unit: str | None = None  # a unit code: parcels whose inner point lies in that unit (any validity)
     min_area_ha: float | None = None
     limit: int | None = 100
-    statuses: tuple[str, ...] = ("open_for_investment",)
+    statuses: tuple[str, ...] | None = None  # default: the workflow's call for investors (roles.call)
     published_only: bool = True
 
     def check(self) -> None:
@@ -55,8 +51,10 @@ class Request:
             raise LandfundError("hazards: use penalty, exclude or ignore")
 
 
-def count_candidates(conn, req: Request) -> int:
+def count_candidates(conn, req: Request, settings) -> int:
     """How many parcels the request ranks (before hazards=exclude), without measuring any of them."""
+    if req.statuses is None:
+        req.statuses = (load_workflow(settings.layers_dir).roles.call,)
     return AnalyticsStore(conn).count_candidates(req)
 
 
@@ -71,6 +69,8 @@ class Criterion:
 
 def rank(conn, settings, req: Request) -> list[dict]:
     req.check()
+    if req.statuses is None:
+        req.statuses = (load_workflow(settings.layers_dir).roles.call,)
     cols, rows = AnalyticsStore(conn).rank(req, settings)
     total = sum(req.weights.model_dump().values())
     out = []
@@ -89,9 +89,19 @@ def rank(conn, settings, req: Request) -> list[dict]:
                 c.value = r["clearance_status"]
             crit[k] = asdict(c)
         penalty = req.hazard_penalty * float(r["hazard_factor"] or 0) if req.hazards == "penalty" else 0.0
-        out.append({
-            "rank": i, "id": r["id"], "code": r["code"], "name": r["name"], "admin_unit_code": r["admin_unit_code"],
-            "area_ha": round(r["area_m2"] / 1e4, 3), "est_units": r["est_units"], "score": round(float(r["score"]), 4),
-            "criteria": crit, "hazards": r["hazards"] or [], "hazard_penalty": round(penalty, 4),
-        })
+        out.append(
+            {
+                "rank": i,
+                "id": r["id"],
+                "code": r["code"],
+                "name": r["name"],
+                "admin_unit_code": r["admin_unit_code"],
+                "area_ha": round(r["area_m2"] / 1e4, 3),
+                "est_units": r["est_units"],
+                "score": round(float(r["score"]), 4),
+                "criteria": crit,
+                "hazards": r["hazards"] or [],
+                "hazard_penalty": round(penalty, 4),
+            }
+        )
     return out

@@ -17,6 +17,7 @@ from ..catalogue import load_catalogue
 from ..core.config import Settings, get_settings
 from ..core.database import Database
 from ..core.db import database_url, read_database_url
+from ..maps.check import require_valid_maps
 from . import errors, hardening, openapi
 from .routes import analytics, collections, health, items, landing, maps, tiles, transactions, workflow
 
@@ -41,6 +42,7 @@ def _exit_soon(grace: float = 1.0) -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     catalogue = load_catalogue(settings.layers_dir)
+    require_valid_maps(settings.maps_dir, catalogue)  # a mistake in maps/*.yaml stops the start, naming file and line
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -54,7 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="landfund",
         version=__version__,
         description="Quỹ đất nhà ở xã hội (land fund for social housing), Điện Biên province: "
-                    "OGC API – Features (Parts 1–4) and Tiles.",
+        "OGC API – Features (Parts 1–4) and Tiles.",
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 
 from pyproj import CRS, Transformer
 
+from ..crs import ApiCRS
 from .errors import Problem
-
-
-@dataclass(frozen=True)
-class ApiCRS:
-    uri: str
-    srid: int
-    lat_first: bool  # axis order of the CRS: EPSG:4326 is latitude, longitude
-    precision: int  # decimals in output coordinates
-    geographic: bool
-
 
 CRS84 = ApiCRS("http://www.opengis.net/def/crs/OGC/1.3/CRS84", 4326, False, 6, True)
 EPSG4326 = ApiCRS("http://www.opengis.net/def/crs/EPSG/0/4326", 4326, True, 6, True)
@@ -27,7 +17,10 @@ SUPPORTED = (CRS84, EPSG4326, EPSG3857, EPSG9205)
 STORAGE = CRS84
 
 _ALIASES = {
-    "crs84": CRS84, "ogc:crs84": CRS84, "urn:ogc:def:crs:ogc:1.3:crs84": CRS84, "urn:ogc:def:crs:ogc::crs84": CRS84,
+    "crs84": CRS84,
+    "ogc:crs84": CRS84,
+    "urn:ogc:def:crs:ogc:1.3:crs84": CRS84,
+    "urn:ogc:def:crs:ogc::crs84": CRS84,
     "[ogc:crs84]": CRS84,
 }
 for _c in SUPPORTED:

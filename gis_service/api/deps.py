@@ -44,6 +44,7 @@ def database(request: Request) -> Database:
 
 def reading(request: Request, fn):
     """Run `fn(conn)` in a worker thread on a read connection (the replica when there is one)."""
+
     def work():
         with request.app.state.db.read() as conn:
             return fn(conn)
@@ -53,6 +54,7 @@ def reading(request: Request, fn):
 
 def writing(request: Request, fn):
     """Run `fn(conn)` in a worker thread on a connection to the primary (`fn` opens its transaction)."""
+
     def work():
         with request.app.state.db.write() as conn:
             return fn(conn)
@@ -86,7 +88,7 @@ def collections(request: Request) -> dict[str, Collection]:
     return cached
 
 
-async def collection(request: Request, collectionId: str = Path(..., description="Collection id.")) -> Collection:  # noqa: N803
+async def collection(request: Request, collectionId: str = Path(..., description="Collection id.")) -> Collection:
     found = collections(request).get(collectionId)
     if found is None:
         raise Problem(404, f"no collection {collectionId!r}; see /collections")

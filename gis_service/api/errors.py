@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-import psycopg
 from psycopg_pool import PoolClosed, PoolTimeout
 from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SATimeout
@@ -18,17 +18,37 @@ from ..validation import ValidationFailed
 
 log = logging.getLogger("landfund.api")
 PROBLEM = "application/problem+json"
-TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
-          406: "Not Acceptable", 409: "Conflict", 412: "Precondition Failed", 413: "Content Too Large",
-          415: "Unsupported Media Type", 422: "Unprocessable Content", 428: "Precondition Required",
-          500: "Internal Server Error", 503: "Service Unavailable"}
+TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    406: "Not Acceptable",
+    409: "Conflict",
+    412: "Precondition Failed",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Content",
+    428: "Precondition Required",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
 
 
 class Problem(LandfundError):
     """Raise anywhere in a request to answer with a problem document."""
 
-    def __init__(self, status: int, detail: str, *, title: str | None = None, type_: str = "about:blank",
-                 headers: dict | None = None, **extra):
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        title: str | None = None,
+        type_: str = "about:blank",
+        headers: dict | None = None,
+        **extra,
+    ):
         super().__init__(detail)
         self.status = status
         self.detail = detail
@@ -38,23 +58,43 @@ class Problem(LandfundError):
         self.extra = extra
 
 
-def problem_response(request: Request, status: int, detail: str, *, title: str | None = None,
-                     type_: str = "about:blank", headers: dict | None = None, **extra) -> JSONResponse:
-    body = {"type": type_, "title": title or TITLES.get(status, "Error"), "status": status, "detail": detail,
-            "instance": str(request.url.path), **extra}
+def problem_response(
+    request: Request,
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    type_: str = "about:blank",
+    headers: dict | None = None,
+    **extra,
+) -> JSONResponse:
+    body = {
+        "type": type_,
+        "title": title or TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "instance": str(request.url.path),
+        **extra,
+    }
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem):
-        return problem_response(request, exc.status, exc.detail, title=exc.title, type_=exc.type,
-                                headers=exc.headers, **exc.extra)
+        return problem_response(
+            request, exc.status, exc.detail, title=exc.title, type_=exc.type, headers=exc.headers, **exc.extra
+        )
 
     @app.exception_handler(ValidationFailed)
     async def _invalid(request: Request, exc: ValidationFailed):
-        return problem_response(request, 400, exc.report.text(50), title="Invalid feature",
-                                problems=[p.as_dict() for p in exc.report.sorted_problems()])
+        return problem_response(
+            request,
+            400,
+            exc.report.text(50),
+            title="Invalid feature",
+            problems=[p.as_dict() for p in exc.report.sorted_problems()],
+        )
 
     @app.exception_handler(LandfundError)
     async def _landfund(request: Request, exc: LandfundError):
@@ -77,19 +117,39 @@ def install(app: FastAPI) -> None:
         if isinstance(cause, psycopg.errors.QueryCanceled):  # statement_timeout: the request was stopped
             log.warning("statement timeout on %s %s", request.method, request.url.path)
             limit = request.app.state.settings.statement_timeout_seconds
-            return problem_response(request, 503, f"the request took longer than {limit:g} s and was stopped; "
-                                    "narrow it (a smaller area, fewer features) or try again later",
-                                    headers={"Retry-After": "30"})
-        if isinstance(cause, (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected,
-                              psycopg.errors.SerializationFailure)):
-            return problem_response(request, 503, "someone else is changing the same records right now; try again",
-                                    headers={"Retry-After": "2"})
+            return problem_response(
+                request,
+                503,
+                f"the request took longer than {limit:g} s and was stopped; "
+                "narrow it (a smaller area, fewer features) or try again later",
+                headers={"Retry-After": "30"},
+            )
+        if isinstance(
+            cause,
+            (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure),
+        ):
+            return problem_response(
+                request,
+                503,
+                "someone else is changing the same records right now; try again",
+                headers={"Retry-After": "2"},
+            )
         log.warning("database unavailable: %s", type(cause).__name__)
-        return problem_response(request, 503, "the database is not reachable right now; try again shortly",
-                                headers={"Retry-After": "5"})
+        return problem_response(
+            request, 503, "the database is not reachable right now; try again shortly", headers={"Retry-After": "5"}
+        )
 
-    for kind in (OperationalError, InterfaceError, SATimeout, psycopg.OperationalError, psycopg.InterfaceError,
-                 PoolTimeout, PoolClosed, psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure):
+    for kind in (
+        OperationalError,
+        InterfaceError,
+        SATimeout,
+        psycopg.OperationalError,
+        psycopg.InterfaceError,
+        PoolTimeout,
+        PoolClosed,
+        psycopg.errors.DeadlockDetected,
+        psycopg.errors.SerializationFailure,
+    ):
         app.add_exception_handler(kind, _db_down)
 
     async def _refused(request: Request, exc: Exception):
@@ -98,12 +158,14 @@ def install(app: FastAPI) -> None:
         diag = getattr(cause, "diag", None)
         if isinstance(cause, psycopg.errors.UniqueViolation):
             what = (diag.message_detail or "") if diag else ""
-            return problem_response(request, 409, "a record with the same key exists already" + (f": {what}" if what else ""))
-        first = (diag.message_primary if diag and diag.message_primary else str(cause).strip().splitlines()[0])
+            return problem_response(
+                request, 409, "a record with the same key exists already" + (f": {what}" if what else "")
+            )
+        first = diag.message_primary if diag and diag.message_primary else str(cause).strip().splitlines()[0]
         return problem_response(request, 409, f"the database refused the change: {first}")
 
-    for kind in (IntegrityError, psycopg.IntegrityError):
-        app.add_exception_handler(kind, _refused)
+    for refused in (IntegrityError, psycopg.IntegrityError):
+        app.add_exception_handler(refused, _refused)
 
     async def _bad_value(request: Request, exc: Exception):
         cause = getattr(exc, "orig", None) or exc
@@ -112,8 +174,8 @@ def install(app: FastAPI) -> None:
 
     # psycopg.DataError covers both the server's data exceptions (out of range, bad encoding) and the
     # client's own refusals (a NUL byte in a text parameter)
-    for kind in (DataError, psycopg.DataError):
-        app.add_exception_handler(kind, _bad_value)
+    for bad in (DataError, psycopg.DataError):
+        app.add_exception_handler(bad, _bad_value)
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception):

@@ -22,19 +22,31 @@ from ..catalogue import LayerDef
 from ..core.db import API_SESSION_OPTIONS, psycopg_sql
 
 BATCH = 5_000
-ARROW_TYPES = {"string": pa.string(), "integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_(),
-               "date": pa.date32()}
+ARROW_TYPES = {
+    "string": pa.string(),
+    "integer": pa.int64(),
+    "number": pa.float64(),
+    "boolean": pa.bool_(),
+    "date": pa.date32(),
+}
 WKB = {b"ARROW:extension:name": b"geoarrow.wkb"}
 
 
 def schema(layer: LayerDef, properties: list[str]) -> pa.Schema:
     fields = [pa.field("id", pa.int64(), nullable=False)]
     fields += [pa.field(n, ARROW_TYPES[layer.attribute(n).type]) for n in properties]
-    return pa.schema(fields + [pa.field("geometry", pa.binary(), metadata=WKB)])
+    return pa.schema([*fields, pa.field("geometry", pa.binary(), metadata=WKB)])
 
 
-def write(dsn: str, stmt: Select, layer: LayerDef, properties: list[str], srid: int, timeout: float,
-          options: str = API_SESSION_OPTIONS) -> Path:
+def write(
+    dsn: str,
+    stmt: Select,
+    layer: LayerDef,
+    properties: list[str],
+    srid: int,
+    timeout: float,
+    options: str = API_SESSION_OPTIONS,
+) -> Path:
     """Run `stmt` (rows: id, the properties in order, WKB) and write them to a new FlatGeobuf file."""
     text, params = psycopg_sql(stmt)
     sch = schema(layer, properties)
@@ -42,21 +54,29 @@ def write(dsn: str, stmt: Select, layer: LayerDef, properties: list[str], srid: 
     os.close(fd)
     path = Path(name)
     try:
-        with psycopg.connect(dsn, connect_timeout=max(1, int(timeout)), application_name="landfund-api",
-                             options=options) as conn:
-            with conn.cursor(name="landfund_fgb") as cur:
-                cur.execute(text, params)
+        with (
+            psycopg.connect(
+                dsn, connect_timeout=max(1, int(timeout)), application_name="landfund-api", options=options
+            ) as conn,
+            conn.cursor(name="landfund_fgb") as cur,
+        ):
+            cur.execute(text, params)
 
-                def batches():
-                    while rows := cur.fetchmany(BATCH):
-                        columns = list(zip(*rows))
-                        yield pa.record_batch([pa.array(c, type=f.type) for c, f in zip(columns, sch)], schema=sch)
+            def batches():
+                while rows := cur.fetchmany(BATCH):
+                    columns = list(zip(*rows))
+                    yield pa.record_batch([pa.array(c, type=f.type) for c, f in zip(columns, sch)], schema=sch)
 
-                path.unlink()  # GDAL creates the file itself
-                pyogrio.write_arrow(pa.RecordBatchReader.from_batches(sch, batches()), path, layer=layer.id,
-                                    driver="FlatGeobuf", geometry_name="geometry",
-                                    geometry_type="MultiPolygon" if layer.geometry_type == "MultiPolygon" else "Unknown",
-                                    crs=f"EPSG:{srid}")
+            path.unlink()  # GDAL creates the file itself
+            pyogrio.write_arrow(
+                pa.RecordBatchReader.from_batches(sch, batches()),
+                path,
+                layer=layer.id,
+                driver="FlatGeobuf",
+                geometry_name="geometry",
+                geometry_type="MultiPolygon" if layer.geometry_type == "MultiPolygon" else "Unknown",
+                crs=f"EPSG:{srid}",
+            )
     except BaseException:
         path.unlink(missing_ok=True)
         raise

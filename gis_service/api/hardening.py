@@ -17,7 +17,9 @@ def _problem(status: int, detail: str) -> bytes:
     import orjson
 
     titles = {408: "Request Timeout", 413: "Content Too Large"}
-    return orjson.dumps({"type": "about:blank", "title": titles.get(status, "Error"), "status": status, "detail": detail})
+    return orjson.dumps(
+        {"type": "about:blank", "title": titles.get(status, "Error"), "status": status, "detail": detail}
+    )
 
 
 class BodyLimit:
@@ -48,7 +50,7 @@ class BodyLimit:
                 return await receive()
             try:
                 message = await asyncio.wait_for(receive(), timeout=max(deadline - loop.time(), 0.001))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise _TooSlow() from None
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
@@ -67,9 +69,17 @@ class BodyLimit:
 
 async def _refuse(send: Send, status: int, detail: str) -> None:
     body = _problem(status, detail)
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode()),
-                            (b"connection", b"close")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -92,13 +102,17 @@ class NoSecretsInUrls:
         if scope["type"] == "http" and scope.get("query_string"):
             from urllib.parse import parse_qsl
 
-            from .logs import SENSITIVE_PARAMS, _TOKEN
+            from .logs import _TOKEN, SENSITIVE_PARAMS
 
             pairs = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
             names = sorted({k for k, v in pairs if k.lower() in SENSITIVE_PARAMS or _TOKEN.search(v)})
             if names:
-                await _refuse(send, 400, "send credentials in the Authorization header, never in a URL (it is kept "
-                                         f"in logs and browser history); refused parameter(s): {', '.join(names)}")
+                await _refuse(
+                    send,
+                    400,
+                    "send credentials in the Authorization header, never in a URL (it is kept "
+                    f"in logs and browser history); refused parameter(s): {', '.join(names)}",
+                )
                 return
         await self.app(scope, receive, send)
 
@@ -136,33 +150,43 @@ class ContentSecurityPolicy:
                 headers = list(message.get("headers") or [])
                 ctype = dict(headers).get(b"content-type", b"")
                 if ctype.startswith(b"text/html"):
-                    headers += [(b"content-security-policy", self.policy(nonce).encode()),
-                                (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin")]
+                    headers += [
+                        (b"content-security-policy", self.policy(nonce).encode()),
+                        (b"x-content-type-options", b"nosniff"),
+                        (b"referrer-policy", b"same-origin"),
+                    ]
                     message = {**message, "headers": headers}
             await send(message)
 
         await self.app(scope, receive, with_policy)
 
     def policy(self, nonce: str) -> str:
-        return "; ".join([
-            "default-src 'self'",
-            f"script-src 'self' 'nonce-{nonce}'",
-            "style-src 'self' 'unsafe-inline'",  # folium writes style blocks and Leaflet style attributes
-            f"img-src {self.img}",
-            "connect-src 'self'",
-            "font-src 'self'",
-            "object-src 'none'",
-            "base-uri 'self'",
-            "form-action 'self'",
-            "frame-ancestors 'self'",
-        ])
+        return "; ".join(
+            [
+                "default-src 'self'",
+                f"script-src 'self' 'nonce-{nonce}'",
+                "style-src 'self' 'unsafe-inline'",  # folium writes style blocks and Leaflet style attributes
+                f"img-src {self.img}",
+                "connect-src 'self'",
+                "font-src 'self'",
+                "object-src 'none'",
+                "base-uri 'self'",
+                "form-action 'self'",
+                "frame-ancestors 'self'",
+            ]
+        )
 
 
 def install(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(ContentSecurityPolicy, settings=settings)
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
-                           allow_headers=["Authorization", "Content-Type", "Content-Crs", "If-Match", "If-None-Match"],
-                           expose_headers=["ETag", "Location", "Content-Crs"], max_age=600)
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["Authorization", "Content-Type", "Content-Crs", "If-Match", "If-None-Match"],
+            expose_headers=["ETag", "Location", "Content-Crs"],
+            max_age=600,
+        )
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, timeout=settings.body_timeout_seconds)
     app.add_middleware(NoSecretsInUrls)

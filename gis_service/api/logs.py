@@ -9,8 +9,19 @@ import copy
 import logging
 import re
 
-SENSITIVE_PARAMS = ("access_token", "token", "api_key", "apikey", "key", "password", "passwd", "secret", "auth",
-                    "authorization", "session")
+SENSITIVE_PARAMS = (
+    "access_token",
+    "token",
+    "api_key",
+    "apikey",
+    "key",
+    "password",
+    "passwd",
+    "secret",
+    "auth",
+    "authorization",
+    "session",
+)
 _PARAM = re.compile(r"(?i)(^|[?&;])(" + "|".join(SENSITIVE_PARAMS) + r")=[^&;#\s\"]*")
 _TOKEN = re.compile(r"lf_[A-Za-z0-9_-]{16,}")
 

@@ -12,7 +12,6 @@ from fastapi.openapi.utils import get_openapi
 from .render import OPENAPI, json_response
 
 
-
 def _downgrade(node):
     if isinstance(node, list):
         return [_downgrade(v) for v in node]
@@ -36,7 +35,7 @@ def _downgrade(node):
         kinds = [k for k in t if k != "null"]
         if "null" in t:
             node["nullable"] = True
-        node["type"] = kinds[0] if len(kinds) == 1 else kinds[0]
+        node["type"] = kinds[0]  # OpenAPI 3.0 has one type per schema
     if "const" in node:
         node["enum"] = [node.pop("const")]
     if isinstance(node.get("examples"), list):
@@ -55,8 +54,13 @@ def _downgrade(node):
 PROBLEM_SCHEMA = {
     "type": "object",
     "required": ["type", "title", "status"],
-    "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
-                   "detail": {"type": "string"}, "instance": {"type": "string"}},
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+    },
 }
 
 
@@ -66,12 +70,17 @@ def _enrich(doc: dict, app: FastAPI) -> None:
     from ..maps.definition import map_names
 
     st = app.state
-    values = {"collectionId": sorted(la.id for la in st.catalogue.spatial_layers),
-              "tileMatrixSetId": ["WebMercatorQuad"], "name": [n for n in map_names(st.settings.maps_dir) if n != "site"]}
+    values = {
+        "collectionId": sorted(la.id for la in st.catalogue.spatial_layers),
+        "tileMatrixSetId": ["WebMercatorQuad"],
+        "name": [n for n in map_names(st.settings.maps_dir) if n != "site"],
+    }
     doc.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
-    problem = {"description": "Problem details (RFC 9457)",
-               "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
-    for path, item in doc.get("paths", {}).items():
+    problem = {
+        "description": "Problem details (RFC 9457)",
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+    for item in doc.get("paths", {}).values():
         for op in item.values():
             if not isinstance(op, dict) or "responses" not in op:
                 continue

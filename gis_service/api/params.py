@@ -21,22 +21,44 @@ from .crs import CRS84, EPSG4326, ApiCRS, domain, inside_domain, parse_crs
 from .deps import Collection, collection, principal
 from .errors import Problem
 
-RESERVED = {"f", "lang", "bbox", "bbox-crs", "crs", "limit", "offset", "datetime", "filter", "filter-lang", "filter-crs",
-            "sortby", "properties", "skipGeometry", "admin_unit"}
+RESERVED = {
+    "f",
+    "lang",
+    "bbox",
+    "bbox-crs",
+    "crs",
+    "limit",
+    "offset",
+    "datetime",
+    "filter",
+    "filter-lang",
+    "filter-crs",
+    "sortby",
+    "properties",
+    "skipGeometry",
+    "admin_unit",
+}
 MAX_LIMIT = 10_000
 MAX_OFFSET = 10_000_000
 FORMATS = ("json", "html", "csv", "geojsonseq", "fgb")
 
 
-async def format_param(f: str | None = Query(None, description="Output format: json, html, csv, geojsonseq or fgb "
-                                                          "(default: from the Accept header, else json).")) -> str | None:
+async def format_param(
+    f: str | None = Query(
+        None,
+        description="Output format: json, html, csv, geojsonseq or fgb (default: from the Accept header, else json).",
+    ),
+) -> str | None:
     if f is not None and f not in FORMATS:
         raise Problem(400, f"f: unknown format {f!r}; use one of: {', '.join(FORMATS)}", title="Unknown format")
     return f
 
 
-async def crs_param(crs: str | None = Query(None, description="CRS of the response geometries: "
-                                                        "CRS84 (default), EPSG:4326, EPSG:3857 or EPSG:9205.")) -> ApiCRS:
+async def crs_param(
+    crs: str | None = Query(
+        None, description="CRS of the response geometries: CRS84 (default), EPSG:4326, EPSG:3857 or EPSG:9205."
+    ),
+) -> ApiCRS:
     return parse_crs(crs, "crs")
 
 
@@ -91,15 +113,25 @@ def _instant(text: str, name: str = "datetime") -> date | None:
     if not _DT.match(text):
         raise Problem(400, f"{name}: {text!r} is not an RFC 3339 date or date-time")
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00")).date() if "T" in text.upper() \
+        return (
+            datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00")).date()
+            if "T" in text.upper()
             else date.fromisoformat(text)
+        )
     except ValueError:
         raise Problem(400, f"{name}: {text!r} is not a valid date") from None
 
 
-async def datetime_param(datetime_: str | None = Query(None, alias="datetime", description=(
-        "Instant or interval (start/end, '..' for open): units valid then (admin_units), "
-        "parcels decided then (parcels)."))) -> tuple[date | None, date | None] | None:
+async def datetime_param(
+    datetime_: str | None = Query(
+        None,
+        alias="datetime",
+        description=(
+            "Instant or interval (start/end, '..' for open): units valid then (admin_units), "
+            "parcels decided then (parcels)."
+        ),
+    ),
+) -> tuple[date | None, date | None] | None:
     if datetime_ is None:
         return None
     if "/" in datetime_:
@@ -157,8 +189,9 @@ class Selected:
 
 def admin_unit_condition(coll: Collection, code: str) -> ColumnElement:
     """Inside a unit (its latest version): parcels by their inner point, other layers by intersection."""
-    from ..models.admin_units import AdminUnit
     from sqlalchemy import select
+
+    from ..models.admin_units import AdminUnit
 
     area = select(AdminUnit.geom).where(AdminUnit.code == code).order_by(AdminUnit.valid_from.desc()).limit(1)
     geom = coll.ls.table.c.pos if coll.layer.storage == "parcels" else coll.ls.geom
@@ -169,8 +202,9 @@ async def selected(
     request: Request,
     coll: Collection = Depends(collection),
     who: Principal = Depends(principal),
-    admin_unit: str | None = Query(None, description="GSO code of an administrative unit (any date): only "
-                                                     "features inside it."),
+    admin_unit: str | None = Query(
+        None, description="GSO code of an administrative unit (any date): only features inside it."
+    ),
     filter_: str | None = Query(None, alias="filter", description="CQL2 filter (text or JSON, see filter-lang)."),
     filter_lang: str | None = Query(None, alias="filter-lang", description="cql2-text (default) or cql2-json."),
     filter_crs: str | None = Query(None, alias="filter-crs", description="CRS of geometry literals (default CRS84)."),
@@ -178,10 +212,13 @@ async def selected(
     ls = coll.ls
     visible = visible_fields(who, ls)
     where = list(visible_rows(who, ls))
-    for key in (k for k in request.query_params.keys() if k not in RESERVED):
+    for key in (k for k in request.query_params if k not in RESERVED):
         if key not in visible:
-            raise Problem(400, f"unknown query parameter {key!r}; property filters: {', '.join(visible)}",
-                          title="Unknown parameter")
+            raise Problem(
+                400,
+                f"unknown query parameter {key!r}; property filters: {', '.join(visible)}",
+                title="Unknown parameter",
+            )
         where.append(ls.fields[key] == _coerce(coll, key, request.query_params[key]))
     if admin_unit is not None:
         if ls.geom is None:
@@ -231,15 +268,15 @@ async def items_request(
     if (cond := temporal_condition(coll, span)) is not None:
         where.append(cond)
     order = []
-    for part in (sortby.split(",") if sortby else []):
+    for part in sortby.split(",") if sortby else []:
         part = part.strip()
         name, desc = (part[1:], part[0] == "-") if part[:1] in "+-" and part else (part, False)
         if name not in visible:
             raise Problem(400, f"sortby: unknown property {name!r}")
         order.append((ls.fields[name], desc))
     order.append((ls.id, False))
-    chosen = choose_properties(properties, visible)
-    sel = Selection(where=where, order=order, properties=chosen, limit=limit, offset=offset, skip_geometry=skip_geometry)
+    props = choose_properties(properties, visible)
+    sel = Selection(where=where, order=order, properties=props, limit=limit, offset=offset, skip_geometry=skip_geometry)
     return ItemsRequest(coll, who, sel, crs, fmt)
 
 

@@ -16,8 +16,13 @@ GEOJSON = "application/geo+json"
 JSON = "application/json"
 HTML = "text/html"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
-MEDIA = {"json": GEOJSON, "html": HTML, "csv": "text/csv; charset=utf-8", "geojsonseq": "application/geo+json-seq",
-         "fgb": "application/flatgeobuf"}
+MEDIA = {
+    "json": GEOJSON,
+    "html": HTML,
+    "csv": "text/csv; charset=utf-8",
+    "geojsonseq": "application/geo+json-seq",
+    "fgb": "application/flatgeobuf",
+}
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 _templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape())
@@ -64,7 +69,9 @@ def json_response(body, media_type: str = JSON, status: int = 200, headers: dict
     return Response(orjson.dumps(body), status_code=status, media_type=media_type, headers=headers)
 
 
-def html_response(template: str, request: Request, status: int = 200, headers: dict | None = None, **ctx) -> HTMLResponse:
+def html_response(
+    template: str, request: Request, status: int = 200, headers: dict | None = None, **ctx
+) -> HTMLResponse:
     page = _templates.get_template(template).render(request=request, base=base_url(request), version=__version__, **ctx)
     return HTMLResponse(page, status_code=status, headers=headers)
 
@@ -80,8 +87,11 @@ def csv_response(rows: list[dict], columns: list[str], filename: str) -> Respons
     w.writerow(columns)
     for r in rows:
         w.writerow(["" if r.get(c) is None else r.get(c) for c in columns])
-    return Response(buf.getvalue().encode(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'inline; filename="{filename}"'})
+    return Response(
+        buf.getvalue().encode(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
 
 
 def media(*types: str, status: int = 200) -> dict:

@@ -36,9 +36,15 @@ def _settings_message(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         parts = []
         for e in exc.errors():
-            name = "_".join(str(x) for x in e.get("loc", ()) if isinstance(x, str)).upper()
+            loc = [str(x) for x in e.get("loc", ())]
+            msg = str(e.get("msg", "")).removeprefix("Value error, ")
+            if not loc:
+                parts.append(msg)
+                continue
+            name = loc[0].upper()
             var = name if name in ("DATABASE_URL", "DATABASE_READ_URL", "DATABASE_OWNER_URL") else f"LANDFUND_{name}"
-            parts.append(f"{var}: {e.get('msg')}")
+            inner = ".".join(loc[1:])
+            parts.append(f"{var}: {inner + ': ' if inner else ''}{msg}")
         return "a setting is not valid: " + "; ".join(parts)
     return f"a setting is not valid: {exc}"
 
@@ -50,6 +56,7 @@ def user_errors():
     import psycopg
     from pydantic import ValidationError
     from pydantic_settings import SettingsError
+    from sqlalchemy.exc import DBAPIError
     from sqlalchemy.exc import IntegrityError as SAIntegrityError
     from sqlalchemy.exc import OperationalError as SAOperationalError
 
@@ -72,6 +79,10 @@ def user_errors():
         cause = getattr(exc, "orig", None) or exc
         first = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
         raise _fail(f"cannot reach the database ({first}); is it running? (landfund db status)") from None
+    except (psycopg.Error, DBAPIError) as exc:  # anything else the database refused: its own words, in one line
+        cause = getattr(exc, "orig", None) or exc
+        first = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+        raise _fail(f"the database refused: {first}") from None
     except KeyboardInterrupt:
         err.print("interrupted; nothing was written")
         raise typer.Exit(130) from None

@@ -17,7 +17,7 @@ from ..ingest.export import FORMATS, read_layer, write_frame
 from ..ingest.load import import_file
 from ..ingest.read import parse_mapping, read_mapping_file
 from ..validation import ValidationFailed
-from .common import db_url, engine, err, isatty, out, owner_url, user_errors
+from .common import db_url, err, isatty, out, owner_url, user_errors
 
 
 @contextlib.contextmanager
@@ -26,8 +26,15 @@ def progress_bars(enabled: bool):
     if not enabled:
         yield None
         return
-    with Progress(TextColumn("{task.description:>10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, transient=True) as bars:
+    with Progress(
+        TextColumn("{task.description:>10}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bars:
+
         def factory(phase: str, total: int):
             task = bars.add_task(phase, total=total)
             return lambda n: bars.advance(task, n)
@@ -36,16 +43,24 @@ def progress_bars(enabled: bool):
 
 
 def import_cmd(
-    file: Path = typer.Argument(..., help="GeoJSON, Shapefile (.shp or zipped), GeoPackage, CSV with a WKT column, or GeoParquet."),
+    file: Path = typer.Argument(
+        ..., help="GeoJSON, Shapefile (.shp or zipped), GeoPackage, CSV with a WKT column, or GeoParquet."
+    ),
     layer: str = typer.Option("parcels", "--layer", "-l", help="Catalogue layer to load into."),
-    crs: str | None = typer.Option(None, "--crs", help="CRS of the coordinates when the file has none (or to override it), e.g. EPSG:9205."),
+    crs: str | None = typer.Option(
+        None, "--crs", help="CRS of the coordinates when the file has none (or to override it), e.g. EPSG:9205."
+    ),
     mapping: list[str] = typer.Option([], "--map", help="Rename columns: SRC=FIELD[,SRC=FIELD…]; repeatable."),
     map_file: Path | None = typer.Option(None, "--map-file", help="YAML/JSON file of 'source column: field' pairs."),
     swap_xy: bool = typer.Option(False, "--swap-xy", help="Swap x and y (files that store northing in X)."),
     source_layer: str | None = typer.Option(None, "--source-layer", help="Layer inside a multi-layer file."),
     allow_overlap: bool = typer.Option(False, "--allow-overlap", help="Accept parcels that overlap reserved ones."),
-    keep_status: bool = typer.Option(False, "--keep-status", help="Parcels: keep the statuses the file states (an "
-                                     "existing land fund); recorded in history. Without it new parcels start as proposed."),
+    keep_status: bool = typer.Option(
+        False,
+        "--keep-status",
+        help="Parcels: keep the statuses the file states (an "
+        "existing land fund); recorded in history. Without it new parcels start as proposed.",
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Check everything, write nothing."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
 ) -> None:
@@ -62,9 +77,21 @@ def import_cmd(
         url = db_url()
         with pg_connect(url) as conn, progress_bars(isatty() and not as_json) as bars:
             try:
-                result = import_file(conn, catalogue, settings, file, layer, crs=crs, mapping=explicit, swap_xy=swap_xy,
-                                     source_layer=source_layer, dry_run=dry_run, allow_overlap=allow_overlap,
-                                     keep_status=keep_status, progress=bars)
+                result = import_file(
+                    conn,
+                    catalogue,
+                    settings,
+                    file,
+                    layer,
+                    crs=crs,
+                    mapping=explicit,
+                    swap_xy=swap_xy,
+                    source_layer=source_layer,
+                    dry_run=dry_run,
+                    allow_overlap=allow_overlap,
+                    keep_status=keep_status,
+                    progress=bars,
+                )
             except ValidationFailed as exc:
                 if as_json:
                     out.print_json(json.dumps({"written": 0, **exc.report.as_dict()}, default=str))
@@ -76,7 +103,9 @@ def import_cmd(
             return
         src = crs_note(result)
         if dry_run:
-            out.print(f"Dry run: all {result.rows} row(s) of {file} are valid for layer {layer}{src}; nothing was written.")
+            out.print(
+                f"Dry run: all {result.rows} row(s) of {file} are valid for layer {layer}{src}; nothing was written."
+            )
         else:
             out.print(f"Imported {len(result.ids)} row(s) from {file} into layer {layer}{src}.")
 
@@ -92,7 +121,9 @@ def crs_note(result) -> str:
 def export_cmd(
     out_path: Path = typer.Argument(..., metavar="OUT", help="Output file (for Shapefiles, .shp or .zip)."),
     layer: str = typer.Option("parcels", "--layer", "-l", help="Catalogue layer to export."),
-    fmt: str | None = typer.Option(None, "--format", "-f", help=f"One of: {', '.join(FORMATS)} (default: from OUT's extension)."),
+    fmt: str | None = typer.Option(
+        None, "--format", "-f", help=f"One of: {', '.join(FORMATS)} (default: from OUT's extension)."
+    ),
     crs: str | None = typer.Option(None, "--crs", help="Reproject to this CRS, e.g. EPSG:9205 (default EPSG:4326)."),
     public: bool = typer.Option(False, "--public", help="Only published parcels and public fields."),
 ) -> None:
@@ -110,8 +141,15 @@ def export_cmd(
 
 def _format_from_name(path: Path) -> str:
     name = path.name.lower()
-    for ext, fmt in ((".geojson", "geojson"), (".json", "geojson"), (".gpkg", "gpkg"), (".shp", "shp"), (".zip", "shp"),
-                     (".csv", "csv"), (".parquet", "parquet")):
+    for ext, fmt in (
+        (".geojson", "geojson"),
+        (".json", "geojson"),
+        (".gpkg", "gpkg"),
+        (".shp", "shp"),
+        (".zip", "shp"),
+        (".csv", "csv"),
+        (".parquet", "parquet"),
+    ):
         if name.endswith(ext):
             return fmt
     from ..core.errors import LandfundError

@@ -12,8 +12,8 @@ from ..core.config import get_settings
 from ..core.db import admin_database_url, app_role, database_url, make_engine, owner_database_url
 from ..core.embedded import cluster_from_settings
 from ..core.errors import LandfundError
-from ..core.migrate import current_revision, head_revision, upgrade
-from .common import db_url, engine, err, out, user_errors
+from ..schema import current_revision, head_revision, upgrade
+from .common import engine, err, out, user_errors
 
 app = typer.Typer(help="Manage the database: the embedded PostGIS cluster and the schema.", no_args_is_help=True)
 
@@ -21,9 +21,7 @@ app = typer.Typer(help="Manage the database: the embedded PostGIS cluster and th
 def _embedded_only(action: str):
     settings = get_settings()
     if not settings.embedded:
-        raise LandfundError(
-            f"DATABASE_URL is set, so landfund uses that server and never {action}s one of its own."
-        )
+        raise LandfundError(f"DATABASE_URL is set, so landfund uses that server and never {action}s one of its own.")
     return cluster_from_settings(settings)
 
 
@@ -33,8 +31,10 @@ def start() -> None:
     with user_errors():
         cluster = _embedded_only("start")
         started = cluster.start()
-        out.print(("Started" if started else "Already running:") + f" embedded PostGIS on port {cluster.port}, "
-                  f"data in {cluster.data_dir}")
+        out.print(
+            ("Started" if started else "Already running:") + f" embedded PostGIS on port {cluster.port}, "
+            f"data in {cluster.data_dir}"
+        )
 
 
 @app.command()
@@ -76,15 +76,20 @@ def upgrade_cmd(revision: str = typer.Argument("head", help="Target revision."))
     with user_errors():
         settings = get_settings()
         eng = engine(start=settings.embedded, owner=True)
-        upgrade(eng, revision, app_role=app_role(settings))
+        upgrade(eng, revision, app_role=app_role(settings), layers_dir=settings.layers_dir)
         out.print(f"Schema at revision {current_revision(eng)}.")
         eng.dispose()
 
 
 @app.command()
-def url(tcp: bool = typer.Option(False, "--tcp", help="A libpq URL over 127.0.0.1 with the password (for QGIS, psql)."),
-        role: str = typer.Option("app", "--role", help="app (what the service uses), owner (migrations) or admin "
-                                                      "(the embedded cluster's superuser).")) -> None:
+def url(
+    tcp: bool = typer.Option(False, "--tcp", help="A libpq URL over 127.0.0.1 with the password (for QGIS, psql)."),
+    role: str = typer.Option(
+        "app",
+        "--role",
+        help="app (what the service uses), owner (migrations) or admin (the embedded cluster's superuser).",
+    ),
+) -> None:
     """Print the database URL in use."""
     with user_errors():
         settings = get_settings()
@@ -102,7 +107,9 @@ def url(tcp: bool = typer.Option(False, "--tcp", help="A libpq URL over 127.0.0.
 
 
 @app.command("bootstrap")
-def bootstrap_cmd(print_sql: bool = typer.Option(False, "--print", help="Print the SQL instead of running it.")) -> None:
+def bootstrap_cmd(
+    print_sql: bool = typer.Option(False, "--print", help="Print the SQL instead of running it."),
+) -> None:
     """What a superuser does once for a server landfund does not manage: the owner and application roles, the
     database, PostGIS and the VN-2000 zones. `--print` writes the SQL for your DBA."""
     from ..core import bootstrap
@@ -128,8 +135,10 @@ def backup_cmd(file: Path = typer.Argument(..., help="Backup file to write (pg_d
 
 
 @app.command("restore")
-def restore_cmd(file: Path = typer.Argument(..., help="A file written by landfund db backup."),
-                yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation.")) -> None:
+def restore_cmd(
+    file: Path = typer.Argument(..., help="A file written by landfund db backup."),
+    yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
+) -> None:
     """Replace the database's contents with FILE's, in one transaction (on any error nothing changes)."""
     from ..core.backup import restore
 
@@ -149,6 +158,8 @@ def restore_cmd(file: Path = typer.Argument(..., help="A file written by landfun
                 take_ownership(conn.connection.driver_connection)
             admin.dispose()
         eng = engine(owner=True)
-        upgrade(eng, app_role=app_role(settings))  # and the application role's grants, as after any upgrade
+        upgrade(
+            eng, app_role=app_role(settings), layers_dir=settings.layers_dir
+        )  # and the application role's grants, as after any upgrade
         eng.dispose()
         out.print(f"Restored {file}.")

@@ -19,6 +19,7 @@ app.command("export")(data.export_cmd)
 app.command("demo")(data.demo_cmd)
 app.command("serve")(serve.serve_cmd)
 app.command("map")(maps.map_cmd)
+app.command("check")(maps.check_cmd)
 
 if __name__ == "__main__":
     app()

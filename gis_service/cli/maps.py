@@ -6,11 +6,13 @@ from datetime import date
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from ..catalogue import get_catalogue
 from ..core.config import get_settings
 from ..core.db import pg_connect
 from ..core.errors import LandfundError
+from ..core.vocabulary import LANGS
 from ..maps.definition import load_map, map_names
 from ..security import ANONYMOUS, Principal
 from .common import db_url, err, out, user_errors
@@ -24,8 +26,9 @@ def map_cmd(
     status: str | None = typer.Option(None, "--status", help="Comma-separated parcel statuses."),
     as_of: str | None = typer.Option(None, "--as-of", help="Date for the administrative units, YYYY-MM-DD."),
     parcel: int | None = typer.Option(None, "--parcel", help="The parcel id, for the site sheet."),
-    api_url: str | None = typer.Option(None, "--api-url", help="A running landfund API: adds links, API search and, "
-                                                               "for big land funds, vector tiles."),
+    api_url: str | None = typer.Option(
+        None, "--api-url", help="A running landfund API: adds links, API search and, for big land funds, vector tiles."
+    ),
     public: bool = typer.Option(False, "--public", help="What an anonymous visitor sees (published parcels only)."),
 ) -> None:
     """Write a map as static HTML. Its scripts, styles and images are copied next to it (FILE_files/), so
@@ -36,8 +39,8 @@ def map_cmd(
             raise LandfundError(f"no map {name!r}; maps: {', '.join(map_names(settings.maps_dir))}")
         if (name == "site") != (parcel is not None):
             raise LandfundError("the site map needs --parcel ID, and only it takes one")
-        if lang not in ("vi", "en"):
-            raise LandfundError("--lang: vi or en")
+        if lang not in LANGS:
+            raise LandfundError(f"--lang: one of {', '.join(LANGS)}")
         try:
             when = date.fromisoformat(as_of) if as_of else None
         except ValueError:
@@ -51,9 +54,17 @@ def map_cmd(
             from ..maps.assets import check_offline, copy_assets
             from ..maps.build import render
 
-            ctx = data.Context(conn, settings, get_catalogue(settings), who, lang,
-                               data.Filters(admin_unit, statuses, when), api_base=api_url.rstrip("/") if api_url else None,
-                               asset_base=folder.name, parcel_id=parcel)
+            ctx = data.Context(
+                conn,
+                settings,
+                get_catalogue(settings),
+                who,
+                lang,
+                data.Filters(admin_unit, statuses, when),
+                api_base=api_url.rstrip("/") if api_url else None,
+                asset_base=folder.name,
+                parcel_id=parcel,
+            )
             page, fig = render(ctx, load_map(settings.maps_dir, name))
         for note in ctx.notes:
             err.print(f"[bold yellow]warning:[/] {note}", soft_wrap=True)
@@ -62,3 +73,23 @@ def map_cmd(
         copy_assets(fig.used, folder)
         out_file.write_text(page, encoding="utf-8")
         out.print(f"Wrote {out_file} ({len(page.encode()):,} bytes) and its assets in {folder.name}/")
+
+
+def check_cmd() -> None:
+    """Check the settings, the layer catalogue, the workflow and every map definition (maps/*.yaml) against the
+    catalogue; each mistake is named with its file and line. The service runs the same checks when it starts."""
+    from ..maps.check import check_maps
+
+    with user_errors():
+        settings = get_settings()
+        catalogue = get_catalogue(settings)
+        problems = check_maps(settings.maps_dir, catalogue)
+        for p in problems:
+            err.print(f"[bold red]error:[/] {escape(p)}", soft_wrap=True)
+        if problems:
+            raise typer.Exit(1)
+        out.print(
+            f"Settings, the catalogue ({len(catalogue.layers)} layers), the workflow "
+            f"({len(catalogue.workflow.stages)} stages) and {len(map_names(settings.maps_dir))} map definitions "
+            "are valid."
+        )

@@ -7,10 +7,10 @@ import socket
 
 import typer
 
+from ..api.logs import access_log_config
 from ..core.config import get_settings
 from ..core.errors import LandfundError
-from ..core.migrate import current_revision, head_revision
-from ..api.logs import access_log_config
+from ..schema import current_revision, head_revision
 from .common import engine, out, user_errors
 
 
@@ -20,15 +20,20 @@ def _check_port_free(host: str, port: int) -> None:
         try:
             s.bind((host, port))
         except OSError as exc:
-            raise LandfundError(f"cannot listen on {host}:{port}: {exc.strerror or exc}; another program may be using "
-                                "it: choose another port with --port or LANDFUND_PORT") from None
+            raise LandfundError(
+                f"cannot listen on {host}:{port}: {exc.strerror or exc}; another program may be using "
+                "it: choose another port with --port or LANDFUND_PORT"
+            ) from None
 
 
 def serve_cmd(
     host: str | None = typer.Option(None, "--host", help="Address to listen on (default LANDFUND_HOST, 127.0.0.1)."),
     port: int | None = typer.Option(None, "--port", help="Port to listen on (default LANDFUND_PORT, 8000)."),
-    workers: int | None = typer.Option(None, "--workers", help="uvicorn worker processes (default LANDFUND_WORKERS, 1); "
-                                                              "the API keeps no state of its own."),
+    workers: int | None = typer.Option(
+        None,
+        "--workers",
+        help="uvicorn worker processes (default LANDFUND_WORKERS, 1); the API keeps no state of its own.",
+    ),
 ) -> None:
     """Serve the API (and its OpenAPI docs). Starts the embedded database when needed."""
     import uvicorn
@@ -39,16 +44,27 @@ def serve_cmd(
         rev, head = current_revision(eng), head_revision()
         eng.dispose()
         if rev != head:
-            raise LandfundError(f"the database schema is at revision {rev or 'none'}, not {head}. Run:  landfund db upgrade")
+            raise LandfundError(
+                f"the database schema is at revision {rev or 'none'}, not {head}. Run:  landfund db upgrade"
+            )
     host = host or settings.host
     port = port or settings.port
     workers = workers or settings.workers
     with user_errors():
         _check_port_free(host, port)
-    out.print(f"landfund is serving at http://{host}:{port}/  (API docs: http://{host}:{port}/api.html)"
-              + (f" with {workers} workers" if workers > 1 else ""))
+    out.print(
+        f"landfund is serving at http://{host}:{port}/  (API docs: http://{host}:{port}/api.html)"
+        + (f" with {workers} workers" if workers > 1 else "")
+    )
     os.environ["LANDFUND_SERVE_PROCESS"] = "1"  # workers exit promptly after a shutdown (see api.app._exit_soon)
-    uvicorn.run("gis_service.api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info", proxy_headers=True,
-                timeout_graceful_shutdown=max(1, round(settings.shutdown_timeout_seconds)),
-                log_config=access_log_config())
+    uvicorn.run(
+        "gis_service.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=True,
+        timeout_graceful_shutdown=max(1, round(settings.shutdown_timeout_seconds)),
+        log_config=access_log_config(),
+    )

@@ -6,19 +6,24 @@ import sys
 
 import typer
 
-from ..services import users as svc
 from ..core.db import pg_connect
+from ..services import users as svc
 from .common import db_url, out, user_errors
 
 app = typer.Typer(help="Users and API tokens (roles: admin, planner, investor).", no_args_is_help=True)
 
 
 @app.command("add")
-def add(name: str = typer.Argument(..., help="Login name."),
-        role: str = typer.Option(..., "--role", help="admin, planner or investor."),
-        unit: str | None = typer.Option(None, "--unit", help="Planners: GSO code of the unit they may edit "
-                                                             "(11 = the whole province, 094 = a former district, …)."),
-        organisation: str | None = typer.Option(None, "--organisation", help="Agency or company.")) -> None:
+def add(
+    name: str = typer.Argument(..., help="Login name."),
+    role: str = typer.Option(..., "--role", help="admin, planner or investor."),
+    unit: str | None = typer.Option(
+        None,
+        "--unit",
+        help="Planners: GSO code of the unit they may edit (11 = the whole province, 094 = a former district, …).",
+    ),
+    organisation: str | None = typer.Option(None, "--organisation", help="Agency or company."),
+) -> None:
     """Add a user."""
     with user_errors(), pg_connect(db_url()) as conn:
         svc.add_user(conn, name, role, unit, organisation)
@@ -26,8 +31,11 @@ def add(name: str = typer.Argument(..., help="Login name."),
 
 
 @app.command("token")
-def token(name: str = typer.Argument(...), days: int = typer.Option(90, "--days", help="Days until it expires."),
-          label: str | None = typer.Option(None, "--label", help="What the token is for.")) -> None:
+def token(
+    name: str = typer.Argument(...),
+    days: int = typer.Option(90, "--days", help="Days until it expires."),
+    label: str | None = typer.Option(None, "--label", help="What the token is for."),
+) -> None:
     """Issue a bearer token; it is shown once and stored only as a hash."""
     with user_errors(), pg_connect(db_url()) as conn:
         value, tid, expires = svc.issue_token(conn, name, days, label)
@@ -36,8 +44,10 @@ def token(name: str = typer.Argument(...), days: int = typer.Option(90, "--days"
 
 
 @app.command("revoke")
-def revoke(name: str | None = typer.Argument(None, help="Revoke every token of this user."),
-           token_id: int | None = typer.Option(None, "--token-id", help="Revoke just this token.")) -> None:
+def revoke(
+    name: str | None = typer.Argument(None, help="Revoke every token of this user."),
+    token_id: int | None = typer.Option(None, "--token-id", help="Revoke just this token."),
+) -> None:
     """Revoke tokens. They stop working at once."""
     with user_errors(), pg_connect(db_url()) as conn:
         n = svc.revoke(conn, name, token_id)
@@ -50,17 +60,26 @@ def list_cmd() -> None:
     with user_errors(), pg_connect(db_url()) as conn:
         for u in svc.list_users(conn):
             flags = " (disabled)" if u["disabled"] else ""
-            out.print(f"{u['name']:<24} {u['role']:<9} {u['unit'] or '-':<6} {u['tokens']} token(s){flags}  "
-                      f"{u['organisation'] or ''}", soft_wrap=True)
+            out.print(
+                f"{u['name']:<24} {u['role']:<9} {u['unit'] or '-':<6} {u['tokens']} token(s){flags}  "
+                f"{u['organisation'] or ''}",
+                soft_wrap=True,
+            )
             if u["unit_abolished_on"] is not None and u["role"] == "planner":
-                out.print(f"    warning: unit {u['unit']} ({u['unit_name']}) was abolished after "
-                          f"{u['unit_abolished_on']:%d/%m/%Y}; move this planner to a current unit:  "
-                          f"landfund users set {u['name']} --unit CODE", style="yellow", soft_wrap=True)
+                out.print(
+                    f"    warning: unit {u['unit']} ({u['unit_name']}) was abolished after "
+                    f"{u['unit_abolished_on']:%d/%m/%Y}; move this planner to a current unit:  "
+                    f"landfund users set {u['name']} --unit CODE",
+                    style="yellow",
+                    soft_wrap=True,
+                )
 
 
 @app.command("set")
-def set_cmd(name: str = typer.Argument(..., help="A planner."),
-            unit: str = typer.Option(..., "--unit", help="GSO code of a unit in force today (a commune, or 11).")) -> None:
+def set_cmd(
+    name: str = typer.Argument(..., help="A planner."),
+    unit: str = typer.Option(..., "--unit", help="GSO code of a unit in force today (a commune, or 11)."),
+) -> None:
     """Move a planner to another administrative unit (for example from a former district to a commune)."""
     with user_errors(), pg_connect(db_url()) as conn:
         unit_name = svc.set_unit(conn, name, unit)
@@ -76,8 +95,9 @@ def disable_cmd(name: str = typer.Argument(...)) -> None:
 
 
 @app.command("delete")
-def delete_cmd(name: str = typer.Argument(...),
-               yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation.")) -> None:
+def delete_cmd(
+    name: str = typer.Argument(...), yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation.")
+) -> None:
     """Delete an account and its tokens. History keeps the name; investors with interests on record cannot be
     deleted (disable them instead)."""
     with user_errors(), pg_connect(db_url()) as conn:

@@ -17,7 +17,8 @@ from .errors import LandfundError
 def _tool(name: str, url: str) -> str:
     """The client tool of the server's major version when installed (pg_dump refuses newer servers)."""
     with psycopg.connect(libpq_dsn(url)) as c:
-        major = int(c.execute("SHOW server_version_num").fetchone()[0]) // 10000
+        row = c.execute("SHOW server_version_num").fetchone()
+        major = int(row[0]) // 10000 if row else 15
     candidates = [f"/usr/lib/postgresql/{major}/bin/{name}"]
     candidates += sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)
     for path in candidates:
@@ -47,9 +48,20 @@ def backup(url: str, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".partial")
     # A backup holds every internal note and investor's contact: only its owner may read it (mode 0600).
-    proc = subprocess.run([_tool("pg_dump", url), "--format=custom", "--no-owner", "--no-privileges",
-                           f"--file={tmp}", f"--dbname={_dsn_without_password(url)}"],
-                          capture_output=True, text=True, env=_env(url), umask=0o077)
+    proc = subprocess.run(
+        [
+            _tool("pg_dump", url),
+            "--format=custom",
+            "--no-owner",
+            "--no-privileges",
+            f"--file={tmp}",
+            f"--dbname={_dsn_without_password(url)}",
+        ],
+        capture_output=True,
+        text=True,
+        env=_env(url),
+        umask=0o077,
+    )
     if proc.returncode != 0:
         tmp.unlink(missing_ok=True)
         raise LandfundError(f"pg_dump failed: {proc.stderr.strip()}")
@@ -72,10 +84,20 @@ def restore(url: str, path: Path) -> None:
     toc = subprocess.run([_tool("pg_restore", url), "--list", str(path)], capture_output=True, text=True, env=env)
     if toc.returncode != 0:
         raise LandfundError(f"{path} is not a landfund backup (pg_restore: {toc.stderr.strip()}); nothing was changed")
-    dump = subprocess.Popen([_tool("pg_restore", url), "--no-owner", "--no-privileges", "--file=-", str(path)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    psql = subprocess.Popen([_tool("psql", url), "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", f"--dbname={dsn}"],
-                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    dump = subprocess.Popen(
+        [_tool("pg_restore", url), "--no-owner", "--no-privileges", "--file=-", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    psql = subprocess.Popen(
+        [_tool("psql", url), "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", f"--dbname={dsn}"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert psql.stdin is not None and psql.stderr is not None and dump.stdout is not None and dump.stderr is not None
     try:
         psql.stdin.write(b"BEGIN;\nDROP SCHEMA IF EXISTS public CASCADE;\nCREATE SCHEMA public;\n")
         shutil.copyfileobj(dump.stdout, psql.stdin, 1 << 20)

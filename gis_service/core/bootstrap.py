@@ -21,26 +21,40 @@ APP = "landfund_app"
 VN2000_TOWGS84 = "-191.90441429,-39.30318279,-111.45032835,0.00928836,-0.01975479,0.00427372,0.252906278"
 # VN-2000 / TM-3 zones (Circular 973/2001/TT-TCĐC: each province's central meridian), by EPSG code.
 TM3_ZONES: dict[int, tuple[float, str]] = {
-    9205: (103.0, "103-00"), 9206: (104.0, "104-00"), 9207: (104.5, "104-30"), 9208: (104.75, "104-45"),
-    9209: (105.5, "105-30"), 9210: (105.75, "105-45"), 9211: (106.0, "106-00"), 9212: (106.25, "106-15"),
-    9213: (106.5, "106-30"), 9214: (107.0, "107-00"), 9215: (107.25, "107-15"), 9216: (107.5, "107-30"),
-    9217: (108.25, "108-15"), 9218: (108.5, "108-30"),
+    9205: (103.0, "103-00"),
+    9206: (104.0, "104-00"),
+    9207: (104.5, "104-30"),
+    9208: (104.75, "104-45"),
+    9209: (105.5, "105-30"),
+    9210: (105.75, "105-45"),
+    9211: (106.0, "106-00"),
+    9212: (106.25, "106-15"),
+    9213: (106.5, "106-30"),
+    9214: (107.0, "107-00"),
+    9215: (107.25, "107-15"),
+    9216: (107.5, "107-30"),
+    9217: (108.25, "108-15"),
+    9218: (108.5, "108-30"),
 }
 
 
 def tm3_proj4(lon0: float) -> str:
-    return (f"+proj=tmerc +lat_0=0 +lon_0={lon0:g} +k=0.9999 +x_0=500000 +y_0=0 +ellps=WGS84 "
-            f"+towgs84={VN2000_TOWGS84} +units=m +no_defs")
+    return (
+        f"+proj=tmerc +lat_0=0 +lon_0={lon0:g} +k=0.9999 +x_0=500000 +y_0=0 +ellps=WGS84 "
+        f"+towgs84={VN2000_TOWGS84} +units=m +no_defs"
+    )
 
 
 def tm3_wkt(code: int, lon0: float, name: str) -> str:
-    return (f'PROJCS["VN-2000 / TM-3 {name}",GEOGCS["VN-2000",DATUM["Vietnam_2000",SPHEROID["WGS 84",6378137,'
-            f'298.257223563,AUTHORITY["EPSG","7030"]],TOWGS84[{VN2000_TOWGS84}],AUTHORITY["EPSG","6756"]],'
-            'PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],'
-            'AUTHORITY["EPSG","4756"]],PROJECTION["Transverse_Mercator"],PARAMETER["latitude_of_origin",0],'
-            f'PARAMETER["central_meridian",{lon0:g}],PARAMETER["scale_factor",0.9999],PARAMETER["false_easting",500000],'
-            'PARAMETER["false_northing",0],UNIT["metre",1,AUTHORITY["EPSG","9001"]],AXIS["Easting",EAST],'
-            f'AXIS["Northing",NORTH],AUTHORITY["EPSG","{code}"]]')
+    return (
+        f'PROJCS["VN-2000 / TM-3 {name}",GEOGCS["VN-2000",DATUM["Vietnam_2000",SPHEROID["WGS 84",6378137,'
+        f'298.257223563,AUTHORITY["EPSG","7030"]],TOWGS84[{VN2000_TOWGS84}],AUTHORITY["EPSG","6756"]],'
+        'PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],'
+        'AUTHORITY["EPSG","4756"]],PROJECTION["Transverse_Mercator"],PARAMETER["latitude_of_origin",0],'
+        f'PARAMETER["central_meridian",{lon0:g}],PARAMETER["scale_factor",0.9999],PARAMETER["false_easting",500000],'
+        'PARAMETER["false_northing",0],UNIT["metre",1,AUTHORITY["EPSG","9001"]],AXIS["Easting",EAST],'
+        f'AXIS["Northing",NORTH],AUTHORITY["EPSG","{code}"]]'
+    )
 
 
 def database_statements(owner: str = OWNER) -> list[tuple[str, tuple]]:
@@ -48,9 +62,13 @@ def database_statements(owner: str = OWNER) -> list[tuple[str, tuple]]:
     the public schema."""
     out: list[tuple[str, tuple]] = [("CREATE EXTENSION IF NOT EXISTS postgis", ())]
     for code, (lon0, name) in TM3_ZONES.items():
-        out.append(("INSERT INTO spatial_ref_sys (srid, auth_name, auth_srid, srtext, proj4text) "
-                    "VALUES (%s, 'EPSG', %s, %s, %s) ON CONFLICT (srid) DO NOTHING",
-                    (code, code, tm3_wkt(code, lon0, name), tm3_proj4(lon0))))
+        out.append(
+            (
+                "INSERT INTO spatial_ref_sys (srid, auth_name, auth_srid, srtext, proj4text) "
+                "VALUES (%s, 'EPSG', %s, %s, %s) ON CONFLICT (srid) DO NOTHING",
+                (code, code, tm3_wkt(code, lon0, name), tm3_proj4(lon0)),
+            )
+        )
     out.append((f'ALTER SCHEMA public OWNER TO "{owner}"', ()))
     return out
 
@@ -59,10 +77,15 @@ def ensure_roles(conn, owner: str = OWNER, app: str = APP, passwords: dict[str, 
     """Create the owner and application roles (as a superuser connection, autocommit); set their TCP passwords."""
     for role in (owner, app):
         if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]).fetchone() is None:
-            conn.execute(sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION")
-                         .format(sql.Identifier(role)))
+            conn.execute(
+                sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION").format(
+                    sql.Identifier(role)
+                )
+            )
         if passwords and role in passwords:
-            conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(role), sql.Literal(passwords[role])))
+            conn.execute(
+                sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(role), sql.Literal(passwords[role]))
+            )
 
 
 def bootstrap_database(conn, owner: str = OWNER) -> None:
@@ -122,21 +145,35 @@ def grant_app(conn, app: str = APP) -> None:
     if conn.execute("SELECT current_user = %s", [app]).fetchone()[0]:
         return  # serving and migrating as one role: nothing to grant (README: not least privilege)
     conn.execute(sql.SQL(GRANTS).format(app=sql.Identifier(app)))
+    for table in ("statuses", "status_transitions"):  # the lifecycle is data only the owner changes
+        if conn.execute("SELECT to_regclass(%s) IS NOT NULL", [table]).fetchone()[0]:
+            conn.execute(
+                sql.SQL("REVOKE INSERT, UPDATE, DELETE ON {} FROM {}").format(
+                    sql.Identifier(table), sql.Identifier(app)
+                )
+            )
 
 
 def script(owner: str = OWNER, app: str = APP, database: str = "landfund") -> str:
     """The SQL a DBA runs once for a server landfund does not manage (`landfund db bootstrap --print`)."""
     from psycopg.sql import Literal
 
-    lines = [f"-- as a superuser, connected to any database: the roles (set their passwords yourself)",
-             f'CREATE ROLE "{owner}" LOGIN;', f'CREATE ROLE "{app}" LOGIN;',
-             f'CREATE DATABASE "{database}" OWNER "{owner}";', "",
-             f"-- as a superuser, connected to {database}: PostGIS and the VN-2000 TM-3 zones PostGIS lacks"]
+    lines = [
+        "-- as a superuser, connected to any database: the roles (set their passwords yourself)",
+        f'CREATE ROLE "{owner}" LOGIN;',
+        f'CREATE ROLE "{app}" LOGIN;',
+        f'CREATE DATABASE "{database}" OWNER "{owner}";',
+        "",
+        f"-- as a superuser, connected to {database}: PostGIS and the VN-2000 TM-3 zones PostGIS lacks",
+    ]
     for statement, params in database_statements(owner):
         text = statement
         for p in params:
             text = text.replace("%s", Literal(p).as_string(None), 1)
         lines.append(text + ";")
-    lines += ["", f"-- then, as {owner}: landfund db upgrade   (with DATABASE_OWNER_URL=postgresql://{owner}@…/{database} "
-                  f"and DATABASE_URL=postgresql://{app}@…/{database}); it grants {app} what it needs"]
+    lines += [
+        "",
+        f"-- then, as {owner}: landfund db upgrade   (with DATABASE_OWNER_URL=postgresql://{owner}@…/{database} "
+        f"and DATABASE_URL=postgresql://{app}@…/{database}); it grants {app} what it needs",
+    ]
     return "\n".join(lines) + "\n"

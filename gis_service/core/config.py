@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -26,6 +26,18 @@ def _shipped(name: str) -> Path:
     return PACKAGE_DIR.parent / name
 
 
+class SuitabilityWeights(BaseModel):
+    """Relative weights of the suitability criteria; an unknown criterion is an error, never ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+    road: float = Field(0.25, ge=0, le=100, description="Distance to the nearest road.")
+    town: float = Field(0.20, ge=0, le=100, description="Distance to the administrative centre.")
+    school: float = Field(0.15, ge=0, le=100, description="Distance to a school.")
+    health: float = Field(0.15, ge=0, le=100, description="Distance to a health facility.")
+    area: float = Field(0.10, ge=0, le=100, description="Area within the preferred range.")
+    clearance: float = Field(0.15, ge=0, le=100, description="Site clearance done.")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LANDFUND_", env_file=".env", extra="ignore")
 
@@ -38,13 +50,13 @@ class Settings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("DATABASE_OWNER_URL", "LANDFUND_DATABASE_OWNER_URL"),
         description="Run migrations and operator commands (upgrade, demo, backup) as this role, the owner of the schema; "
-                    "DATABASE_URL's role then only serves. Default: DATABASE_URL.",
+        "DATABASE_URL's role then only serves. Default: DATABASE_URL.",
     )
     database_read_url: str | None = Field(
         default=None,
         validation_alias=AliasChoices("DATABASE_READ_URL", "LANDFUND_DATABASE_READ_URL"),
         description="Send reads (pages, tiles, maps, analytics) here, e.g. a streaming replica; writes stay on "
-                    "DATABASE_URL.",
+        "DATABASE_URL.",
     )
     home: Path = Field(default=Path(".landfund"), description="Where the embedded cluster and state live.")
     db_port: int = Field(default=55432, ge=1024, le=65535, description="Port of the embedded cluster.")
@@ -55,8 +67,6 @@ class Settings(BaseSettings):
     layers_dir: Path = Field(default_factory=lambda: _shipped("layers"))
     maps_dir: Path = Field(default_factory=lambda: _shipped("maps"))
 
-    province_code: str = Field(default="11", description="GSO code of the province this instance serves.")
-
     # Estimated dwelling units = area × FAR × net floor ratio ÷ average unit size.
     default_far: float = Field(default=2.0, gt=0, le=20, description="FAR used when a parcel declares none.")
     net_floor_ratio: float = Field(
@@ -65,45 +75,65 @@ class Settings(BaseSettings):
     avg_unit_m2: float = Field(default=55.0, description="Average social-housing apartment size, m².")
 
     max_vertices: int = Field(
-        default=5_000, ge=4, le=1_000_000,
+        default=5_000,
+        ge=4,
+        le=1_000_000,
         description="Most vertices accepted in one parcel (reference layers set their own in the catalogue). A 5 ha "
-                    "parcel's boundary is about 1 km: a surveyed vertex every 20 cm is 5,000.")
+        "parcel's boundary is about 1 km: a surveyed vertex every 20 cm is 5,000.",
+    )
     overlap_tolerance_m2: float = Field(
         default=1.0, ge=0, description="Overlaps smaller than this (digitising slivers) are not reported."
     )
 
     max_body_bytes: int = Field(default=10_000_000, ge=1024, description="Largest request body accepted.")
     body_timeout_seconds: float = Field(
-        default=30.0, gt=0, le=600, description="Time a client has to send a request body (a slow one gets 408).")
+        default=30.0, gt=0, le=600, description="Time a client has to send a request body (a slow one gets 408)."
+    )
     statement_timeout_seconds: float = Field(
-        default=30.0, gt=0, le=3600, description="Longest a request's SQL statement may run before it is stopped (503).")
+        default=30.0, gt=0, le=3600, description="Longest a request's SQL statement may run before it is stopped (503)."
+    )
     lock_timeout_seconds: float = Field(
-        default=10.0, gt=0, le=3600, description="Longest a request waits for a row another request has locked (503).")
+        default=10.0, gt=0, le=3600, description="Longest a request waits for a row another request has locked (503)."
+    )
     shutdown_timeout_seconds: float = Field(
-        default=5.0, gt=0, le=600, description="On SIGTERM, how long `landfund serve` lets requests finish before it stops.")
+        default=5.0,
+        gt=0,
+        le=600,
+        description="On SIGTERM, how long `landfund serve` lets requests finish before it stops.",
+    )
     scope_tolerance_m2: float = Field(
-        default=100.0, ge=0, le=10_000,
-        description="How much of a planner's parcel may lie outside their unit (digitising along the boundary), m².")
+        default=100.0,
+        ge=0,
+        le=10_000,
+        description="How much of a planner's parcel may lie outside their unit (digitising along the boundary), m².",
+    )
     tile_max_age: int = Field(default=60, ge=0, description="Cache-Control max-age of vector tiles, seconds.")
 
     stage_limit_days: dict[str, int] = Field(
-        default_factory=lambda: {"proposed": 365, "approved": 180, "open_for_investment": 365, "assigned": 180,
-                                 "under_construction": 730},
-        description="Days a parcel may stay in a stage before the bottleneck report lists it (JSON object).",
+        default_factory=lambda: {
+            "proposed": 365,
+            "approved": 180,
+            "open_for_investment": 365,
+            "assigned": 180,
+            "under_construction": 730,
+        },
+        description="Days a parcel may stay in a stage before the bottleneck report lists it (JSON object; the keys are "
+        "stages of layers/workflow.yaml, a stage left out has no limit).",
     )
     clearance_limit_days: int = Field(
-        default=180, ge=1, description="Days after approval by which site clearance should have started.")
+        default=180, ge=1, description="Days after approval by which site clearance should have started."
+    )
 
-    suitability_weights: dict[str, float] = Field(
-        default_factory=lambda: {"road": 0.25, "town": 0.20, "school": 0.15, "health": 0.15, "area": 0.10,
-                                 "clearance": 0.15},
-        description="Default weights of the site-suitability criteria (JSON object); requests may override them.",
+    suitability_weights: SuitabilityWeights = Field(
+        default_factory=lambda: SuitabilityWeights(),  # type: ignore[call-arg]  # every field has a default
+        description="Default weights of the site-suitability criteria (JSON object: road, town, school, health, area, "
+        "clearance); requests may override them.",
     )
 
     map_basemap: str = Field(
         default="osm",
         description="Basemap of the maps: 'osm' (OpenStreetMap tiles), 'none', or an XYZ URL template such as "
-                    "http://tiles.intranet/{z}/{x}/{y}.png for an intranet tile server.",
+        "http://tiles.intranet/{z}/{x}/{y}.png for an intranet tile server.",
     )
     map_basemap_attribution: str = Field(default="", description="Attribution shown for a custom basemap.")
     map_inline_max_features: int = Field(
@@ -111,18 +141,33 @@ class Settings(BaseSettings):
     )
 
     cors_origins: list[str] = Field(
-        default_factory=list, description='Origins allowed to call the API from a browser (JSON list, e.g. ["https://gis.dienbien.gov.vn"]).')
-    db_timeout_seconds: float = Field(default=3.0, gt=0, le=60, description="Connect and pool-wait timeout: with the "
-                                                                              "database down, requests fail fast (503).")
+        default_factory=list,
+        description='Origins allowed to call the API from a browser (JSON list, e.g. ["https://gis.dienbien.gov.vn"]).',
+    )
+    db_timeout_seconds: float = Field(
+        default=3.0,
+        gt=0,
+        le=60,
+        description="Connect and pool-wait timeout: with the database down, requests fail fast (503).",
+    )
 
     analytics_parallel_workers: int = Field(
-        default=2, ge=0, le=16, description="Parallel workers one suitability ranking may use (0: one core). API "
-                                            "pages and tiles use none: for them launching workers costs more than it saves.")
+        default=2,
+        ge=0,
+        le=16,
+        description="Parallel workers one suitability ranking may use (0: one core). API "
+        "pages and tiles use none: for them launching workers costs more than it saves.",
+    )
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
-    workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes of `landfund serve`; the API "
-                                                             "keeps no state of its own, so any number works.")
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="uvicorn worker processes of `landfund serve`; the API "
+        "keeps no state of its own, so any number works.",
+    )
 
     @field_validator("avg_unit_m2")
     @classmethod
@@ -139,6 +184,22 @@ class Settings(BaseSettings):
         self.home = self.home.expanduser().resolve()
         self.layers_dir = self.layers_dir.expanduser().resolve()
         self.maps_dir = self.maps_dir.expanduser().resolve()
+        return self
+
+    @model_validator(mode="after")
+    def _known_stages(self) -> Settings:
+        """A typo in LANDFUND_STAGE_LIMIT_DAYS must not silently remove a limit."""
+        from .vocabulary import load_workflow
+
+        stages = load_workflow(self.layers_dir).stages
+        unknown = sorted(set(self.stage_limit_days) - set(stages))
+        if unknown:
+            raise ValueError(
+                f"stage_limit_days: unknown stage(s) {', '.join(unknown)}; the stages are: {', '.join(stages)}"
+            )
+        bad = {k: v for k, v in self.stage_limit_days.items() if v < 1}
+        if bad:
+            raise ValueError(f"stage_limit_days: a limit is a number of days of at least 1, not {bad}")
         return self
 
     @property

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from typing import Any
 
 import psycopg
 from psycopg_pool import ConnectionPool
@@ -18,11 +19,24 @@ from .db import API_SESSION_OPTIONS, SESSION_OPTIONS, api_read_engine, api_sessi
 
 
 class Database:
-    def __init__(self, url: str, read_url: str | None = None, *, options: str = SESSION_OPTIONS, timeout: float = 3.0,
-                 pooled: bool = False, async_reads: bool = False, application_name: str = "landfund"):
+    def __init__(
+        self,
+        url: str,
+        read_url: str | None = None,
+        *,
+        options: str = SESSION_OPTIONS,
+        timeout: float = 3.0,
+        pooled: bool = False,
+        async_reads: bool = False,
+        application_name: str = "landfund",
+    ):
         self.url, self.read_url = url, read_url or url
         self.options, self.timeout = options, timeout
-        self.kwargs = {"application_name": application_name, "connect_timeout": max(1, int(timeout)), "options": options}
+        self.kwargs: dict[str, Any] = {
+            "application_name": application_name,
+            "connect_timeout": max(1, int(timeout)),
+            "options": options,
+        }
         self._write: ConnectionPool | None = None
         self._read: ConnectionPool | None = None
         self._async: AsyncEngine | None = None
@@ -35,15 +49,31 @@ class Database:
             self._async = api_read_engine(self.read_url, timeout, options)
 
     def _pool(self, url: str, name: str) -> ConnectionPool:
-        pool = ConnectionPool(libpq_dsn(url), min_size=1, max_size=8, open=False, check=ConnectionPool.check_connection,
-                              timeout=self.timeout, reconnect_timeout=0, name=name, kwargs=dict(self.kwargs))
+        pool = ConnectionPool(
+            libpq_dsn(url),
+            min_size=1,
+            max_size=8,
+            open=False,
+            check=ConnectionPool.check_connection,
+            timeout=self.timeout,
+            reconnect_timeout=0,
+            name=name,
+            kwargs=dict(self.kwargs),
+        )
         pool.open(wait=False)
         return pool
 
     @classmethod
     def for_api(cls, settings, url: str, read_url: str) -> Database:
-        return cls(url, read_url, options=api_session_options(settings), timeout=settings.db_timeout_seconds,
-                   pooled=True, async_reads=True, application_name="landfund-api")
+        return cls(
+            url,
+            read_url,
+            options=api_session_options(settings),
+            timeout=settings.db_timeout_seconds,
+            pooled=True,
+            async_reads=True,
+            application_name="landfund-api",
+        )
 
     @contextlib.contextmanager
     def _connect(self, pool: ConnectionPool | None, url: str) -> Iterator[psycopg.Connection]:

@@ -13,7 +13,6 @@ from .config import Settings
 from .embedded import cluster_from_settings
 from .errors import LandfundError
 
-
 # Every landfund session turns PostgreSQL's JIT off. PostGIS functions carry high planner costs, so JIT fires
 # on ordinary spatial queries and spends more compiling (up to a second) than the query takes: the province
 # check of a 100,000-parcel import went from 1.1 s to 0.4 s, the overlap check from 0.57 s to 0.02 s.
@@ -26,8 +25,10 @@ API_SESSION_OPTIONS = SESSION_OPTIONS + " -c max_parallel_workers_per_gather=0"
 def api_session_options(settings) -> str:
     """The API's session settings: no JIT, no parallel workers, and bounds on how long a request's statement may
     run and wait for a lock (a request that hits them gets 503, never a hung worker)."""
-    return (API_SESSION_OPTIONS + f" -c statement_timeout={int(settings.statement_timeout_seconds * 1000)}"
-            f" -c lock_timeout={int(settings.lock_timeout_seconds * 1000)}")
+    return (
+        API_SESSION_OPTIONS + f" -c statement_timeout={int(settings.statement_timeout_seconds * 1000)}"
+        f" -c lock_timeout={int(settings.lock_timeout_seconds * 1000)}"
+    )
 
 
 # A pooled connection idle longer than this is pinged before use (a database restart leaves every pooled
@@ -41,9 +42,14 @@ def api_read_engine(url: str, timeout: float, options: str = API_SESSION_OPTIONS
     no parallel workers, and idle connections checked before use. When a connection in use finds the database
     gone, SQLAlchemy invalidates the whole pool, so the next request connects afresh."""
     engine = create_async_engine(
-        url, pool_size=10, max_overflow=10, pool_recycle=1800, pool_timeout=timeout, isolation_level="AUTOCOMMIT",
-        connect_args={"connect_timeout": max(1, int(timeout)), "application_name": "landfund-api",
-                      "options": options})
+        url,
+        pool_size=10,
+        max_overflow=10,
+        pool_recycle=1800,
+        pool_timeout=timeout,
+        isolation_level="AUTOCOMMIT",
+        connect_args={"connect_timeout": max(1, int(timeout)), "application_name": "landfund-api", "options": options},
+    )
     dialect = engine.dialect
 
     @event.listens_for(engine.sync_engine, "checkin")
@@ -56,7 +62,7 @@ def api_read_engine(url: str, timeout: float, options: str = API_SESSION_OPTIONS
         if last is not None and time.monotonic() - last > IDLE_PING_SECONDS:
             try:
                 alive = dialect.do_ping(dbapi_connection)
-            except Exception as e:  # noqa: BLE001 - any failure means this connection is unusable
+            except Exception as e:
                 raise exc.DisconnectionError(str(e)) from e
             if alive is False:
                 raise exc.DisconnectionError("ping failed")  # the pool discards it and connects anew
@@ -95,7 +101,7 @@ def owner_database_url(settings: Settings, *, start: bool = False) -> str:
     """Where migrations and operator commands (upgrade, demo) connect, as the owner of the schema:
     DATABASE_OWNER_URL, else DATABASE_URL, else the embedded cluster's owner role."""
     if settings.database_owner_url or settings.database_url:
-        return normalise_url(settings.database_owner_url or settings.database_url)
+        return normalise_url(settings.database_owner_url or settings.database_url or "")
     return _embedded(settings, start).url(role=bootstrap.OWNER)
 
 

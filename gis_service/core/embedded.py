@@ -87,7 +87,9 @@ def find_binaries() -> PgBinaries:
         sharedir = Path(f"/usr/share/postgresql/{major}")
         if (bindir / "pg_config").exists():
             with contextlib.suppress(OSError, subprocess.CalledProcessError):
-                out = subprocess.run([str(bindir / "pg_config"), "--sharedir"], capture_output=True, text=True, check=True)
+                out = subprocess.run(
+                    [str(bindir / "pg_config"), "--sharedir"], capture_output=True, text=True, check=True
+                )
                 sharedir = Path(out.stdout.strip())
         if (sharedir / "extension" / "postgis.control").exists():
             return PgBinaries(bindir=bindir, major=major, sharedir=sharedir)
@@ -118,7 +120,7 @@ def _os_user(configured: str | None) -> pwd.struct_passwd | None:
 
 def _traversable_by(path: Path, user: pwd.struct_passwd) -> bool:
     """Can `user` reach `path` (search permission on every ancestor)?"""
-    groups = {g for g in os.getgrouplist(user.pw_name, user.pw_gid)}
+    groups = set(os.getgrouplist(user.pw_name, user.pw_gid))
     for parent in [path, *path.parents]:
         if not parent.exists():
             continue
@@ -247,10 +249,21 @@ class Cluster:
         if self.user is not None:
             os.chown(pwfile, self.user.pw_uid, self.user.pw_gid)
         try:
-            self._run([
-                pg["initdb"], "-D", str(self.data_dir), "-U", ROLE, f"--pwfile={pwfile}",
-                "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8",
-            ])
+            self._run(
+                [
+                    pg["initdb"],
+                    "-D",
+                    str(self.data_dir),
+                    "-U",
+                    ROLE,
+                    f"--pwfile={pwfile}",
+                    "--auth-local=trust",
+                    "--auth-host=scram-sha-256",
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                ]
+            )
         finally:
             pwfile.unlink(missing_ok=True)
         conf = self.data_dir / "postgresql.conf"
@@ -280,11 +293,29 @@ class Cluster:
         self._own(self.data_dir, 0o700)
         shutil.copyfile(primary.password_file, self.password_file)
         os.chmod(self.password_file, 0o600)
-        self._run([find_binaries()["pg_basebackup"], "-D", str(self.data_dir), "-R", "-X", "stream", "-c", "fast",
-                   "-h", str(primary.run_dir), "-p", str(primary.port), "-U", ROLE])
+        self._run(
+            [
+                find_binaries()["pg_basebackup"],
+                "-D",
+                str(self.data_dir),
+                "-R",
+                "-X",
+                "stream",
+                "-c",
+                "fast",
+                "-h",
+                str(primary.run_dir),
+                "-p",
+                str(primary.port),
+                "-U",
+                ROLE,
+            ]
+        )
         with open(self.data_dir / "postgresql.conf", "a") as fh:
-            fh.write(f"\n# landfund standby of {primary.data_dir}\nport = {self.port}\n"
-                     f"unix_socket_directories = '{self.run_dir}'\nhot_standby = on\n")
+            fh.write(
+                f"\n# landfund standby of {primary.data_dir}\nport = {self.port}\n"
+                f"unix_socket_directories = '{self.run_dir}'\nhot_standby = on\n"
+            )
 
     def _port_busy(self) -> bool:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -311,8 +342,19 @@ class Cluster:
                 os.chown(self.log_file, self.user.pw_uid, self.user.pw_gid)
             proc = self._run(
                 # the port on the command line: LANDFUND_DB_PORT may have changed since initdb wrote the conf
-                [pg["pg_ctl"], "start", "-w", "-t", "60", "-D", str(self.data_dir), "-l", str(self.log_file),
-                 "-o", f"-p {int(self.port)}"],
+                [
+                    pg["pg_ctl"],
+                    "start",
+                    "-w",
+                    "-t",
+                    "60",
+                    "-D",
+                    str(self.data_dir),
+                    "-l",
+                    str(self.log_file),
+                    "-o",
+                    f"-p {int(self.port)}",
+                ],
                 check=False,
             )
             if proc.returncode != 0:
@@ -335,8 +377,10 @@ class Cluster:
 
         from . import bootstrap
 
-        with psycopg.connect(host=str(self.run_dir), port=self.port, user=ROLE, dbname="postgres", autocommit=True) as c:
-            if c.execute("SELECT pg_is_in_recovery()").fetchone()[0]:
+        with psycopg.connect(
+            host=str(self.run_dir), port=self.port, user=ROLE, dbname="postgres", autocommit=True
+        ) as c:
+            if (c.execute("SELECT pg_is_in_recovery()").fetchone() or (False,))[0]:
                 return  # a standby: it has its primary's roles and databases
             bootstrap.ensure_roles(c, passwords={r: self.role_password(r) for r in (bootstrap.OWNER, bootstrap.APP)})
             if self.db_name == "postgres":
@@ -345,7 +389,9 @@ class Cluster:
                 c.execute(f'CREATE DATABASE "{self.db_name}" OWNER "{bootstrap.OWNER}"')
             else:
                 c.execute(f'ALTER DATABASE "{self.db_name}" OWNER TO "{bootstrap.OWNER}"')
-        with psycopg.connect(host=str(self.run_dir), port=self.port, user=ROLE, dbname=self.db_name, autocommit=True) as c:
+        with psycopg.connect(
+            host=str(self.run_dir), port=self.port, user=ROLE, dbname=self.db_name, autocommit=True
+        ) as c:
             bootstrap.bootstrap_database(c)
 
 

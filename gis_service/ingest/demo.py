@@ -17,7 +17,9 @@ def has_data(conn: psycopg.Connection) -> bool:
     return MaintenanceStore(conn).has_data()
 
 
-def load_demo(conn: psycopg.Connection, catalogue: Catalogue, settings, *, replace: bool = False) -> dict[str, int] | None:
+def load_demo(
+    conn: psycopg.Connection, catalogue: Catalogue, settings, *, replace: bool = False
+) -> dict[str, int] | None:
     """Load every layer's `source` in one transaction. None when data exists and `replace` is false."""
     layers = sorted((la for la in catalogue.layers.values() if la.source), key=lambda la: (ORDER[la.storage], la.id))
     counts: dict[str, int] = {}
@@ -29,7 +31,9 @@ def load_demo(conn: psycopg.Connection, catalogue: Catalogue, settings, *, repla
         elif tables.has_data():
             return None
         for layer in layers:
-            result = load_file(conn, catalogue, settings, layer.source_path(catalogue.root), layer.id, keep_status=True)
+            path = layer.source_path(catalogue.root)
+            assert path is not None  # only layers with a source are loaded
+            result = load_file(conn, catalogue, settings, path, layer.id, keep_status=True)
             counts[layer.id] = len(result.ids)
         tables.analyze()
     return counts

@@ -38,17 +38,30 @@ def validation_options(settings: Settings, layer=None, **kw) -> Options:
     return Options(max_vertices=limit, overlap_tolerance_m2=settings.overlap_tolerance_m2, **kw)
 
 
-def load_file(conn: psycopg.Connection, catalogue: Catalogue, settings: Settings, path: Path | str, layer_id: str, *,
-              crs: str | None = None, mapping: dict[str, str] | None = None, swap_xy: bool = False,
-              source_layer: str | None = None, dry_run: bool = False, allow_overlap: bool = False,
-              keep_status: bool = False, progress=None) -> ImportResult:
+def load_file(
+    conn: psycopg.Connection,
+    catalogue: Catalogue,
+    settings: Settings,
+    path: Path | str,
+    layer_id: str,
+    *,
+    crs: str | None = None,
+    mapping: dict[str, str] | None = None,
+    swap_xy: bool = False,
+    source_layer: str | None = None,
+    dry_run: bool = False,
+    allow_overlap: bool = False,
+    keep_status: bool = False,
+    progress=None,
+) -> ImportResult:
     """Read, validate and (unless `dry_run`) write one file inside the caller's transaction.
 
     Raises SourceError, CRSProblem or ValidationFailed; the caller rolls back."""
     layer = catalogue.layer(layer_id)
     source = read_source(path, layer, crs=crs, mapping=mapping, swap_xy=swap_xy, source_layer=source_layer)
-    options = validation_options(settings, layer, allow_overlap=allow_overlap, keep_status=keep_status,
-                                 progress=progress)
+    options = validation_options(
+        settings, layer, allow_overlap=allow_overlap, keep_status=keep_status, progress=progress
+    )
     history = HistoryStore(conn)
     if history.actor() is None:
         why = f"import of {Path(path).name}"

@@ -112,13 +112,17 @@ def _read(path: Path, layer: LayerDef, source_layer: str | None) -> pd.DataFrame
 
 def _map_columns(columns: list[str], layer: LayerDef, explicit: dict[str, str]) -> tuple[dict[str, str], list[str]]:
     fields = {a.name for a in layer.input_attributes}
-    computed = {fold(a.name) for a in layer.attributes if a.computed} | {fold(a.shapefile_name) for a in layer.attributes if a.computed}
+    computed = {fold(a.name) for a in layer.attributes if a.computed} | {
+        fold(a.shapefile_name) for a in layer.attributes if a.computed
+    }
     lookup = layer.column_lookup()
     by_fold = {fold(c): c for c in columns}
     mapping: dict[str, str] = {}
     for src, dst in explicit.items():
         if dst not in fields:
-            raise SourceError(f"--map {src}={dst}: {dst!r} is not a field of layer {layer.id}; fields: {', '.join(sorted(fields))}")
+            raise SourceError(
+                f"--map {src}={dst}: {dst!r} is not a field of layer {layer.id}; fields: {', '.join(sorted(fields))}"
+            )
         actual = src if src in columns else by_fold.get(fold(src))
         if actual is None:
             raise SourceError(f"--map {src}={dst}: the file has no column {src!r}; it has: {', '.join(columns)}")
@@ -127,9 +131,9 @@ def _map_columns(columns: list[str], layer: LayerDef, explicit: dict[str, str]) 
     for col in columns:
         if col in mapping or col == "geometry":
             continue
-        dst = lookup.get(fold(col))
-        if dst is not None:
-            mapping[col] = dst
+        found = lookup.get(fold(col))
+        if found is not None:
+            mapping[col] = found
         elif fold(col) not in computed and fold(col) not in ("id", "fid", "ogc_fid"):
             ignored.append(col)
     targets: dict[str, list[str]] = {}
@@ -150,8 +154,9 @@ def _map_columns(columns: list[str], layer: LayerDef, explicit: dict[str, str]) 
     return mapping, ignored
 
 
-def _geometry(frame: pd.DataFrame, layer: LayerDef, file_crs: CRS | None, crs_option: str | None,
-              swap: bool, warnings: list[str]) -> tuple[np.ndarray, CRS]:
+def _geometry(
+    frame: pd.DataFrame, layer: LayerDef, file_crs: CRS | None, crs_option: str | None, swap: bool, warnings: list[str]
+) -> tuple[np.ndarray, CRS]:
     geoms = np.asarray(frame.geometry.values if hasattr(frame, "geometry") else frame["geometry"], dtype=object)
     crs, more = crsmod.resolve(file_crs, crs_option)
     warnings += more
@@ -178,8 +183,15 @@ def _geometry(frame: pd.DataFrame, layer: LayerDef, file_crs: CRS | None, crs_op
     return crsmod.to_wgs84(geoms, crs), crs
 
 
-def read_source(path: Path | str, layer: LayerDef, *, crs: str | None = None, mapping: dict[str, str] | None = None,
-                swap_xy: bool = False, source_layer: str | None = None) -> Source:
+def read_source(
+    path: Path | str,
+    layer: LayerDef,
+    *,
+    crs: str | None = None,
+    mapping: dict[str, str] | None = None,
+    swap_xy: bool = False,
+    source_layer: str | None = None,
+) -> Source:
     path = Path(path)
     raw = _read(path, layer, source_layer)
     warnings: list[str] = []
@@ -208,5 +220,7 @@ def frame_from_features(features: list[dict], layer: LayerDef) -> pd.DataFrame:
         if a.name not in frame.columns:
             frame[a.name] = None
     if layer.spatial:
-        frame["geometry"] = [shapely.from_geojson(json.dumps(f["geometry"])) if f.get("geometry") else None for f in features]
+        frame["geometry"] = [
+            shapely.from_geojson(json.dumps(f["geometry"])) if f.get("geometry") else None for f in features
+        ]
     return frame

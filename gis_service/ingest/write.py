@@ -27,9 +27,18 @@ def write_staged(conn, staged: Staged, catalogue: Catalogue, *, update: bool = F
         return write_generic(cur, staged.spec, staged.stage, update)
 
 
-def write_batch(conn, catalogue: Catalogue, layer: LayerDef, frame: pd.DataFrame, options: Options | None = None,
-                *, dry_run: bool = False, update: bool = False, rows=None,
-                before_write: Callable[[str], None] | None = None) -> WriteResult:
+def write_batch(
+    conn,
+    catalogue: Catalogue,
+    layer: LayerDef,
+    frame: pd.DataFrame,
+    options: Options | None = None,
+    *,
+    dry_run: bool = False,
+    update: bool = False,
+    rows=None,
+    before_write: Callable[[str], None] | None = None,
+) -> WriteResult:
     """Validate `frame` and, if every row passes and this is not a dry run, write it.
 
     Raises ValidationFailed when any row fails; the caller's transaction must then be rolled back, and is

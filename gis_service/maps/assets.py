@@ -41,8 +41,11 @@ VENDORED = {
 # Folium's Map also asks for jQuery, Bootstrap and Font Awesome (for icon markers). These maps use none
 # of them, so they are left out rather than served.
 MAP_JS = [("leaflet", "leaflet")]
-MAP_CSS = [("leaflet_css", "leaflet_css"), ("landfund_pages_css", "landfund_pages_css"),
-           ("landfund_css", "landfund_css")]
+MAP_CSS = [
+    ("leaflet_css", "leaflet_css"),
+    ("landfund_pages_css", "landfund_pages_css"),
+    ("landfund_css", "landfund_css"),
+]
 # Assets by the map feature that needs them (loaded after Leaflet, before landfund's own script).
 FEATURE_ASSETS = {
     "fullscreen": (["Control.Fullscreen.js"], ["Control.FullScreen.css"]),
@@ -50,13 +53,14 @@ FEATURE_ASSETS = {
     "tiles": (["vectorGrid"], []),
 }
 
-_ENV = Environment(autoescape=True, keep_trailing_newline=True,
-                   loader=FileSystemLoader(Path(__file__).resolve().parent / "templates"))
+_ENV = Environment(
+    autoescape=True, keep_trailing_newline=True, loader=FileSystemLoader(Path(__file__).resolve().parent / "templates")
+)
 _PAGE = _ENV.from_string(
-    "<!DOCTYPE html>\n<html lang=\"{{ lang }}\">\n<head>\n<meta charset=\"utf-8\">\n"
+    '<!DOCTYPE html>\n<html lang="{{ lang }}">\n<head>\n<meta charset="utf-8">\n'
     "{% if title %}<title>{{ title }}</title>{% endif %}\n{{ header }}\n</head>\n"
-    "<body class=\"lf-map-page lf-map-{{ map_id }}\">\n{{ nav }}\n{{ html }}\n{{ after }}\n"
-    "<script type=\"application/json\" id=\"lf-map-spec\">{{ spec }}</script>\n"
+    '<body class="lf-map-page lf-map-{{ map_id }}">\n{{ nav }}\n{{ html }}\n{{ after }}\n'
+    '<script type="application/json" id="lf-map-spec">{{ spec }}</script>\n'
     "<script{{ nonce_attr }}>\n{{ script }}\n</script>\n</body>\n</html>\n"
 )
 _INLINE_SCRIPT = re.compile(r"<script(?=[\s>])(?![^>]*\bsrc=)(?![^>]*\bnonce=)")
@@ -84,8 +88,14 @@ def json_island(value) -> Markup:
     """JSON for a <script type="application/json"> block: nothing in it can end the block or open a comment,
     and the page's template substitutes it as a value (never compiles it)."""
     raw = orjson.dumps(value, default=_plain, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY).decode()
-    for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("'", "\\u0027"),
-                    ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+    for ch, esc in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("'", "\\u0027"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
         raw = raw.replace(ch, esc)
     return Markup(raw)
 
@@ -113,8 +123,10 @@ class OfflineFigure(Figure):
         for name, child in list(self.header._children.items()):
             if isinstance(child, (JavascriptLink, CssLink)):
                 if name not in VENDORED:
-                    raise AssetError(f"map asset {name!r} ({child.url}) has no vendored copy; "
-                                     "add it to scripts/fetch_assets.py and maps/assets.py")
+                    raise AssetError(
+                        f"map asset {name!r} ({child.url}) has no vendored copy; "
+                        "add it to scripts/fetch_assets.py and maps/assets.py"
+                    )
                 child.url = f"{self.asset_base}/{VENDORED[name]}"
                 self.used.add(name)
         nonce_attr = Markup(f' nonce="{self.nonce}"') if self.nonce else Markup("")
@@ -122,9 +134,17 @@ class OfflineFigure(Figure):
         if self.nonce:  # folium's own inline scripts (trusted template output) get the nonce too
             header = _INLINE_SCRIPT.sub(f'<script nonce="{self.nonce}"', header)
         return _PAGE.render(
-            lang=self.lang, title=self.title, map_id=self.map_id, header=Markup(header),
-            html=Markup(self.html.render(**kwargs)), script=Markup(self.script.render(**kwargs)),
-            spec=json_island(self.spec), after=self.after, nav=self.nav, nonce_attr=nonce_attr)
+            lang=self.lang,
+            title=self.title,
+            map_id=self.map_id,
+            header=Markup(header),
+            html=Markup(self.html.render(**kwargs)),
+            script=Markup(self.script.render(**kwargs)),
+            spec=json_island(self.spec),
+            after=self.after,
+            nav=self.nav,
+            nonce_attr=nonce_attr,
+        )
 
 
 def check_offline(html: str, allowed_prefixes: tuple[str, ...] = ()) -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import orjson
 from sqlalchemy import func, select
 
 from ..analytics.coverage import coverage, default_level
 from ..catalogue import Catalogue
+from ..core.config import Settings
 from ..models.admin_units import AdminUnit
 from ..security import Principal, visible_fields, visible_rows
 from ..stores.admin_units import AdminUnitStore
@@ -27,8 +29,8 @@ class Filters:
 
 @dataclass
 class Context:
-    conn: object
-    settings: object
+    conn: Any
+    settings: Settings
     catalogue: Catalogue
     principal: Principal
     lang: str = "vi"
@@ -55,8 +57,13 @@ def unit_geometry(ctx: Context):
     """SQL geometry of the filtered unit (its latest version), or None."""
     if not ctx.filters.admin_unit:
         return None
-    return (select(AdminUnit.geom).where(AdminUnit.code == ctx.filters.admin_unit)
-            .order_by(AdminUnit.valid_from.desc()).limit(1).scalar_subquery())
+    return (
+        select(AdminUnit.geom)
+        .where(AdminUnit.code == ctx.filters.admin_unit)
+        .order_by(AdminUnit.valid_from.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
 
 
 def parcel_where(ctx: Context, ls: LayerSQL, statuses: list[str] | None = None) -> list:
@@ -74,8 +81,9 @@ def count(ctx: Context, ls: LayerSQL, where: list) -> int:
     return FeatureStore(ctx.conn).count(ls, where)
 
 
-def feature_collection(ctx: Context, ls: LayerSQL, where: list, props: list[str], extra: dict | None = None,
-                       geometry=None) -> dict:
+def feature_collection(
+    ctx: Context, ls: LayerSQL, where: list, props: list[str], extra: dict | None = None, geometry=None
+) -> dict:
     """A GeoJSON FeatureCollection of what the map's viewer may see (fields the viewer may not see are left out)."""
     return FeatureStore(ctx.conn).collection(ls, where, props, set(visible_fields(ctx.principal, ls)), extra, geometry)
 

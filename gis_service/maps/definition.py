@@ -50,7 +50,9 @@ class MapDef(BaseModel):
     view: dict = Field(default_factory=lambda: {"fit": "data"})
     filters: list[Literal["admin_unit", "status", "as_of"]] = Field(default_factory=list)
     layers: list[LayerSpec]
-    controls: list[Literal["search", "fullscreen", "measure", "minimap", "scale", "layers"]] = Field(default_factory=list)
+    controls: list[Literal["search", "fullscreen", "measure", "minimap", "scale", "layers"]] = Field(
+        default_factory=list
+    )
 
 
 @lru_cache(maxsize=16)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from branca.element import MacroElement
 from jinja2 import Template
 
-from .i18n import number
+from ..i18n import number
 
 # Colours for a categorical field whose catalogue values name none (ColorBrewer Set2 / Dark2, colour-blind safe).
 PALETTE = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"]
@@ -33,8 +33,9 @@ def category_colors(values: dict) -> dict[str, str]:
     return out
 
 
-def class_items(colors: list[str], breaks: list[float], lang: str, scale: float = 1.0, suffix: str = "",
-                decimals: int = 1) -> list[list[str]]:
+def class_items(
+    colors: list[str], breaks: list[float], lang: str, scale: float = 1.0, suffix: str = "", decimals: int = 1
+) -> list[list[str]]:
     """Legend rows of a classed layer: one per class, 'lo–hi', the top class open-ended ('≥ lo')."""
     items = []
     for i, color in enumerate(colors):
@@ -43,6 +44,8 @@ def class_items(colors: list[str], breaks: list[float], lang: str, scale: float 
         if last and hi >= 100 * max(breaks[-2] * scale, 1):  # an open-ended top class (e.g. 10–1000)
             label = f"≥ {number(lo, lang, decimals)}{suffix}"
         else:
-            label = f"{number(lo, lang, decimals)}–{number(min(hi, 100 if suffix == '%' else hi), lang, decimals)}{suffix}"
+            label = (
+                f"{number(lo, lang, decimals)}–{number(min(hi, 100 if suffix == '%' else hi), lang, decimals)}{suffix}"
+            )
         items.append([color, label])
     return items

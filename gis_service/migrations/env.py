@@ -1,10 +1,10 @@
-"""Alembic environment: run by `landfund db upgrade` (see gis_service.core.migrate)."""
+"""Alembic environment: run by `landfund db upgrade` (see gis_service.schema)."""
 
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from gis_service.core.migrate import include_object
 from gis_service.models import Base
+from gis_service.schema import include_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -15,7 +15,7 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = create_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    engine = create_engine(config.get_main_option("sqlalchemy.url") or "", poolclass=pool.NullPool)
     with engine.connect() as conn:
         _run(conn)
 

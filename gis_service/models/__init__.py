@@ -1,10 +1,10 @@
 """Database models. Each module keeps the SQL that belongs to its tables."""
 
-from . import admin_units, auth, history, interests, parcels, reference, stats
+from . import admin_units, parcels, reference, stats
 from .admin_units import AdminUnit
 from .auth import ApiToken, User
 from .base import Base
-from .history import ParcelHistory, StatusTransition
+from .history import ParcelHistory, Status, StatusTransition
 from .interests import Interest
 from .parcels import Parcel
 from .reference import ReferenceFeature
@@ -18,4 +18,17 @@ SPECS = {
     "programmes": stats.PROGRAMMES_SPEC,
 }
 
-__all__ = ["AdminUnit", "ApiToken", "Interest", "ParcelHistory", "StatusTransition", "User", "Base", "Demand", "Parcel", "Programme", "ReferenceFeature"]
+__all__ = [
+    "AdminUnit",
+    "ApiToken",
+    "Base",
+    "Demand",
+    "Interest",
+    "Parcel",
+    "ParcelHistory",
+    "Programme",
+    "ReferenceFeature",
+    "Status",
+    "StatusTransition",
+    "User",
+]

@@ -10,8 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, StoreSpec
 
-LEVELS = ("province", "district", "commune")
-
 
 class AdminUnit(Base):
     __tablename__ = "admin_units"
@@ -47,7 +45,18 @@ def valid_on(as_of: date):
 
 SPEC = StoreSpec(
     table="admin_units",
-    columns=("code", "name", "level", "unit_type", "parent_code", "valid_from", "valid_to",
-             "official_area_km2", "population", "population_year", "boundary_note"),
+    columns=(
+        "code",
+        "name",
+        "level",
+        "unit_type",
+        "parent_code",
+        "valid_from",
+        "valid_to",
+        "official_area_km2",
+        "population",
+        "population_year",
+        "boundary_note",
+    ),
     key=("code", "valid_from"),
 )

@@ -5,17 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from geoalchemy2 import Geometry
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, DateTime, Index, String, Text, text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, DateTime, Index, Integer, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base
-
-# The lifecycle: each stage leads to the next; withdrawn is possible from any stage before completion.
-STAGES = ("proposed", "approved", "open_for_investment", "assigned", "under_construction", "completed")
-ALLOWED = {s: ([STAGES[i + 1]] if i + 1 < len(STAGES) else []) + (["withdrawn"] if s != "completed" else [])
-           for i, s in enumerate(STAGES)}
-ALLOWED["withdrawn"] = []
 
 
 class ParcelHistory(Base):
@@ -41,6 +35,15 @@ class ParcelHistory(Base):
         Index("ix_parcel_history_parcel_id_at", "parcel_id", "at"),
         Index("ix_parcel_history_province_code", "province_code"),
     )
+
+
+class Status(Base):
+    """The parcel statuses: the stages of layers/workflow.yaml (synced by `landfund db upgrade`)."""
+
+    __tablename__ = "statuses"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
 
 
 class StatusTransition(Base):

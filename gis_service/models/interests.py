@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Text, func, text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base
@@ -31,14 +43,29 @@ class Interest(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (
-        ForeignKeyConstraint(["parcel_id", "province_code"], ["parcels.id", "parcels.province_code"], ondelete="CASCADE",
-                             name="fk_interests_parcel_id_parcels"),
+        ForeignKeyConstraint(
+            ["parcel_id", "province_code"],
+            ["parcels.id", "parcels.province_code"],
+            ondelete="CASCADE",
+            name="fk_interests_parcel_id_parcels",
+        ),
         CheckConstraint("status IN ('submitted', 'accepted', 'declined')", name="status"),
         CheckConstraint("proposed_units > 0", name="units"),
         Index("ix_interests_parcel_id", "parcel_id"),
         Index("ix_interests_investor_id", "investor_id"),
-        Index("uq_interests_accepted", "parcel_id", "province_code", unique=True,
-              postgresql_where=text("status = 'accepted'")),
-        Index("uq_interests_open", "parcel_id", "province_code", "investor_id", unique=True,
-              postgresql_where=text("status = 'submitted'")),
+        Index(
+            "uq_interests_accepted",
+            "parcel_id",
+            "province_code",
+            unique=True,
+            postgresql_where=text("status = 'accepted'"),
+        ),
+        Index(
+            "uq_interests_open",
+            "parcel_id",
+            "province_code",
+            "investor_id",
+            unique=True,
+            postgresql_where=text("status = 'submitted'"),
+        ),
     )

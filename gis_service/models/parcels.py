@@ -25,17 +25,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, StoreSpec
 
-STATUSES = (
-    "proposed",
-    "approved",
-    "open_for_investment",
-    "assigned",
-    "under_construction",
-    "completed",
-    "withdrawn",
-)
 FUND_SOURCES = ("standalone_site", "commercial_reserve", "public_land")
-RESPONSIBLE_LEVELS = ("province", "district", "commune")
+from ..core.vocabulary import LEVELS as RESPONSIBLE_LEVELS  # noqa: E402
+
 CLEARANCE = ("not_started", "in_progress", "cleared")
 
 
@@ -55,7 +47,10 @@ class Parcel(Base):
     map_sheet_no: Mapped[str | None] = mapped_column(String(32))
     parcel_no: Mapped[str | None] = mapped_column(String(32))
     land_use_code: Mapped[str | None] = mapped_column(String(8))
-    status: Mapped[str] = mapped_column(String(32), server_default="proposed")
+    # the statuses are the stages of layers/workflow.yaml, synced into `statuses` by `landfund db upgrade`
+    status: Mapped[str] = mapped_column(
+        String(32), ForeignKey("statuses.id", onupdate="CASCADE"), server_default="proposed"
+    )
     fund_source: Mapped[str] = mapped_column(String(32), server_default="standalone_site")
     responsible_level: Mapped[str | None] = mapped_column(String(16))
     responsible_agency: Mapped[str | None] = mapped_column(String(255))
@@ -72,17 +67,20 @@ class Parcel(Base):
     # Geodesic area on the WGS 84 ellipsoid, kept by PostgreSQL itself.
     area_m2: Mapped[float] = mapped_column(Float, Computed("ST_Area(geom::geography)", persisted=True))
     # A point inside the parcel: the parcel belongs to the unit that holds it (one unit per level).
-    pos = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), Computed("ST_PointOnSurface(geom)", persisted=True))
+    pos = mapped_column(
+        Geometry("POINT", srid=4326, spatial_index=False), Computed("ST_PointOnSurface(geom)", persisted=True)
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     version: Mapped[int] = mapped_column(Integer, server_default="1")
     # The investor whose expression of interest was accepted (set when the parcel is assigned).
-    investor_interest_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("interests.id", ondelete="SET NULL"))
+    investor_interest_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("interests.id", ondelete="SET NULL")
+    )
 
     __table_args__ = (
         UniqueConstraint("province_code", "code", name="uq_parcels_code_province"),
         CheckConstraint("code <> ''", name="code_not_empty"),
-        CheckConstraint(_in("status", STATUSES), name="status"),
         CheckConstraint(_in("fund_source", FUND_SOURCES), name="fund_source"),
         CheckConstraint(_in("responsible_level", RESPONSIBLE_LEVELS), name="responsible_level"),
         CheckConstraint(_in("clearance_status", CLEARANCE), name="clearance_status"),
@@ -100,8 +98,24 @@ class Parcel(Base):
 
 
 INPUT_COLUMNS = (
-    "code", "name", "admin_unit_code", "map_sheet_no", "parcel_no", "land_use_code", "status", "fund_source",
-    "responsible_level", "responsible_agency", "clearance_status", "max_far", "max_density", "max_floors",
-    "decision_no", "decision_date", "legal_area_m2", "published", "internal_notes",
+    "code",
+    "name",
+    "admin_unit_code",
+    "map_sheet_no",
+    "parcel_no",
+    "land_use_code",
+    "status",
+    "fund_source",
+    "responsible_level",
+    "responsible_agency",
+    "clearance_status",
+    "max_far",
+    "max_density",
+    "max_floors",
+    "decision_no",
+    "decision_date",
+    "legal_area_m2",
+    "published",
+    "internal_notes",
 )
 SPEC = StoreSpec(table="parcels", columns=INPUT_COLUMNS, key=("code",))

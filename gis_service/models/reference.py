@@ -25,17 +25,32 @@ class ReferenceFeature(Base):
     geom = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=False), nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
+    # What the catalogue says the layer is (road, hazard, facility:<kind>): suitability and the site sheet find
+    # features by role, on these partial indexes (migration 0011).
+    role: Mapped[str | None] = mapped_column(String(64))
+
     __table_args__ = (
         Index("ix_reference_features_geom", "geom", postgresql_using="gist"),
         Index("ix_reference_features_layer", "layer"),
-        Index("ix_reference_features_roads", "geom", postgresql_using="gist", postgresql_where=text("layer = 'roads'")),
-        Index("ix_reference_features_facilities", "geom", postgresql_using="gist",
-              postgresql_where=text("layer = 'facilities'")),
-        Index("ix_reference_features_hazards", "geom", postgresql_using="gist",
-              postgresql_where=text("layer = 'hazard_zones'")),
-        *(Index(f"ix_reference_features_{kind}", "geom", postgresql_using="gist",
-                postgresql_where=text(f"layer = 'facilities' AND (properties ->> 'kind') = '{kind}'"))
-          for kind in ("admin_centre", "school", "health")),
+        Index("ix_reference_features_role", "role"),
+        Index(
+            "ix_reference_features_role_road", "geom", postgresql_using="gist", postgresql_where=text("role = 'road'")
+        ),
+        Index(
+            "ix_reference_features_role_hazard",
+            "geom",
+            postgresql_using="gist",
+            postgresql_where=text("role = 'hazard'"),
+        ),
+        *(
+            Index(
+                f"ix_reference_features_role_{kind}",
+                "geom",
+                postgresql_using="gist",
+                postgresql_where=text(f"role = 'facility:{kind}'"),
+            )
+            for kind in ("admin_centre", "school", "health")
+        ),
     )
 
 

@@ -49,12 +49,24 @@ class Programme(Base):
 
 
 DEMAND_SPEC = StoreSpec(
-    table="demand", columns=("admin_unit_code", "year", "households", "note"), key=("admin_unit_code", "year"), spatial=False
+    table="demand",
+    columns=("admin_unit_code", "year", "households", "note"),
+    key=("admin_unit_code", "year"),
+    spatial=False,
 )
 PROGRAMMES_SPEC = StoreSpec(
     table="programmes",
-    columns=("admin_unit_code", "year", "period_start", "programme", "households", "households_new",
-             "households_repaired", "funding_vnd", "note"),
+    columns=(
+        "admin_unit_code",
+        "year",
+        "period_start",
+        "programme",
+        "households",
+        "households_new",
+        "households_repaired",
+        "funding_vnd",
+        "note",
+    ),
     key=("admin_unit_code", "year", "programme"),
     spatial=False,
 )

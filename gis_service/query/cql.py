@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import shapely
 from pygeofilter import ast
@@ -27,26 +28,36 @@ class FilterError(LandfundError):
 # A filter is a question a person (or a GIS client) asks, not a program: these bounds keep every filter cheap
 # to parse, compile and plan, far above what a real question needs.
 MAX_TEXT = 20_000  # characters
-MAX_TERMS = 256  # operators, predicates and values
+MAX_TERMS = 256  # operators and predicates (a chain of 128 ORs, or an IN list of any length, fits)
 MAX_DEPTH = 32  # nesting of AND / OR / NOT and parentheses
 
 
 def _limits(root, children) -> None:
     """Refuse a filter with more than MAX_TERMS terms or nested deeper than MAX_DEPTH (walked without recursion).
     A chain of the same operator (a OR b OR c …) counts as one level, however its parser nests it."""
-    stack, terms = [(root, 1, None)], 0
+    stack: list[tuple[Any, int, str | None]] = [(root, 1, None)]
+    terms = 0
     while stack:
         node, depth, parent = stack.pop()
         kind = _chain_kind(node)
         if kind is None or kind != parent:
             depth += 1
-        terms += 1
+        if _is_term(node):
+            terms += 1
         if depth > MAX_DEPTH + 1:
             raise FilterError(f"filter: nested more than {MAX_DEPTH} levels deep (the limit is {MAX_DEPTH})")
         if terms > MAX_TERMS:
-            raise FilterError(f"filter: more than {MAX_TERMS} terms (the limit is {MAX_TERMS}); "
-                              "use IN (…) for a list of values")
+            raise FilterError(
+                f"filter: more than {MAX_TERMS} terms (the limit is {MAX_TERMS}); use IN (…) for a list of values"
+            )
         stack.extend((child, depth, kind) for child in children(node))
+
+
+def _is_term(node) -> bool:
+    """An operator or a predicate (a property name or a value inside one is not a term of its own)."""
+    if isinstance(node, dict):
+        return "op" in node
+    return isinstance(node, ast.Node) and not isinstance(node, ast.Attribute)
 
 
 def _chain_kind(node) -> str | None:
@@ -122,9 +133,14 @@ COMPARE = {
     ast.GreaterEqual: lambda a, b: a >= b,
 }
 SPATIAL = {
-    ast.GeometryIntersects: "ST_Intersects", ast.GeometryWithin: "ST_Within", ast.GeometryContains: "ST_Contains",
-    ast.GeometryDisjoint: "ST_Disjoint", ast.GeometryTouches: "ST_Touches", ast.GeometryCrosses: "ST_Crosses",
-    ast.GeometryOverlaps: "ST_Overlaps", ast.GeometryEquals: "ST_Equals",
+    ast.GeometryIntersects: "ST_Intersects",
+    ast.GeometryWithin: "ST_Within",
+    ast.GeometryContains: "ST_Contains",
+    ast.GeometryDisjoint: "ST_Disjoint",
+    ast.GeometryTouches: "ST_Touches",
+    ast.GeometryCrosses: "ST_Crosses",
+    ast.GeometryOverlaps: "ST_Overlaps",
+    ast.GeometryEquals: "ST_Equals",
 }
 
 
@@ -168,7 +184,7 @@ class _Compiler:
             "integer": isinstance(v, (int, float)) and not isinstance(v, bool),
             "number": isinstance(v, (int, float)) and not isinstance(v, bool),
             "boolean": isinstance(v, bool),
-            "date": isinstance(v, (date, datetime)) or isinstance(v, str),
+            "date": isinstance(v, (date, datetime, str)),
         }[f.type]
         if not ok:
             raise FilterError(f"filter: cannot compare a {f.type} property with {v!r}")
@@ -209,8 +225,12 @@ class _Compiler:
             lhs, rhs = node.lhs, node.rhs
             if not isinstance(lhs, ast.Attribute) and isinstance(rhs, ast.Attribute):
                 lhs, rhs = rhs, lhs
-                node = {ast.LessThan: ast.GreaterThan, ast.GreaterThan: ast.LessThan, ast.LessEqual: ast.GreaterEqual,
-                        ast.GreaterEqual: ast.LessEqual}.get(type(node), type(node))(lhs, rhs)
+                node = {
+                    ast.LessThan: ast.GreaterThan,
+                    ast.GreaterThan: ast.LessThan,
+                    ast.LessEqual: ast.GreaterEqual,
+                    ast.GreaterEqual: ast.LessEqual,
+                }.get(type(node), type(node))(lhs, rhs)
             f = self.field(lhs)
             return COMPARE[type(node)](f.expr, self.value(rhs, f))
         if isinstance(node, ast.Like):
@@ -238,6 +258,8 @@ class _Compiler:
             return not_(expr) if node.not_ else expr
         if isinstance(node, ast.IsNull):
             if isinstance(node.lhs, ast.Attribute) and node.lhs.name in (self.t.geometry_name, "geom"):
+                if self.t.geometry is None:
+                    raise FilterError("filter: this collection has no geometry")
                 expr = self.t.geometry.is_(None)
             else:
                 expr = self.field(node.lhs).expr.is_(None)
@@ -247,15 +269,19 @@ class _Compiler:
             if not (isinstance(lhs, ast.Attribute) and lhs.name in (self.t.geometry_name, "geom")):
                 lhs, rhs = rhs, lhs
             if not (isinstance(lhs, ast.Attribute) and lhs.name in (self.t.geometry_name, "geom")):
-                raise FilterError(f"filter: spatial functions take the property {self.t.geometry_name!r} and a geometry")
+                raise FilterError(
+                    f"filter: spatial functions take the property {self.t.geometry_name!r} and a geometry"
+                )
             if self.t.geometry is None:
                 raise FilterError("filter: this collection has no geometry")
             return getattr(func, SPATIAL[type(node)])(self.t.geometry, self.geometry(rhs))
         if isinstance(node, (bool,)):
             return self.bind(node)
         name = type(node).__name__
-        raise FilterError(f"filter: {name} is not supported here (supported: comparisons, LIKE, IN, BETWEEN, "
-                          "IS NULL, AND/OR/NOT and the S_* spatial functions)")
+        raise FilterError(
+            f"filter: {name} is not supported here (supported: comparisons, LIKE, IN, BETWEEN, "
+            "IS NULL, AND/OR/NOT and the S_* spatial functions)"
+        )
 
 
 def _is_casei(node) -> bool:

@@ -12,7 +12,7 @@ from sqlalchemy import Text, cast, func, literal, literal_column, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql import ColumnElement, Select
 
-from ..api.crs import ApiCRS
+from ..crs import ApiCRS
 from ..stores.features import LayerSQL
 
 # Counting every match of a huge query would dominate the page; past this many, numberMatched is left
@@ -32,6 +32,7 @@ class Selection:
 
 def out_geometry(ls: LayerSQL, crs: ApiCRS) -> ColumnElement:
     g = ls.geom
+    assert g is not None  # only spatial layers are drawn
     if crs.srid != 4326:
         g = func.ST_Transform(g, crs.srid)
     if crs.lat_first:
@@ -47,9 +48,20 @@ def properties_json(ls: LayerSQL, names: list[str]) -> ColumnElement:
 
 
 def feature_text(ls: LayerSQL, sel: Selection, crs: ApiCRS) -> ColumnElement:
-    geom = literal("null") if sel.skip_geometry or ls.geom is None else func.ST_AsGeoJSON(out_geometry(ls, crs), crs.precision)
-    return func.concat('{"type":"Feature","id":', ls.id, ',"geometry":', geom, ',"properties":',
-                       cast(properties_json(ls, sel.properties), Text), "}")
+    geom = (
+        literal("null")
+        if sel.skip_geometry or ls.geom is None
+        else func.ST_AsGeoJSON(out_geometry(ls, crs), crs.precision)
+    )
+    return func.concat(
+        '{"type":"Feature","id":',
+        ls.id,
+        ',"geometry":',
+        geom,
+        ',"properties":',
+        cast(properties_json(ls, sel.properties), Text),
+        "}",
+    )
 
 
 def _order(keys) -> list:
@@ -63,11 +75,11 @@ def _base(ls: LayerSQL, sel: Selection, *cols) -> Select:
 def page_select(ls: LayerSQL, sel: Selection, crs: ApiCRS) -> Select:
     """One row: (matched (capped at COUNT_CAP + 1), returned, features joined by commas in order)."""
     keys = [expr.label(f"k{i}") for i, (expr, _) in enumerate(sel.order)]
-    inner = _base(ls, sel, feature_text(ls, sel, crs).label("f"), *keys).order_by(*_order(sel.order))
-    inner = inner.offset(sel.offset)
+    ordered = _base(ls, sel, feature_text(ls, sel, crs).label("f"), *keys).order_by(*_order(sel.order))
+    ordered = ordered.offset(sel.offset)
     if sel.limit is not None:
-        inner = inner.limit(sel.limit)
-    inner = inner.subquery("page")
+        ordered = ordered.limit(sel.limit)
+    inner = ordered.subquery("page")
     agg_order = _order([(inner.c[f"k{i}"], desc) for i, (_, desc) in enumerate(sel.order)])
     joined = func.string_agg(inner.c.f, aggregate_order_by(literal_column("','"), *agg_order))
     capped = _base(ls, sel, literal_column("1")).limit(COUNT_CAP + 1).subquery("c")
@@ -80,8 +92,10 @@ def estimate_select(ls: LayerSQL, sel: Selection) -> Select:
 
 
 def item_select(ls: LayerSQL, feature_id: int, sel: Selection, crs: ApiCRS, extra_where=()) -> Select:
+    assert ls.etag is not None
     return _base(ls, sel, feature_text(ls, sel, crs).label("f"), ls.etag.label("etag")).where(
-        ls.id == feature_id, *extra_where)
+        ls.id == feature_id, *extra_where
+    )
 
 
 def rows_select(ls: LayerSQL, sel: Selection, crs: ApiCRS, wkt: bool = True) -> Select:
@@ -108,6 +122,13 @@ def geojsonseq_select(ls: LayerSQL, sel: Selection, crs: ApiCRS) -> Select:
 
 
 def extent_select(ls: LayerSQL) -> Select:
-    return select(func.ST_XMin(func.ST_Extent(ls.geom)), func.ST_YMin(func.ST_Extent(ls.geom)),
-                  func.ST_XMax(func.ST_Extent(ls.geom)), func.ST_YMax(func.ST_Extent(ls.geom))).select_from(
-        ls.table).where(ls.where)
+    return (
+        select(
+            func.ST_XMin(func.ST_Extent(ls.geom)),
+            func.ST_YMin(func.ST_Extent(ls.geom)),
+            func.ST_XMax(func.ST_Extent(ls.geom)),
+            func.ST_YMax(func.ST_Extent(ls.geom)),
+        )
+        .select_from(ls.table)
+        .where(ls.where)
+    )

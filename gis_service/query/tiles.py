@@ -49,9 +49,17 @@ def tile_params(z: int, x: int, y: int) -> dict[str, float]:
     ll = tms.bounds(tile)
     dlon = (ll.right - ll.left) * BUFFER / EXTENT * 2
     dlat = (ll.top - ll.bottom) * BUFFER / EXTENT * 2
-    return {"ex0": b.left, "ey0": b.bottom, "ex1": b.right, "ey1": b.top,
-            "sx0": ll.left - dlon, "sy0": ll.bottom - dlat, "sx1": ll.right + dlon, "sy1": ll.top + dlat,
-            "tolerance": (b.right - b.left) / EXTENT / 2}
+    return {
+        "ex0": b.left,
+        "ey0": b.bottom,
+        "ex1": b.right,
+        "ey1": b.top,
+        "sx0": ll.left - dlon,
+        "sy0": ll.bottom - dlat,
+        "sx1": ll.right + dlon,
+        "sy1": ll.top + dlat,
+        "tolerance": (b.right - b.left) / EXTENT / 2,
+    }
 
 
 def tile_select(ls: LayerSQL, simplify: bool, props: tuple[str, ...], where: list[ColumnElement]) -> Select:
@@ -68,14 +76,16 @@ def tile_select(ls: LayerSQL, simplify: bool, props: tuple[str, ...], where: lis
         shape = func.coalesce(shape, spot)  # ST_AsMVTGeom gives NULL for a polygon that collapses
     cols = [shape.label("geom"), ls.id.label("id")]
     cols += [_tile_value(ls.fields[n], ls.layer.attribute(n).type).label(n) for n in props]
-    inner = (select(*cols).select_from(ls.table)
-             .where(ls.where, ls.geom.op("&&")(search), *where).subquery("t"))
+    assert ls.geom is not None  # tiles are of spatial layers
+    inner = select(*cols).select_from(ls.table).where(ls.where, ls.geom.op("&&")(search), *where).subquery("t")
     # ST_AsMVT skips rows whose geometry is NULL (outside the tile). A WHERE geom IS NOT NULL here would be
     # pushed into the scan and make PostgreSQL compute every ST_AsMVTGeom twice.
     return select(func.ST_AsMVT(literal_column("t"), literal(ls.layer.id), EXTENT, "geom", "id")).select_from(inner)
 
 
-def tile_statement(ls: LayerSQL, z: int, props: tuple[str, ...], where: list[ColumnElement], key: tuple | None) -> Select:
+def tile_statement(
+    ls: LayerSQL, z: int, props: tuple[str, ...], where: list[ColumnElement], key: tuple | None
+) -> Select:
     """tile_select, built once per `key` (layer, zoom band, properties and who may see what) when the request
     has no filters of its own; building the expression took longer than PostGIS takes for a sparse tile."""
     simplify = z < SIMPLIFY_BELOW

@@ -35,7 +35,7 @@ class Edit:
 
 def parse_feature(body, layer: LayerDef) -> dict:
     if not isinstance(body, dict) or body.get("type") != "Feature":
-        raise BadFeature("the body must be a GeoJSON Feature ({\"type\": \"Feature\", \"geometry\": …, \"properties\": …})")
+        raise BadFeature('the body must be a GeoJSON Feature ({"type": "Feature", "geometry": …, "properties": …})')
     props = body.get("properties")
     if props is not None and not isinstance(props, dict):
         raise BadFeature("properties must be an object")
@@ -86,18 +86,20 @@ def _check_scope(conn: psycopg.Connection, stage: str, principal: Principal, pro
     unit = scope_unit(principal, province)
     if unit is None:
         return
-    for _, code, outside in ParcelStore(conn).outside_unit(stage, unit):
+    for _, _code, outside in ParcelStore(conn).outside_unit(stage, unit):
         if outside > tolerance:
             amount = f"{outside / 1e4:,.2f} ha" if outside >= 1e4 else f"{outside:,.0f} m²"
-            raise Forbidden(f"the parcel lies outside your administrative unit {unit}: {amount} of it is in other "
-                            f"units (at most {tolerance:,.0f} m² along the boundary is accepted)")
+            raise Forbidden(
+                f"the parcel lies outside your administrative unit {unit}: {amount} of it is in other "
+                f"units (at most {tolerance:,.0f} m² along the boundary is accepted)"
+            )
 
 
-def _current(conn, layer: LayerDef, fid: int, principal: Principal, province: str, tolerance: float,
-             lock: bool = True):
+def _current(conn, layer: LayerDef, fid: int, principal: Principal, province: str, tolerance: float, lock: bool = True):
     """(entity tag, status) of a stored feature the caller may change, locked for this transaction."""
-    row = WriteStore(conn).current(layer, fid, published_only=not principal.privileged,
-                                   scope=_scope(principal, province, tolerance), lock=lock)
+    row = WriteStore(conn).current(
+        layer, fid, published_only=not principal.privileged, scope=_scope(principal, province, tolerance), lock=lock
+    )
     if row is None:
         raise NotFound(f"no feature {fid} in collection {layer.id}")
     if not row[1]:
@@ -115,10 +117,11 @@ def _lock(conn, layer: LayerDef, province: str) -> None:
 def _require(if_match: str | None, current: str) -> None:
     tags = {t.strip().removeprefix("W/").strip('"') for t in (if_match or "").split(",")} - {""}
     if not tags or tags == {"*"}:  # '*' matches any version: it protects nothing against a lost update
-        raise PreconditionRequired(f"send If-Match with the feature's ETag (currently W/\"{current}\") to change it; "
-                                   "'*' names no version")
+        raise PreconditionRequired(
+            f"send If-Match with the feature's ETag (currently W/\"{current}\") to change it; '*' names no version"
+        )
     if current not in tags:
-        raise PreconditionFailed(f"the feature changed since you read it (its ETag is now W/\"{current}\")")
+        raise PreconditionFailed(f'the feature changed since you read it (its ETag is now W/"{current}")')
 
 
 def _options(settings, layer: LayerDef) -> Options:
@@ -127,20 +130,46 @@ def _options(settings, layer: LayerDef) -> Options:
     return validation_options(settings, layer)
 
 
-def create(conn: psycopg.Connection, catalogue: Catalogue, settings, layer: LayerDef, feature: dict,
-           principal: Principal, input_crs=None, lat_first: bool = False) -> Edit:
+def create(
+    conn: psycopg.Connection,
+    catalogue: Catalogue,
+    settings,
+    layer: LayerDef,
+    feature: dict,
+    principal: Principal,
+    input_crs=None,
+    lat_first: bool = False,
+) -> Edit:
     with conn.transaction():
         HistoryStore(conn).set_actor(principal.name)
         frame = _frame(parse_feature(feature, layer), layer, input_crs, lat_first)
-        result = write_batch(conn, catalogue, layer, frame, _options(settings, layer),
-                             before_write=lambda stage: _check_scope(conn, stage, principal, catalogue.province.code,
-                                                                     settings.scope_tolerance_m2))
+        result = write_batch(
+            conn,
+            catalogue,
+            layer,
+            frame,
+            _options(settings, layer),
+            before_write=lambda stage: _check_scope(
+                conn, stage, principal, catalogue.province.code, settings.scope_tolerance_m2
+            ),
+        )
         fid = result.ids[0]
         return Edit(fid, WriteStore(conn).etag(layer, fid))
 
 
-def replace(conn, catalogue, settings, layer: LayerDef, fid: int, feature: dict, principal: Principal,
-            if_match: str | None, input_crs=None, lat_first: bool = False, merge: bool = False) -> Edit:
+def replace(
+    conn,
+    catalogue,
+    settings,
+    layer: LayerDef,
+    fid: int,
+    feature: dict,
+    principal: Principal,
+    if_match: str | None,
+    input_crs=None,
+    lat_first: bool = False,
+    merge: bool = False,
+) -> Edit:
     province = catalogue.province.code
     with conn.transaction():
         _lock(conn, layer, province)
@@ -155,9 +184,15 @@ def replace(conn, catalogue, settings, layer: LayerDef, fid: int, feature: dict,
             _keep_status(frame, status)
         options = _options(settings, layer)
         options.target_ids = [fid]
-        write_batch(conn, catalogue, layer, frame, options, update=True,
-                    before_write=lambda stage: _check_scope(conn, stage, principal, province,
-                                                            settings.scope_tolerance_m2))
+        write_batch(
+            conn,
+            catalogue,
+            layer,
+            frame,
+            options,
+            update=True,
+            before_write=lambda stage: _check_scope(conn, stage, principal, province, settings.scope_tolerance_m2),
+        )
         return Edit(fid, WriteStore(conn).etag(layer, fid))
 
 
@@ -174,7 +209,9 @@ def _merged(conn, layer: LayerDef, fid: int, patch: dict, input_crs, lat_first: 
     props.update(check["properties"])
     geometry = stored["geometry"]
     if patch.get("geometry") is not None:
-        frame = _frame({"type": "Feature", "properties": {}, "geometry": patch["geometry"]}, layer, input_crs, lat_first)
+        frame = _frame(
+            {"type": "Feature", "properties": {}, "geometry": patch["geometry"]}, layer, input_crs, lat_first
+        )
         geometry = frame["geometry"].iloc[0]
         if "admin_unit_code" in props and "admin_unit_code" not in patch_props:
             props["admin_unit_code"] = None  # moved: assign the unit again from the new location
@@ -190,17 +227,30 @@ def _keep_status(frame: pd.DataFrame, status: str) -> None:
     if sent is None or (isinstance(sent, float) and np.isnan(sent)):
         frame["status"] = status
     elif str(sent).strip() != status:
-        raise Conflict(f"status changes go through POST …/items/{{id}}/transitions (with a reason); "
-                       f"this parcel is {status}")
+        raise Conflict(
+            f"status changes go through POST …/items/{{id}}/transitions (with a reason); this parcel is {status}"
+        )
 
 
-def transition(conn, catalogue, settings, fid: int, target: str, principal: Principal, if_match: str | None,
-               reason: str, decision_no: str | None = None, decision_date=None) -> Edit:
+def transition(
+    conn,
+    catalogue,
+    settings,
+    fid: int,
+    target: str,
+    principal: Principal,
+    if_match: str | None,
+    reason: str,
+    decision_no: str | None = None,
+    decision_date=None,
+) -> Edit:
     layer = catalogue.layer("parcels")
     with conn.transaction():
         current, status = _current(conn, layer, fid, principal, catalogue.province.code, settings.scope_tolerance_m2)
         _require(if_match, current)
-        lifecycle.transition(conn, fid, target, principal, reason, status, decision_no, decision_date)
+        lifecycle.transition(
+            conn, catalogue.workflow, fid, target, principal, reason, status, decision_no, decision_date
+        )
         return Edit(fid, WriteStore(conn).etag(layer, fid))
 
 

@@ -28,9 +28,17 @@ def entries(conn, catalogue: Catalogue, fid: int, who: Principal) -> list[dict]:
             changes = {k: v for k, v in changes.items() if k in public}
             if action == "update" and not changes and not geom_changed:
                 continue
-        entry = {"id": hid, "at": at.isoformat(), "action": action, "old_status": old, "new_status": new,
-                 "changes": changes, "geometry_changed": geom_changed, "decision_no": dno,
-                 "decision_date": ddate.isoformat() if ddate else None}
+        entry = {
+            "id": hid,
+            "at": at.isoformat(),
+            "action": action,
+            "old_status": old,
+            "new_status": new,
+            "changes": changes,
+            "geometry_changed": geom_changed,
+            "decision_no": dno,
+            "decision_date": ddate.isoformat() if ddate else None,
+        }
         if who.privileged:
             entry.update(actor=actor, reason=reason)
         out.append(entry)

@@ -56,20 +56,24 @@ class Decision(BaseModel):
     decision_no: str | None = Field(None, max_length=64)
 
 
-def submit(conn, principal: Principal, sub: Submission) -> dict:
+def submit(conn, principal: Principal, sub: Submission, call_stage: str) -> dict:
+    """File an investor's interest in a parcel in the workflow's call stage (`call_stage`)."""
     if principal.role != "investor":
         raise Forbidden("only investors submit expressions of interest")
     interests = InterestStore(conn)
+    assert principal.user_id is not None  # an investor is a user
     with conn.transaction():
         parcel = ParcelStore(conn).for_interest(sub.parcel_id)
         if parcel is None:
             raise NotFound(f"no parcel {sub.parcel_id}")
-        if parcel[0] != "open_for_investment":
+        if parcel[0] != call_stage:
             raise Conflict(f"parcel {sub.parcel_id} is not open for investment (it is {parcel[0]})")
         earlier = interests.open_by(sub.parcel_id, principal.user_id)
         if earlier is not None:
-            raise Conflict(f"you have already expressed interest in parcel {sub.parcel_id} (no. {earlier[0]}, "
-                           f"{earlier[1]:%d/%m/%Y}); it is being considered")
+            raise Conflict(
+                f"you have already expressed interest in parcel {sub.parcel_id} (no. {earlier[0]}, "
+                f"{earlier[1]:%d/%m/%Y}); it is being considered"
+            )
         return interests.insert(sub.parcel_id, parcel[1], principal.user_id, sub.model_dump())
 
 
@@ -93,8 +97,10 @@ def get(conn, principal: Principal, interest_id: int) -> dict:
     return row
 
 
-def decide(conn, principal: Principal, interest_id: int, accept: bool, decision: Decision, province: str,
-           tolerance_m2: float) -> dict:
+def decide(
+    conn, principal: Principal, interest_id: int, accept: bool, decision: Decision, catalogue, tolerance_m2: float
+) -> dict:
+    province, workflow = catalogue.province.code, catalogue.workflow
     if not principal.privileged:
         raise Forbidden("only planners and admins accept or decline expressions of interest")
     interests = InterestStore(conn)
@@ -112,15 +118,28 @@ def decide(conn, principal: Principal, interest_id: int, accept: bool, decision:
         if accept:
             other = interests.accepted_for(parcel_id)
             if other is not None:
-                raise Conflict(f"parcel {parcel_id} already has an accepted investor ({other[1]}, no. {other[0]}); "
-                               "only one interest per parcel can be accepted")
+                raise Conflict(
+                    f"parcel {parcel_id} already has an accepted investor ({other[1]}, no. {other[0]}); "
+                    "only one interest per parcel can be accepted"
+                )
         HistoryStore(conn).set_actor(principal.name, decision.reason)
         interests.decide(interest_id, "accepted" if accept else "declined", principal.name, decision.reason)
         if accept and decision.assign:
-            lifecycle.transition(conn, parcel_id, "assigned", principal, f"assigned to {company}: {decision.reason}",
-                                 parcel_status, decision.decision_no, investor_interest_id=interest_id)
+            lifecycle.transition(
+                conn,
+                workflow,
+                parcel_id,
+                workflow.roles.investor,
+                principal,
+                f"assigned to {company}: {decision.reason}",
+                parcel_status,
+                decision.decision_no,
+                investor_interest_id=interest_id,
+            )
             interests.decline_others(parcel_id, interest_id, principal.name)
-        return interests.get(interest_id, None)
+        decided = interests.get(interest_id, None)
+        assert decided is not None
+        return decided
 
 
 def validation_message(exc) -> str:

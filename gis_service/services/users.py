@@ -3,7 +3,7 @@ delete accounts."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 
@@ -22,8 +22,9 @@ def _unit(conn: psycopg.Connection, code: str) -> tuple:
     return row
 
 
-def add_user(conn: psycopg.Connection, name: str, role: str, admin_unit_code: str | None = None,
-             organisation: str | None = None) -> int:
+def add_user(
+    conn: psycopg.Connection, name: str, role: str, admin_unit_code: str | None = None, organisation: str | None = None
+) -> int:
     if role not in ROLES:
         raise LandfundError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     if role == "planner" and admin_unit_code is None:
@@ -37,7 +38,9 @@ def add_user(conn: psycopg.Connection, name: str, role: str, admin_unit_code: st
         return users.insert(name, role, admin_unit_code, organisation)
 
 
-def issue_token(conn: psycopg.Connection, name: str, days: int = 90, label: str | None = None) -> tuple[str, int, datetime]:
+def issue_token(
+    conn: psycopg.Connection, name: str, days: int = 90, label: str | None = None
+) -> tuple[str, int, datetime]:
     """A new token for user `name`: (token, token id, expiry). The token itself is never stored."""
     if days < 1 or days > 3650:
         raise LandfundError("--days must be between 1 and 3650")
@@ -47,7 +50,7 @@ def issue_token(conn: psycopg.Connection, name: str, days: int = 90, label: str 
         if user_id is None:
             raise NotFound(f"no active user {name!r}")
         token = new_token()
-        expires = datetime.now(timezone.utc) + timedelta(days=days)
+        expires = datetime.now(UTC) + timedelta(days=days)
         return token, users.insert_token(user_id, hash_token(token), label, expires), expires
 
 
@@ -93,8 +96,10 @@ def delete(conn: psycopg.Connection, name: str) -> None:
         if row is None:
             raise NotFound(f"no user {name!r}")
         if row[1]:
-            raise Conflict(f"user {name!r} has {row[1]} expression(s) of interest on record, which stay with the "
-                           f"parcels; disable the account instead:  landfund users disable {name}")
+            raise Conflict(
+                f"user {name!r} has {row[1]} expression(s) of interest on record, which stay with the "
+                f"parcels; disable the account instead:  landfund users disable {name}"
+            )
         users.delete(row[0])
 
 
@@ -103,6 +108,16 @@ def list_users(conn: psycopg.Connection) -> list[dict]:
     out = []
     for name, role, unit, org, disabled, tokens, unit_name, valid_to in UserStore(conn).listing():
         abolished = valid_to is not None and valid_to < date.today()
-        out.append({"name": name, "role": role, "unit": unit, "unit_name": unit_name, "organisation": org,
-                    "disabled": disabled is not None, "tokens": tokens, "unit_abolished_on": valid_to if abolished else None})
+        out.append(
+            {
+                "name": name,
+                "role": role,
+                "unit": unit,
+                "unit_name": unit_name,
+                "organisation": org,
+                "disabled": disabled is not None,
+                "tokens": tokens,
+                "unit_abolished_on": valid_to if abolished else None,
+            }
+        )
     return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .base import Store
 
+
 class AdminUnitStore(Store):
     def names(self) -> dict[str, str]:
         """GSO code → name of every unit (its latest name)."""
@@ -11,13 +12,18 @@ class AdminUnitStore(Store):
 
     def latest(self, code: str) -> tuple | None:
         """(name, valid_to) of a unit's latest version."""
-        return self.one("SELECT name, valid_to FROM admin_units WHERE code = %s ORDER BY valid_from DESC LIMIT 1", [code])
+        return self.one(
+            "SELECT name, valid_to FROM admin_units WHERE code = %s ORDER BY valid_from DESC LIMIT 1", [code]
+        )
 
     def bounds(self, code: str | None) -> list[list[float]] | None:
         """[[south, west], [north, east]] of a unit (every version), else of the province."""
         where, params = ("code = %s", [code]) if code else ("level = 'province'", [])
-        row = self.one("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-                       f"(SELECT ST_Extent(geom) e FROM admin_units WHERE {where}) s", params)
+        row = self.one(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+            f"(SELECT ST_Extent(geom) e FROM admin_units WHERE {where}) s",
+            params,
+        )
         return [[row[1], row[0]], [row[3], row[2]]] if row and row[0] is not None else None
 
     def schematic(self) -> bool:
@@ -30,11 +36,14 @@ class AdminUnitStore(Store):
         only those inside unit `within` when given."""
         unit_filter = ""
         if within:
-            unit_filter = ("AND ST_Intersects((SELECT geom FROM admin_units WHERE code = %(unit)s ORDER BY valid_from "
-                           "DESC LIMIT 1), ST_PointOnSurface(u.geom))")
+            unit_filter = (
+                "AND ST_Intersects((SELECT geom FROM admin_units WHERE code = %(unit)s ORDER BY valid_from "
+                "DESC LIMIT 1), ST_PointOnSurface(u.geom))"
+            )
         return self.all(
             f"""SELECT u.code, ST_AsGeoJSON(ST_SimplifyPreserveTopology(u.geom, 0.0003), 5),
                        ST_X(ST_PointOnSurface(u.geom)), ST_Y(ST_PointOnSurface(u.geom))
                 FROM admin_units u WHERE u.level = %(level)s AND u.valid_from <= %(as_of)s
                   AND (u.valid_to IS NULL OR u.valid_to >= %(as_of)s) {unit_filter} ORDER BY u.code""",
-            {"level": level, "as_of": as_of, "unit": within})
+            {"level": level, "as_of": as_of, "unit": within},
+        )

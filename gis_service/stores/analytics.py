@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from .base import Store
 from .history import STAGE_SINCE_SQL
 from .parcels import est_units_sql
 
-if TYPE_CHECKING:
-    from ..analytics.suitability import Request
+
+class Request(Protocol):
+    """What a ranking asks for (analytics.suitability.Request has these)."""
+
+    weights: Any
+    scales: Any
+    preferred_ha: tuple[float, float]
+    hazards: str
+    hazard_penalty: float
+    admin_unit: str | None
+    min_area_ha: float | None
+    limit: int | None
+    statuses: tuple[str, ...] | None
+    published_only: bool
+
 
 UNITS_SQL = """
 SELECT code, name, level, unit_type, parent_code FROM admin_units
@@ -49,9 +62,9 @@ ROWS_SQL = f"""
 SELECT p.id, p.code, p.name, p.status, p.clearance_status, p.responsible_level, p.responsible_agency,
        p.admin_unit_code, {STAGE_SINCE_SQL} AS since,
        (SELECT max(h.at)::date FROM parcel_history h WHERE h.parcel_id = p.id AND h.action = 'transition'
-          AND h.new_status = 'approved') AS approved_at, p.decision_date
+          AND h.new_status = %(approved)s) AS approved_at, p.decision_date
 FROM parcels p
-WHERE p.status NOT IN ('completed', 'withdrawn')
+WHERE p.status <> ALL(%(final)s)
 ORDER BY p.code
 """
 
@@ -64,6 +77,10 @@ def _ramp(d: str, near: float, far: float) -> str:
 
 
 def ranking_sql(req: Request, settings) -> tuple[str, dict]:
+    if req.statuses is None:  # the workflow's call for investors
+        from ..core.vocabulary import load_workflow
+
+        req.statuses = (load_workflow(settings.layers_dir).roles.call,)
     w, s = req.weights, req.scales
     total = sum(w.model_dump().values())
     lo, hi = req.preferred_ha
@@ -81,7 +98,7 @@ def ranking_sql(req: Request, settings) -> tuple[str, dict]:
     where = _candidates(req)
     sql = f"""
 WITH measured AS MATERIALIZED (
-    SELECT p.id, p.code, p.name, p.admin_unit_code, p.area_m2, p.clearance_status, {est_units_sql(settings, 'p')} AS est_units,
+    SELECT p.id, p.code, p.name, p.admin_unit_code, p.area_m2, p.clearance_status, {est_units_sql(settings, "p")} AS est_units,
            n.road_m, n.town_m, n.school_m, n.health_m, intersecting_hazards(p.geom) AS hazards
     FROM parcels p CROSS JOIN LATERAL nearest_references_m(p.geom) n
     WHERE {" AND ".join(where)}
@@ -111,8 +128,12 @@ def _candidates(req: Request) -> list[str]:
 
 
 def _params(req: Request) -> dict:
-    return {"statuses": list(req.statuses), "min_m2": (req.min_area_ha or 0) * 1e4, "unit": req.admin_unit,
-            "limit": req.limit}
+    return {
+        "statuses": list(req.statuses or ()),
+        "min_m2": (req.min_area_ha or 0) * 1e4,
+        "unit": req.admin_unit,
+        "limit": req.limit,
+    }
 
 
 class AnalyticsStore(Store):
@@ -121,20 +142,24 @@ class AnalyticsStore(Store):
         params = {"level": level, "as_of": as_of, "year": year, "unit": unit, "published_only": published_only}
         unit_filter = "AND code = %(unit)s" if unit else ""
         units = self.all(UNITS_SQL.format(unit_filter=unit_filter), params)
-        by_status = self.all(BY_STATUS_SQL.format(units=est_units_sql(settings, "p"),
-                                                  unit_filter=unit_filter.replace("code", "u.code")), params)
+        by_status = self.all(
+            BY_STATUS_SQL.format(units=est_units_sql(settings, "p"), unit_filter=unit_filter.replace("code", "u.code")),
+            params,
+        )
         return units, by_status, self.all(DEMAND_SQL, params), self.all(PROGRAMMES_SQL, params)
 
-    def stages(self) -> list[tuple]:
-        """Every parcel not yet completed or withdrawn, with when it entered its stage and when it was approved."""
-        return self.all(ROWS_SQL)
+    def stages(self, final: list[str], approved: str) -> list[tuple]:
+        """Every parcel not in a final stage, with when it entered its stage and when it entered `approved`."""
+        return self.all(ROWS_SQL, {"final": final, "approved": approved})
 
     def rank(self, req: Request, settings) -> tuple[list[str], list[tuple]]:
         """The ranking's columns and rows, with `analytics_parallel_workers` workers allowed for this query."""
         sql, params = ranking_sql(req, settings)
         with self.conn.transaction():
-            self.conn.execute("SELECT set_config('max_parallel_workers_per_gather', %s, true)",
-                              [str(settings.analytics_parallel_workers)])
+            self.conn.execute(
+                "SELECT set_config('max_parallel_workers_per_gather', %s, true)",
+                [str(settings.analytics_parallel_workers)],
+            )
             cur = self.conn.execute(sql, params)
             rows = cur.fetchall()
         return [d.name for d in cur.description], rows
@@ -142,5 +167,3 @@ class AnalyticsStore(Store):
     def count_candidates(self, req: Request) -> int:
         """How many parcels the request ranks (before hazards=exclude), without measuring any of them."""
         return self.one(f"SELECT count(*) FROM parcels p WHERE {' AND '.join(_candidates(req))}", _params(req))[0]
-
-

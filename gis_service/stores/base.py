@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.dialects import postgresql
 
 DIALECT = postgresql.psycopg.dialect()
@@ -23,8 +25,9 @@ class Store:
     def __init__(self, conn):
         self.conn = conn
 
-    def one(self, query: str, params=None):
+    def one(self, query: Any, params: Any = None) -> Any:
+        """The first row (a tuple), or None. `query` is SQL text or a psycopg.sql composition."""
         return self.conn.execute(query, params).fetchone()
 
-    def all(self, query: str, params=None) -> list:
+    def all(self, query: Any, params: Any = None) -> list[Any]:
         return self.conn.execute(query, params).fetchall()

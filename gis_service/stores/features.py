@@ -9,12 +9,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import orjson
-from sqlalchemy import (BigInteger, Boolean, Date, Float, Numeric, String, Text, cast, func, literal, literal_column,
-                        select, text, true)
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    Numeric,
+    String,
+    Text,
+    cast,
+    func,
+    literal,
+    literal_column,
+    select,
+    text,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import ColumnElement, FromClause, Select
 
 from ..catalogue import LayerDef
+from ..models import SPECS
 from ..models.admin_units import AdminUnit
 from ..models.parcels import Parcel
 from ..models.reference import ReferenceFeature
@@ -54,8 +69,15 @@ def layer_sql(layer: LayerDef, settings) -> LayerSQL:
         for a in layer.attributes:
             value = props[a.name].astext
             fields[a.name] = value if a.type == "string" else cast(value, SQL_TYPES[a.type])
-        return LayerSQL(layer, t, t.c.id, t.c.geom, fields, t.c.layer == literal(layer.id),
-                        literal_column(etag_sql(layer.storage, t.name)))
+        return LayerSQL(
+            layer,
+            t,
+            t.c.id,
+            t.c.geom,
+            fields,
+            t.c.layer == literal(layer.id),
+            literal_column(etag_sql(layer.storage, "reference_features")),
+        )
     t = TABLES[layer.storage].__table__
     fields = {}
     for a in layer.attributes:
@@ -66,7 +88,9 @@ def layer_sql(layer: LayerDef, settings) -> LayerSQL:
         else:
             fields[a.name] = t.c[a.name]
     geom = t.c.geom if layer.spatial else None
-    return LayerSQL(layer, t, t.c.id, geom, fields, true(), literal_column(etag_sql(layer.storage, t.name)))
+    return LayerSQL(
+        layer, t, t.c.id, geom, fields, true(), literal_column(etag_sql(layer.storage, SPECS[layer.storage].table))
+    )
 
 
 def area_ha(ls: LayerSQL) -> ColumnElement:
@@ -75,20 +99,25 @@ def area_ha(ls: LayerSQL) -> ColumnElement:
 
 # -- the API's reads (async, on the read server) ------------------------------------------------------------------
 
+
 class FeatureReads:
     """The API's hot read paths: one round trip each, GeoJSON built by PostGIS."""
 
     def __init__(self, engine: AsyncEngine):
         self.engine = engine
 
-    async def page(self, page_stmt: Select, estimate_stmt: Select, cap: int) -> tuple[int | None, int, str | None, int | None]:
+    async def page(
+        self, page_stmt: Select, estimate_stmt: Select, cap: int
+    ) -> tuple[int | None, int, str | None, int | None]:
         """(matched or None past `cap`, returned, features joined by commas, the planner's estimate past `cap`)."""
         async with self.engine.connect() as conn:
             matched, returned, features = (await conn.execute(page_stmt)).one()
             estimate = None
             if matched > cap:
                 compiled_ = estimate_stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": False})
-                plan = (await conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled_), compiled_.params)).scalar_one()
+                plan = (
+                    await conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled_), compiled_.params)
+                ).scalar_one()
                 plan = orjson.loads(plan) if isinstance(plan, (str, bytes)) else plan
                 matched, estimate = None, int(plan[0]["Plan"]["Plan Rows"])
         return matched, returned, features, estimate
@@ -100,12 +129,15 @@ class FeatureReads:
     async def rows(self, stmt: Select) -> tuple[list[str], list]:
         async with self.engine.connect() as conn:
             result = await conn.execute(stmt)
-            return list(result.keys()), result.all()
+            return list(result.keys()), list(result.all())
 
     async def stream(self, stmt: Select, size: int = 1000):
         """Rows in partitions, from a server-side cursor (which lives in a transaction; reads are otherwise
         autocommit)."""
-        async with self.engine.connect() as conn, (await conn.execution_options(isolation_level="REPEATABLE READ")).begin():
+        async with (
+            self.engine.connect() as conn,
+            (await conn.execution_options(isolation_level="REPEATABLE READ")).begin(),
+        ):
             result = await conn.stream(stmt)
             async for part in result.partitions(size):
                 yield part
@@ -120,8 +152,12 @@ class FeatureReads:
             full = (await conn.execute(text("SELECT postgis_full_version()"))).scalar_one()
             rev = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one_or_none()
             replica = (await conn.execute(text("SELECT pg_is_in_recovery()"))).scalar_one()
-        return {"postgis_version": version, "postgis_full_version": full, "schema_revision": rev,
-                "reads_from_replica": replica}
+        return {
+            "postgis_version": version,
+            "postgis_full_version": full,
+            "schema_revision": rev,
+            "reads_from_replica": replica,
+        }
 
 
 def extent_select(ls: LayerSQL, where: list, temporal) -> Select:
@@ -138,6 +174,7 @@ def extent_select(ls: LayerSQL, where: list, temporal) -> Select:
 
 # -- sync reads (maps, exports, the edit service's read-back) ----------------------------------------------------
 
+
 class FeatureStore:
     def __init__(self, conn):
         self.conn = conn
@@ -148,8 +185,9 @@ class FeatureStore:
     def first(self, stmt: Select):
         return run(self.conn, stmt).fetchone()
 
-    def collection(self, ls: LayerSQL, where: list, props: list[str], visible: set[str],
-                   extra: dict | None = None, geometry=None) -> dict:
+    def collection(
+        self, ls: LayerSQL, where: list, props: list[str], visible: set[str], extra: dict | None = None, geometry=None
+    ) -> dict:
         """A GeoJSON FeatureCollection built in PostGIS (6 decimals, simplified where the difference is
         invisible); `extra` adds derived properties (name → SQL); `geometry` replaces the layer's geometry."""
         args = []
@@ -160,8 +198,15 @@ class FeatureStore:
             args += [literal_column("'" + name.replace("'", "''") + "'"), expr]
         shape = geometry if geometry is not None else func.ST_Simplify(ls.geom, SIMPLIFY_DEG, True)
         geom = func.ST_AsGeoJSON(shape, PRECISION)
-        feature = func.concat('{"type":"Feature","id":', ls.id, ',"geometry":', geom, ',"properties":',
-                              cast(func.json_build_object(*args), Text), "}")
+        feature = func.concat(
+            '{"type":"Feature","id":',
+            ls.id,
+            ',"geometry":',
+            geom,
+            ',"properties":',
+            cast(func.json_build_object(*args), Text),
+            "}",
+        )
         inner = select(feature.label("f"), ls.id.label("i")).select_from(ls.table).where(*where).subquery()
         joined = run(self.conn, select(func.string_agg(inner.c.f, literal_column("','")))).fetchone()[0]
         return orjson.loads(b'{"type":"FeatureCollection","features":[' + (joined or "").encode() + b"]}")

@@ -28,8 +28,10 @@ WHERE parcel_id = %(id)s AND action IN ('update', 'transition') AND geometry_cha
 class HistoryStore(Store):
     def set_actor(self, actor: str, reason: str | None = None) -> None:
         """Name who is writing (and why) for the history triggers, for the rest of this transaction."""
-        self.conn.execute("SELECT set_config('landfund.actor', %s, true), set_config('landfund.reason', %s, true)",
-                          [actor, reason or ""])
+        self.conn.execute(
+            "SELECT set_config('landfund.actor', %s, true), set_config('landfund.reason', %s, true)",
+            [actor, reason or ""],
+        )
 
     def actor(self) -> str | None:
         return self.one("SELECT current_setting('landfund.actor', true)")[0] or None

@@ -4,8 +4,22 @@ from __future__ import annotations
 
 from .base import Store
 
-COLUMNS = ("id", "parcel_id", "company", "tax_code", "contact_name", "contact_email", "contact_phone",
-           "proposed_units", "message", "status", "decided_by", "decided_at", "decision_reason", "created_at")
+COLUMNS = (
+    "id",
+    "parcel_id",
+    "company",
+    "tax_code",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "proposed_units",
+    "message",
+    "status",
+    "decided_by",
+    "decided_at",
+    "decision_reason",
+    "created_at",
+)
 _COLS = ", ".join(COLUMNS)
 _ICOLS = ", ".join(f"i.{c}" for c in COLUMNS)
 
@@ -21,23 +35,39 @@ def _row(row) -> dict:
 class InterestStore(Store):
     def open_by(self, parcel_id: int, investor_id: int) -> tuple | None:
         """(id, created_at) of the investor's interest still being considered for this parcel."""
-        return self.one("SELECT id, created_at FROM interests WHERE parcel_id = %s AND investor_id = %s "
-                        "AND status = 'submitted'", [parcel_id, investor_id])
+        return self.one(
+            "SELECT id, created_at FROM interests WHERE parcel_id = %s AND investor_id = %s AND status = 'submitted'",
+            [parcel_id, investor_id],
+        )
 
     def insert(self, parcel_id: int, province: str, investor_id: int, values: dict) -> dict:
         row = self.one(
             f"""INSERT INTO interests (parcel_id, province_code, investor_id, company, tax_code, contact_name,
                                        contact_email, contact_phone, proposed_units, message)
                 VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING {_COLS}""",
-            [parcel_id, province, investor_id, values["company"], values["tax_code"], values["contact_name"],
-             values.get("contact_email"), values.get("contact_phone"), values["proposed_units"], values.get("message")])
+            [
+                parcel_id,
+                province,
+                investor_id,
+                values["company"],
+                values["tax_code"],
+                values["contact_name"],
+                values.get("contact_email"),
+                values.get("contact_phone"),
+                values["proposed_units"],
+                values.get("message"),
+            ],
+        )
         return _row(row)
 
     def list(self, investor_id: int | None, parcel_id: int | None, status: str | None) -> list[dict]:
         """Interests (an investor's own when `investor_id` is given), oldest first."""
         clause, params = "TRUE", []
-        for cond, value in (("i.investor_id = %s", investor_id), ("i.parcel_id = %s", parcel_id),
-                            ("i.status = %s", status)):
+        for cond, value in (
+            ("i.investor_id = %s", investor_id),
+            ("i.parcel_id = %s", parcel_id),
+            ("i.status = %s", status),
+        ):
             if value is not None:
                 clause += f" AND {cond}"
                 params.append(value)
@@ -52,16 +82,23 @@ class InterestStore(Store):
         """(status, parcel id, parcel status, inside the planner's scope?, company), interest and parcel locked."""
         return self.one(
             f"SELECT i.status, i.parcel_id, p.status, {scope_condition}, i.company FROM interests i "
-            "JOIN parcels p ON p.id = i.parcel_id WHERE i.id = %(id)s FOR UPDATE OF i, p", {"id": interest_id, **scope})
+            "JOIN parcels p ON p.id = i.parcel_id WHERE i.id = %(id)s FOR UPDATE OF i, p",
+            {"id": interest_id, **scope},
+        )
 
     def accepted_for(self, parcel_id: int) -> tuple | None:
         return self.one("SELECT id, company FROM interests WHERE parcel_id = %s AND status = 'accepted'", [parcel_id])
 
     def decide(self, interest_id: int, status: str, by: str, reason: str) -> None:
-        self.conn.execute("UPDATE interests SET status = %s, decided_by = %s, decided_at = now(), decision_reason = %s "
-                          "WHERE id = %s", [status, by, reason, interest_id])
+        self.conn.execute(
+            "UPDATE interests SET status = %s, decided_by = %s, decided_at = now(), decision_reason = %s WHERE id = %s",
+            [status, by, reason, interest_id],
+        )
 
     def decline_others(self, parcel_id: int, accepted_id: int, by: str) -> None:
-        self.conn.execute("UPDATE interests SET status = 'declined', decided_by = %s, decided_at = now(), "
-                          "decision_reason = 'the parcel was assigned to another investor' "
-                          "WHERE parcel_id = %s AND status = 'submitted' AND id <> %s", [by, parcel_id, accepted_id])
+        self.conn.execute(
+            "UPDATE interests SET status = 'declined', decided_by = %s, decided_at = now(), "
+            "decision_reason = 'the parcel was assigned to another investor' "
+            "WHERE parcel_id = %s AND status = 'submitted' AND id <> %s",
+            [by, parcel_id, accepted_id],
+        )

@@ -34,7 +34,7 @@ SELECT row_no, code, other_code, overlap_m2 FROM (
            ST_Area(ST_Intersection(s.geom, p.geom)::geography) AS overlap_m2
     FROM {stage} s
     JOIN parcels p ON s.geom && p.geom AND ST_Relate(s.geom, p.geom, 'T********')
-    WHERE p.status <> 'withdrawn' AND p.id IS DISTINCT FROM s.target_id
+    WHERE p.status <> %(withdrawn)s AND p.id IS DISTINCT FROM s.target_id
 ) o WHERE overlap_m2 > %(tolerance)s
 ORDER BY row_no, other_code
 """
@@ -128,8 +128,10 @@ WHERE id = %s
 
 def scope_sql(geom: str) -> str:
     """SQL condition: the whole of `geom` lies in unit %(scope_unit)s but for at most %(scope_tolerance)s m²."""
-    return (f"coalesce((SELECT ST_Area(ST_Difference({geom}, a.geom)::geography) <= %(scope_tolerance)s "
-            f"FROM admin_units a WHERE a.code = %(scope_unit)s ORDER BY a.valid_from DESC LIMIT 1), FALSE)")
+    return (
+        f"coalesce((SELECT ST_Area(ST_Difference({geom}, a.geom)::geography) <= %(scope_tolerance)s "
+        f"FROM admin_units a WHERE a.code = %(scope_unit)s ORDER BY a.valid_from DESC LIMIT 1), FALSE)"
+    )
 
 
 class ParcelStore(Store):
@@ -139,11 +141,17 @@ class ParcelStore(Store):
     # -- a staged batch (see stores.staging) ---------------------------------------------------------------
     def outside_province(self, stage: str, province: str, bbox) -> list[tuple]:
         xmin, ymin, xmax, ymax = bbox
-        return self.all(sql.SQL(OUTSIDE_PROVINCE_SQL).format(stage=sql.Identifier(stage)),
-                        {"province": province, "xmin": xmin, "ymin": ymin, "xmax": xmax, "ymax": ymax})
+        return self.all(
+            sql.SQL(OUTSIDE_PROVINCE_SQL).format(stage=sql.Identifier(stage)),
+            {"province": province, "xmin": xmin, "ymin": ymin, "xmax": xmax, "ymax": ymax},
+        )
 
-    def overlaps(self, stage: str, tolerance_m2: float) -> list[tuple]:
-        return self.all(sql.SQL(OVERLAPS_SQL).format(stage=sql.Identifier(stage)), {"tolerance": tolerance_m2})
+    def overlaps(self, stage: str, tolerance_m2: float, withdrawn: str) -> list[tuple]:
+        """Staged parcels whose interiors meet a reserved parcel's (one in stage `withdrawn` is no longer reserved)."""
+        return self.all(
+            sql.SQL(OVERLAPS_SQL).format(stage=sql.Identifier(stage)),
+            {"tolerance": tolerance_m2, "withdrawn": withdrawn},
+        )
 
     def unknown_units(self, stage: str) -> list[tuple]:
         return self.all(sql.SQL(UNKNOWN_ADMIN_UNIT_SQL).format(stage=sql.Identifier(stage)))
@@ -160,8 +168,9 @@ class ParcelStore(Store):
         return [r[0] for r in self.all(q, {"province": province})]
 
     # -- one parcel ------------------------------------------------------------------------------------------
-    def set_status(self, fid: int, status: str, decision_no=None, decision_date=None,
-                   investor_interest_id: int | None = None) -> None:
+    def set_status(
+        self, fid: int, status: str, decision_no=None, decision_date=None, investor_interest_id: int | None = None
+    ) -> None:
         self.conn.execute(SET_STATUS_SQL, [status, decision_no, decision_date, investor_interest_id, fid])
 
     def published(self, fid: int) -> bool | None:
@@ -181,16 +190,26 @@ class ParcelStore(Store):
     def sheet(self, fid: int, fields: list[str], settings, published_only: bool) -> tuple | None:
         """(id, area m², est. units, vertices, hazards, *fields) of one parcel."""
         cols = ", ".join(f"p.{f}" for f in fields) or "NULL"
-        q = (f"SELECT p.id, p.area_m2, {est_units_sql(settings, 'p')} AS est_units, ST_NPoints(p.geom), "
-             f"intersecting_hazards(p.geom), {cols} FROM parcels p WHERE p.id = %(id)s"
-             + (" AND p.published" if published_only else ""))
+        q = (
+            f"SELECT p.id, p.area_m2, {est_units_sql(settings, 'p')} AS est_units, ST_NPoints(p.geom), "
+            f"intersecting_hazards(p.geom), {cols} FROM parcels p WHERE p.id = %(id)s"
+            + (" AND p.published" if published_only else "")
+        )
         return self.one(q, {"id": fid})
 
     def simplified(self, fid: int, limit: int, tolerances_m: tuple[float, ...], m_per_deg: float) -> tuple:
         """(tolerance m, GeoJSON, vertices): the boundary simplified by the smallest tolerance that keeps it under
         `limit` vertices (the last tolerance if none does)."""
-        return self.one(SIMPLIFIED_SQL, {"id": fid, "m_per_deg": m_per_deg, "tolerances": list(tolerances_m),
-                                         "limit": limit, "last": tolerances_m[-1]})
+        return self.one(
+            SIMPLIFIED_SQL,
+            {
+                "id": fid,
+                "m_per_deg": m_per_deg,
+                "tolerances": list(tolerances_m),
+                "limit": limit,
+                "last": tolerances_m[-1],
+            },
+        )
 
     def edges(self, geojson: str) -> list[tuple]:
         """(n, length m, lon, lat of its middle) of each edge of a boundary's outer rings."""

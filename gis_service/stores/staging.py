@@ -10,12 +10,14 @@ from psycopg.types.json import Jsonb
 
 from ..models.base import StoreSpec
 
-REFERENCE_STAGE = "(row_no integer, target_id bigint, layer text, properties jsonb, geom geometry(Geometry, 4326))"
+REFERENCE_STAGE = (
+    "(row_no integer, target_id bigint, layer text, role varchar(64), properties jsonb, geom geometry(Geometry, 4326))"
+)
 
 
 def stage_columns(spec: StoreSpec) -> list[str]:
     if spec.jsonb_properties:
-        return ["row_no", "target_id", "layer", "properties", "geom"]
+        return ["row_no", "target_id", "layer", "role", "properties", "geom"]
     return ["row_no", "target_id", *spec.columns, *(["geom"] if spec.spatial else [])]
 
 
@@ -34,13 +36,15 @@ def create_stage(cur, spec: StoreSpec, name: str) -> None:
     )
 
 
-def copy_rows(cur, spec: StoreSpec, name: str, rows: Iterable[tuple], advance: Callable[[int], None] | None = None) -> int:
+def copy_rows(
+    cur, spec: StoreSpec, name: str, rows: Iterable[tuple], advance: Callable[[int], None] | None = None
+) -> int:
     cols = sql.SQL(", ").join(sql.Identifier(c) for c in stage_columns(spec))
     n = 0
     with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(name), cols)) as copy:
         for row in rows:
             if spec.jsonb_properties:
-                row = (*row[:3], Jsonb(row[3]), row[4])
+                row = (*row[:4], Jsonb(row[4]), row[5])
             copy.write_row(row)
             n += 1
             if advance is not None and n % 2000 == 0:
@@ -74,18 +78,18 @@ def write_statement(spec: StoreSpec, stage_name: str, update: bool) -> sql.Compo
     stage = sql.Identifier(stage_name)
     table = sql.Identifier(spec.table)
     if spec.jsonb_properties:
-        cols = ["layer", "properties", "geom"]
+        cols = ["layer", "role", "properties", "geom"]
     else:
         cols = [*spec.columns, *(["geom"] if spec.spatial else [])]
     names = sql.SQL(", ").join(sql.Identifier(c) for c in cols)
     values = sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(c)) for c in cols)
     if update:
         return sql.SQL("UPDATE {t} AS t SET ({n}) = ({v}) FROM {s} s WHERE t.id = s.target_id RETURNING t.id").format(
-            t=table, n=names, v=values, s=stage)
+            t=table, n=names, v=values, s=stage
+        )
     return sql.SQL("INSERT INTO {t} ({n}) SELECT {v} FROM {s} s ORDER BY s.row_no RETURNING id").format(
-        t=table, n=names, v=values, s=stage)
-
-
+        t=table, n=names, v=values, s=stage
+    )
 
 
 def write_generic(cur, spec: StoreSpec, stage_name: str, update: bool) -> list[int]:

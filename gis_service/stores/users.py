@@ -37,41 +37,59 @@ class UserStore(Store):
         return self.one("SELECT 1 FROM users WHERE name = %s", [name]) is not None
 
     def insert(self, name: str, role: str, unit: str | None, organisation: str | None) -> int:
-        return self.one("INSERT INTO users (name, role, admin_unit_code, organisation) VALUES (%s, %s, %s, %s) "
-                        "RETURNING id", [name, role, unit, organisation])[0]
+        return self.one(
+            "INSERT INTO users (name, role, admin_unit_code, organisation) VALUES (%s, %s, %s, %s) RETURNING id",
+            [name, role, unit, organisation],
+        )[0]
 
     def active_id(self, name: str) -> int | None:
         row = self.one("SELECT id FROM users WHERE name = %s AND disabled_at IS NULL", [name])
         return row[0] if row else None
 
     def insert_token(self, user_id: int, token_hash: str, label: str | None, expires: datetime) -> int:
-        return self.one("INSERT INTO api_tokens (user_id, token_hash, label, expires_at) VALUES (%s, %s, %s, %s) "
-                        "RETURNING id", [user_id, token_hash, label, expires])[0]
+        return self.one(
+            "INSERT INTO api_tokens (user_id, token_hash, label, expires_at) VALUES (%s, %s, %s, %s) RETURNING id",
+            [user_id, token_hash, label, expires],
+        )[0]
 
     def revoke_token(self, token_id: int) -> int:
-        return self.conn.execute("UPDATE api_tokens SET revoked_at = now() WHERE id = %s AND revoked_at IS NULL",
-                                 [token_id]).rowcount
+        return self.conn.execute(
+            "UPDATE api_tokens SET revoked_at = now() WHERE id = %s AND revoked_at IS NULL", [token_id]
+        ).rowcount
 
     def revoke_all(self, name: str) -> int:
-        return self.conn.execute("UPDATE api_tokens SET revoked_at = now() WHERE revoked_at IS NULL AND user_id = "
-                                 "(SELECT id FROM users WHERE name = %s)", [name]).rowcount
+        return self.conn.execute(
+            "UPDATE api_tokens SET revoked_at = now() WHERE revoked_at IS NULL AND user_id = "
+            "(SELECT id FROM users WHERE name = %s)",
+            [name],
+        ).rowcount
 
     def set_unit(self, name: str, unit: str) -> bool:
-        return self.one("UPDATE users SET admin_unit_code = %s WHERE name = %s AND role = 'planner' RETURNING id",
-                        [unit, name]) is not None
+        return (
+            self.one(
+                "UPDATE users SET admin_unit_code = %s WHERE name = %s AND role = 'planner' RETURNING id", [unit, name]
+            )
+            is not None
+        )
 
     def disable(self, name: str) -> int | None:
         """Disable an account and revoke its tokens; the number revoked, or None when there is no such user."""
-        row = self.one("UPDATE users SET disabled_at = coalesce(disabled_at, now()) WHERE name = %s RETURNING id", [name])
+        row = self.one(
+            "UPDATE users SET disabled_at = coalesce(disabled_at, now()) WHERE name = %s RETURNING id", [name]
+        )
         if row is None:
             return None
-        return self.conn.execute("UPDATE api_tokens SET revoked_at = now() WHERE user_id = %s AND revoked_at IS NULL",
-                                 [row[0]]).rowcount
+        return self.conn.execute(
+            "UPDATE api_tokens SET revoked_at = now() WHERE user_id = %s AND revoked_at IS NULL", [row[0]]
+        ).rowcount
 
     def with_interests(self, name: str) -> tuple | None:
         """(id, number of expressions of interest) of a user, locked."""
-        return self.one("SELECT id, (SELECT count(*) FROM interests i WHERE i.investor_id = u.id) FROM users u "
-                        "WHERE name = %s FOR UPDATE", [name])
+        return self.one(
+            "SELECT id, (SELECT count(*) FROM interests i WHERE i.investor_id = u.id) FROM users u "
+            "WHERE name = %s FOR UPDATE",
+            [name],
+        )
 
     def delete(self, user_id: int) -> None:
         self.conn.execute("DELETE FROM users WHERE id = %s", [user_id])

@@ -13,8 +13,9 @@ from .parcels import scope_sql
 
 
 class WriteStore(Store):
-    def current(self, layer: LayerDef, fid: int, *, published_only: bool, scope: dict | None,
-                lock: bool = True) -> tuple | None:
+    def current(
+        self, layer: LayerDef, fid: int, *, published_only: bool, scope: dict | None, lock: bool = True
+    ) -> tuple | None:
         """(entity tag, inside the scope?, status) of a stored feature, locked FOR UPDATE; None when it does not
         exist for the caller. `scope` is {"scope_unit", "scope_tolerance"} for a planner confined to a unit."""
         spec = SPECS[layer.storage]
@@ -23,8 +24,10 @@ class WriteStore(Store):
             where += "t.published AND "
         cond = scope_sql("t.geom") if scope and layer.spatial else "TRUE"
         status = "t.status" if layer.storage == "parcels" else "NULL"
-        q = (f"SELECT {etag_sql(layer.storage, 't')}, {cond}, {status} FROM {spec.table} t WHERE {where} t.id = %(id)s"
-             + (" FOR UPDATE" if lock else ""))
+        q = (
+            f"SELECT {etag_sql(layer.storage, 't')}, {cond}, {status} FROM {spec.table} t WHERE {where} t.id = %(id)s"
+            + (" FOR UPDATE" if lock else "")
+        )
         return self.one(q, {"id": fid, "layer": layer.id, **(scope or {})})
 
     def etag(self, layer: LayerDef, fid: int) -> str:
@@ -38,8 +41,10 @@ class WriteStore(Store):
             props, wkb = self.one("SELECT properties, ST_AsBinary(geom) FROM reference_features WHERE id = %s", [fid])
         else:
             cols = ", ".join(spec.columns)
-            row = self.one(f"SELECT {cols}{', ST_AsBinary(geom)' if spec.spatial else ', NULL'} FROM {spec.table} "
-                           "WHERE id = %s", [fid])
+            row = self.one(
+                f"SELECT {cols}{', ST_AsBinary(geom)' if spec.spatial else ', NULL'} FROM {spec.table} WHERE id = %s",
+                [fid],
+            )
             props, wkb = dict(zip(spec.columns, row[:-1])), row[-1]
         geom = shapely.from_wkb(bytes(wkb)) if wkb is not None else None
         return {"properties": dict(props), "geometry": geom}

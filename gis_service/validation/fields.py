@@ -59,8 +59,10 @@ def _date(value) -> date | None:
     if isinstance(value, pd.Timestamp):
         return value.date()
     s = str(value).strip()
-    for pattern, order in ((r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[T ]00:00(?::00(?:\.0+)?)?(?:Z|[+-]00:?00)?)?", "ymd"),
-                           (r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", "dmy")):
+    for pattern, order in (
+        (r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[T ]00:00(?::00(?:\.0+)?)?(?:Z|[+-]00:?00)?)?", "ymd"),
+        (r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", "dmy"),
+    ):
         m = re.fullmatch(pattern, s)
         if m:
             a, b, c = (int(g) for g in m.groups())
@@ -118,7 +120,11 @@ class _Column:
         none = (np.full(n, None, dtype=object), np.zeros(n, dtype=bool))
         kind = self.attr.type
         if kind == "string":
-            return self._fast_string(series) if series.dtype == object or pd.api.types.is_string_dtype(series.dtype) else none
+            return (
+                self._fast_string(series)
+                if series.dtype == object or pd.api.types.is_string_dtype(series.dtype)
+                else none
+            )
         if kind in ("number", "integer"):
             if pd.api.types.is_bool_dtype(series.dtype) or not pd.api.types.is_numeric_dtype(series.dtype):
                 return none  # text numbers may carry decimal commas: the forgiving parser reads those
@@ -228,8 +234,14 @@ class _Column:
         return d, None
 
 
-def coerce_attributes(frame: pd.DataFrame, layer: LayerDef, catalogue: Catalogue, report: Report,
-                      rows: np.ndarray, codes: list[str | None]) -> pd.DataFrame:
+def coerce_attributes(
+    frame: pd.DataFrame,
+    layer: LayerDef,
+    catalogue: Catalogue,
+    report: Report,
+    rows: np.ndarray,
+    codes: list[str | None],
+) -> pd.DataFrame:
     """Typed copy of `frame`'s input attributes (Python values, None for empty); problems go to `report`.
 
     `rows` are the 1-based row numbers to report; `codes` the rows' codes, to help find them."""
@@ -241,8 +253,7 @@ def coerce_attributes(frame: pd.DataFrame, layer: LayerDef, catalogue: Catalogue
         else:
             series = pd.Series([None] * n, index=frame.index, dtype=object)
             if attr.required:
-                report.add(None, attr.name, "required column is missing",
-                           kind="missing_column")
+                report.add(None, attr.name, "required column is missing", kind="missing_column")
                 typed[attr.name] = [None] * n
                 continue
         col = _Column(attr, catalogue)

@@ -12,8 +12,9 @@ from .report import Report
 PROMOTE = {"MultiPolygon": MultiPolygon, "MultiLineString": MultiLineString, "MultiPoint": MultiPoint}
 
 
-def check_geometries(geoms: np.ndarray, layer: LayerDef, report: Report, rows: np.ndarray,
-                     codes: list[str | None], max_vertices: int) -> tuple[np.ndarray, np.ndarray]:
+def check_geometries(
+    geoms: np.ndarray, layer: LayerDef, report: Report, rows: np.ndarray, codes: list[str | None], max_vertices: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Check geometries in EPSG:4326 and normalise them (2D; polygons promoted to MultiPolygon).
 
     Returns (geometries, usable) where `usable` marks rows whose geometry passed every check."""
@@ -43,7 +44,10 @@ def check_geometries(geoms: np.ndarray, layer: LayerDef, report: Report, rows: n
 
     counts = np.zeros(n, dtype=np.int64)
     counts[usable] = shapely.get_num_coordinates(geoms[usable])
-    bad(counts > max_vertices, lambda i: f"has {counts[i]:,} vertices; at most {max_vertices:,} are allowed in one geometry")
+    bad(
+        counts > max_vertices,
+        lambda i: f"has {counts[i]:,} vertices; at most {max_vertices:,} are allowed in one geometry",
+    )
 
     geoms = geoms.copy()
     has_z = usable & shapely.has_z(geoms)

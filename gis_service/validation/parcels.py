@@ -17,10 +17,18 @@ def _m2(value: float) -> str:
     return f"{value:,.0f} m²" if value >= 10 else f"{value:.2f} m²"
 
 
-def overlaps_within_batch(geoms: np.ndarray, usable: np.ndarray, statuses: list, report: Report, rows: np.ndarray,
-                          codes: list, tolerance_m2: float) -> None:
+def overlaps_within_batch(
+    geoms: np.ndarray,
+    usable: np.ndarray,
+    statuses: list,
+    report: Report,
+    rows: np.ndarray,
+    codes: list,
+    tolerance_m2: float,
+    withdrawn: str,
+) -> None:
     """Pairs of rows in the same batch whose interiors meet (withdrawn rows excepted)."""
-    idx = np.flatnonzero(usable & np.array([s != "withdrawn" for s in statuses], dtype=bool))
+    idx = np.flatnonzero(usable & np.array([s != withdrawn for s in statuses], dtype=bool))
     if len(idx) < 2:
         return
     sub = geoms[idx]
@@ -37,22 +45,35 @@ def overlaps_within_batch(geoms: np.ndarray, usable: np.ndarray, statuses: list,
         if area <= tolerance_m2:
             continue
         i, j = idx[a], idx[b]
-        report.add(int(rows[j]), "geometry",
-                   f"overlaps row {int(rows[i])} ({codes[i]}) by {_m2(area)}", codes[j], kind="overlap")
+        report.add(
+            int(rows[j]),
+            "geometry",
+            f"overlaps row {int(rows[i])} ({codes[i]}) by {_m2(area)}",
+            codes[j],
+            kind="overlap",
+        )
 
 
-def new_parcels_start_proposed(statuses: list, targets: list, report: Report, rows: np.ndarray, codes: list) -> None:
-    """A new parcel enters the land fund as proposed; its status then changes only through transitions, each
-    with its reason and decision."""
+def new_parcels_start_proposed(
+    statuses: list, targets: list, report: Report, rows: np.ndarray, codes: list, initial: str
+) -> None:
+    """A new parcel enters the land fund in the workflow's first stage; its status then changes only through
+    transitions, each with its reason and decision."""
     for i, (status, target) in enumerate(zip(statuses, targets)):
-        if target is None and status not in (None, "proposed"):
-            report.add(int(rows[i]), "status", f"a new parcel starts as proposed, not {status}; its status then changes "
-                                                "through transitions, each with its reason and decision", codes[i],
-                       kind="initial_status")
+        if target is None and status not in (None, initial):
+            report.add(
+                int(rows[i]),
+                "status",
+                f"a new parcel starts as {initial}, not {status}; its status then changes "
+                "through transitions, each with its reason and decision",
+                codes[i],
+                kind="initial_status",
+            )
 
 
-def check_against_store(conn, stage: str, catalogue: Catalogue, report: Report, *, allow_overlap: bool,
-                        tolerance_m2: float) -> None:
+def check_against_store(
+    conn, stage: str, catalogue: Catalogue, report: Report, *, allow_overlap: bool, tolerance_m2: float
+) -> None:
     """The staged batch against what is stored: inside the province, no overlap with the reserved land fund,
     known units that hold their parcels."""
     province = catalogue.province
@@ -62,9 +83,8 @@ def check_against_store(conn, stage: str, catalogue: Catalogue, report: Report, 
         what = "extends beyond" if partly else "lies outside"
         report.add(row_no, "geometry", f"{what} {where} of province {province.name} ({province.code})", code)
     if not allow_overlap:
-        for row_no, code, other, area in store.overlaps(stage, tolerance_m2):
-            report.add(row_no, "geometry", f"overlaps existing parcel {other} by {_m2(area)}", code,
-                       kind="overlap")
+        for row_no, code, other, area in store.overlaps(stage, tolerance_m2, catalogue.workflow.withdrawn):
+            report.add(row_no, "geometry", f"overlaps existing parcel {other} by {_m2(area)}", code, kind="overlap")
     for row_no, code, unit in store.unknown_units(stage):
         report.add(row_no, "admin_unit_code", f"unknown administrative unit {unit!r}", code)
     for row_no, code, unit, unit_name, held, held_name in store.wrong_units(stage):

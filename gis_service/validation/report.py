@@ -39,8 +39,9 @@ class Report:
     def ok(self) -> bool:
         return not self.problems
 
-    def add(self, row: int | None, fld: str | None, message: str, code: str | None = None,
-            kind: str | None = None) -> None:
+    def add(
+        self, row: int | None, fld: str | None, message: str, code: str | None = None, kind: str | None = None
+    ) -> None:
         self.problems.append(Problem(row, fld, message, code, kind))
 
     def sorted_problems(self) -> list[Problem]:
@@ -53,17 +54,18 @@ class Report:
         """One line per problem; `hints` (kind → advice) adds the caller's own advice, such as the CLI's options."""
         probs = self.sorted_problems()
         hints = hints or {}
-        lines = [str(p) + (f" ({hints[p.kind].format(field=p.field)})" if p.kind in hints else "")
-                 for p in (probs if limit is None else probs[:limit])]
+        lines = [
+            str(p) + (f" ({hints[p.kind].format(field=p.field)})" if p.kind in hints else "")
+            for p in (probs if limit is None else probs[:limit])
+        ]
         if limit is not None and len(probs) > limit:
             lines.append(f"… and {len(probs) - limit} more problems")
         return "\n".join(lines)
 
     def summary(self) -> str:
         n_bad = len(self.bad_rows())
-        return (
-            f"{len(self.problems)} problem(s) in {n_bad} of {self.rows} row(s)"
-            + (" and in the input as a whole" if any(p.row is None for p in self.problems) else "")
+        return f"{len(self.problems)} problem(s) in {n_bad} of {self.rows} row(s)" + (
+            " and in the input as a whole" if any(p.row is None for p in self.problems) else ""
         )
 
     def as_dict(self) -> dict:

@@ -19,7 +19,11 @@ TILESETS_REL = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
 QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 EXTENT_TTL = 30.0
 JSON_TYPES = {"string": "string", "integer": "integer", "number": "number", "boolean": "boolean", "date": "string"}
-GEOMETRY_FORMAT = {"MultiPolygon": "geometry-multipolygon", "Point": "geometry-point", "LineString": "geometry-linestring"}
+GEOMETRY_FORMAT = {
+    "MultiPolygon": "geometry-multipolygon",
+    "Point": "geometry-point",
+    "LineString": "geometry-linestring",
+}
 
 
 async def _extent(request: Request, engine: AsyncEngine, coll: Collection, who: Principal) -> dict:
@@ -30,14 +34,19 @@ async def _extent(request: Request, engine: AsyncEngine, coll: Collection, who: 
         return hit[1]
     t = coll.layer.temporal
     row = await FeatureReads(engine).first(extent_select(coll.ls, visible_rows(who, coll.ls), t))
-    extent: dict = {"spatial": {"bbox": [[round(v, 6) for v in row[:4]]] if row[0] is not None else [[-180, -90, 180, 90]],
-                                "crs": STORAGE.uri}}
+    extent: dict = {
+        "spatial": {
+            "bbox": [[round(v, 6) for v in row[:4]]] if row[0] is not None else [[-180, -90, 180, 90]],
+            "crs": STORAGE.uri,
+        }
+    }
     if t:
         start, end = row[4], row[5]
         open_end = bool(row[6]) if t.end else False
-        extent["temporal"] = {"interval": [[start.isoformat() if start else None,
-                                            None if open_end or end is None else end.isoformat()]],
-                              "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}
+        extent["temporal"] = {
+            "interval": [[start.isoformat() if start else None, None if open_end or end is None else end.isoformat()]],
+            "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
+        }
     cache[key] = (time.monotonic() + EXTENT_TTL, extent)
     return extent
 
@@ -52,8 +61,12 @@ def _doc(request: Request, coll: Collection, extent: dict) -> dict:
         link(url(request, f"{base}/items", f="html"), "items", HTML, "Features as HTML"),
         link(url(request, f"{base}/items", f="csv"), "items", "text/csv", "Features as CSV"),
         link(url(request, f"{base}/items", f="fgb"), "items", "application/flatgeobuf", "All features as FlatGeobuf"),
-        link(url(request, f"{base}/items", f="geojsonseq"), "items", "application/geo+json-seq",
-             "All features as GeoJSON text sequence"),
+        link(
+            url(request, f"{base}/items", f="geojsonseq"),
+            "items",
+            "application/geo+json-seq",
+            "All features as GeoJSON text sequence",
+        ),
         link(url(request, f"{base}/queryables"), QUERYABLES_REL, "application/schema+json", "Queryables"),
         # rel values compare case-insensitively (RFC 8288), but GDAL's OAPIF driver looks for "describedBy"
         link(url(request, f"{base}/schema"), "describedby", "application/schema+json", "Feature schema"),
@@ -75,12 +88,18 @@ def _doc(request: Request, coll: Collection, extent: dict) -> dict:
 
 
 @router.get("/collections", summary="The collections", responses=media("application/json", "text/html"))
-async def list_collections(request: Request, f: str | None = Depends(format_param),
-                           who: Principal = Depends(principal), engine: AsyncEngine = Depends(read_engine)):
+async def list_collections(
+    request: Request,
+    f: str | None = Depends(format_param),
+    who: Principal = Depends(principal),
+    engine: AsyncEngine = Depends(read_engine),
+):
     docs = [_doc(request, c, await _extent(request, engine, c, who)) for c in collections(request).values()]
     body = {
-        "links": [link(url(request, "/collections"), "self", JSON, "This document"),
-                  link(url(request, "/collections", f="html"), "alternate", HTML, "This document as HTML")],
+        "links": [
+            link(url(request, "/collections"), "self", JSON, "This document"),
+            link(url(request, "/collections", f="html"), "alternate", HTML, "This document as HTML"),
+        ],
         "collections": docs,
         "crs": [c.uri for c in SUPPORTED],
     }
@@ -90,8 +109,13 @@ async def list_collections(request: Request, f: str | None = Depends(format_para
 
 
 @router.get("/collections/{collectionId}", summary="One collection", responses=media("application/json", "text/html"))
-async def get_collection(request: Request, coll: Collection = Depends(collection), f: str | None = Depends(format_param),
-                         who: Principal = Depends(principal), engine: AsyncEngine = Depends(read_engine)):
+async def get_collection(
+    request: Request,
+    coll: Collection = Depends(collection),
+    f: str | None = Depends(format_param),
+    who: Principal = Depends(principal),
+    engine: AsyncEngine = Depends(read_engine),
+):
     body = _doc(request, coll, await _extent(request, engine, coll, who))
     if negotiate(request, f) == "html":
         return html_response("collection.html", request, doc=body, layer=coll.layer)
@@ -125,8 +149,11 @@ def attribute_schemas(coll: Collection, who: Principal) -> dict:
 def queryables_doc(request: Request, coll: Collection, who: Principal) -> dict:
     props: dict = {}
     if coll.ls.geom is not None:
-        props["geometry"] = {"title": "Geometry", "format": GEOMETRY_FORMAT.get(coll.layer.geometry_type, "geometry-any"),
-                             "x-ogc-role": "primary-geometry"}
+        props["geometry"] = {
+            "title": "Geometry",
+            "format": GEOMETRY_FORMAT.get(coll.layer.geometry_type, "geometry-any"),
+            "x-ogc-role": "primary-geometry",
+        }
     props.update(attribute_schemas(coll, who))
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -138,18 +165,28 @@ def queryables_doc(request: Request, coll: Collection, who: Principal) -> dict:
     }
 
 
-@router.get("/collections/{collectionId}/queryables", summary="Properties usable in filters",
-            responses=media("application/schema+json", "text/html"))
-async def queryables(request: Request, coll: Collection = Depends(collection), f: str | None = Depends(format_param),
-                     who: Principal = Depends(principal)):
+@router.get(
+    "/collections/{collectionId}/queryables",
+    summary="Properties usable in filters",
+    responses=media("application/schema+json", "text/html"),
+)
+async def queryables(
+    request: Request,
+    coll: Collection = Depends(collection),
+    f: str | None = Depends(format_param),
+    who: Principal = Depends(principal),
+):
     body = queryables_doc(request, coll, who)
     if negotiate(request, f) == "html":
         return html_response("queryables.html", request, doc=body, layer=coll.layer)
     return json_response(body, media_type="application/schema+json")
 
 
-@router.get("/collections/{collectionId}/schema", summary="JSON Schema of the collection's features",
-            responses=media("application/schema+json"))
+@router.get(
+    "/collections/{collectionId}/schema",
+    summary="JSON Schema of the collection's features",
+    responses=media("application/schema+json"),
+)
 async def feature_schema(request: Request, coll: Collection = Depends(collection), who: Principal = Depends(principal)):
     """The schema GIS clients (GDAL's OAPIF driver) use to type the fields instead of guessing them."""
     body = {

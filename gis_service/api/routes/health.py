@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ...core.migrate import head_revision
+from ...schema import head_revision
 from ...stores.features import FeatureReads
 from ..deps import read_engine
 
@@ -21,7 +21,7 @@ async def health(engine: AsyncEngine = Depends(read_engine)) -> JSONResponse:
         facts = await FeatureReads(engine).health()
     except SQLAlchemyError as exc:
         body["status"] = "unavailable"
-        body["database"]["error"] = type(exc.orig if getattr(exc, "orig", None) else exc).__name__
+        body["database"]["error"] = type(getattr(exc, "orig", None) or exc).__name__
         return JSONResponse(body, status_code=503)
     head = head_revision()
     body["database"] = {"reachable": True, **facts, "schema_head": head}  # reads_from_replica: DATABASE_READ_URL

@@ -6,18 +6,18 @@ import csv
 import hashlib
 import io
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ...query import items as q
-from ...stores.features import FeatureReads
 from ...security import Principal, visible_fields, visible_rows
+from ...stores.features import FeatureReads
 from .. import flatgeobuf
 from ..crs import ApiCRS, content_crs_header
 from ..deps import Collection, collection, principal, read_engine
@@ -30,13 +30,18 @@ ALL = ("json", "html", "csv", "geojsonseq", "fgb")
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-@router.get("/collections/{collectionId}/items", summary="Features of a collection",
-            response_class=Response, responses={200: {"content": {m: {} for m in MEDIA.values()}}})
-async def get_items(request: Request, ir: ItemsRequest = Depends(items_request),
-                    engine: AsyncEngine = Depends(read_engine)):
+@router.get(
+    "/collections/{collectionId}/items",
+    summary="Features of a collection",
+    response_class=Response,
+    responses={200: {"content": {m: {} for m in MEDIA.values()}}},
+)
+async def get_items(
+    request: Request, ir: ItemsRequest = Depends(items_request), engine: AsyncEngine = Depends(read_engine)
+):
     fmt = negotiate(request, ir.fmt, ALL)
     ls, sel, crs = ir.coll.ls, ir.sel, ir.crs
     if fmt in ("geojsonseq", "fgb") and "limit" not in request.query_params:
@@ -46,24 +51,43 @@ async def get_items(request: Request, ir: ItemsRequest = Depends(items_request),
         return await _csv(engine, ir, headers)
     if fmt == "fgb":
         db = request.app.state.db
-        path = await run_in_threadpool(flatgeobuf.write, db.read_dsn, q.flatgeobuf_select(ls, sel, crs),
-                                       ls.layer, sel.properties, crs.srid, db.timeout, db.options)
-        return FileResponse(path, media_type=MEDIA["fgb"], headers=headers,
-                            background=BackgroundTask(path.unlink, missing_ok=True))
+        path = await run_in_threadpool(
+            flatgeobuf.write,
+            db.read_dsn,
+            q.flatgeobuf_select(ls, sel, crs),
+            ls.layer,
+            sel.properties,
+            crs.srid,
+            db.timeout,
+            db.options,
+        )
+        return FileResponse(
+            path, media_type=MEDIA["fgb"], headers=headers, background=BackgroundTask(path.unlink, missing_ok=True)
+        )
     if fmt == "geojsonseq":
-        return StreamingResponse(_seq(engine, q.geojsonseq_select(ls, sel, crs)), media_type=MEDIA["geojsonseq"],
-                                 headers=headers)
+        return StreamingResponse(
+            _seq(engine, q.geojsonseq_select(ls, sel, crs)), media_type=MEDIA["geojsonseq"], headers=headers
+        )
     matched, returned, features, estimate = await FeatureReads(engine).page(
-        q.page_select(ls, sel, crs), q.estimate_select(ls, sel), q.COUNT_CAP)
-    links = [link(self_url(request), "self", GEOJSON, "This page"),
-             link(self_url(request, f="html"), "alternate", HTML, "This page as HTML"),
-             link(url(request, f"/collections/{ir.coll.id}"), "collection", "application/json", "The collection")]
+        q.page_select(ls, sel, crs), q.estimate_select(ls, sel), q.COUNT_CAP
+    )
+    links = [
+        link(self_url(request), "self", GEOJSON, "This page"),
+        link(self_url(request, f="html"), "alternate", HTML, "This page as HTML"),
+        link(url(request, f"/collections/{ir.coll.id}"), "collection", "application/json", "The collection"),
+    ]
     more = returned == sel.limit and (matched is None or sel.offset + returned < matched)
     if more:
         links.append(link(self_url(request, offset=sel.offset + returned), "next", GEOJSON, "Next page"))
     if sel.offset > 0:
-        links.append(link(self_url(request, offset=max(0, sel.offset - sel.limit) or None), "prev", GEOJSON,
-                          "Previous page"))
+        links.append(
+            link(
+                self_url(request, offset=max(0, sel.offset - (sel.limit or 0)) or None),
+                "prev",
+                GEOJSON,
+                "Previous page",
+            )
+        )
     meta: dict = {"numberReturned": returned}
     if matched is not None:
         meta["numberMatched"] = matched
@@ -72,8 +96,9 @@ async def get_items(request: Request, ir: ItemsRequest = Depends(items_request),
     meta.update(timeStamp=_now(), links=links)
     if fmt == "html":
         feats = orjson.loads(b"[" + (features or "").encode() + b"]")
-        return html_response("items.html", request, coll=ir.coll, features=feats, meta=meta, props=sel.properties,
-                             headers=headers)
+        return html_response(
+            "items.html", request, coll=ir.coll, features=feats, meta=meta, props=sel.properties, headers=headers
+        )
     tail = orjson.dumps(meta)
     body = b"".join((b'{"type":"FeatureCollection","features":[', (features or "").encode(), b"],", tail[1:]))
     return Response(body, media_type=GEOJSON, headers=headers)
@@ -93,19 +118,32 @@ async def _csv(engine: AsyncEngine, ir: ItemsRequest, headers: dict) -> Response
     for r in rows:
         w.writerow(["" if v is None else v for v in r])
     name = f"{ir.coll.id}.csv"
-    return Response(buf.getvalue().encode(), media_type=MEDIA["csv"],
-                    headers={**headers, "Content-Disposition": f'inline; filename="{name}"'})
+    return Response(
+        buf.getvalue().encode(),
+        media_type=MEDIA["csv"],
+        headers={**headers, "Content-Disposition": f'inline; filename="{name}"'},
+    )
 
 
-def etag(value: str | None) -> str | None:
-    return f'W/"{value}"' if value is not None else None
+def etag(value: str) -> str:
+    return f'W/"{value}"'
 
 
-@router.get("/collections/{collectionId}/items/{featureId}", summary="One feature", response_class=Response,
-            responses={200: {"content": {GEOJSON: {}, HTML: {}}}})
-async def get_item(request: Request, featureId: str, coll: Collection = Depends(collection),  # noqa: N803
-                   f: str | None = Depends(format_param), crs: ApiCRS = Depends(crs_param),
-                   who: Principal = Depends(principal), engine: AsyncEngine = Depends(read_engine)):
+@router.get(
+    "/collections/{collectionId}/items/{featureId}",
+    summary="One feature",
+    response_class=Response,
+    responses={200: {"content": {GEOJSON: {}, HTML: {}}}},
+)
+async def get_item(
+    request: Request,
+    featureId: str,
+    coll: Collection = Depends(collection),
+    f: str | None = Depends(format_param),
+    crs: ApiCRS = Depends(crs_param),
+    who: Principal = Depends(principal),
+    engine: AsyncEngine = Depends(read_engine),
+):
     fid = _feature_id(featureId)
     sel = q.Selection(where=visible_rows(who, coll.ls), properties=visible_fields(who, coll.ls))
     row = await FeatureReads(engine).first(q.item_select(coll.ls, fid, sel, crs))
@@ -116,15 +154,18 @@ async def get_item(request: Request, featureId: str, coll: Collection = Depends(
     if coll.layer.storage == "parcels" and not who.privileged:
         # the public's tag changes only when what the public sees changes (not on an edit of internal notes)
         version = "p" + hashlib.md5(feature_text.encode(), usedforsecurity=False).hexdigest()[:16]
-    if (tag := etag(version)) is not None:
-        headers["ETag"] = tag
+    if version is not None:
+        headers["ETag"] = etag(version)
     base = f"/collections/{coll.id}"
-    links = [link(self_url(request), "self", GEOJSON, "This feature"),
-             link(self_url(request, f="html"), "alternate", HTML, "This feature as HTML"),
-             link(url(request, base), "collection", "application/json", "The collection")]
+    links = [
+        link(self_url(request), "self", GEOJSON, "This feature"),
+        link(self_url(request, f="html"), "alternate", HTML, "This feature as HTML"),
+        link(url(request, base), "collection", "application/json", "The collection"),
+    ]
     if negotiate(request, f) == "html":
-        return html_response("item.html", request, coll=coll, feature=orjson.loads(feature_text), links=links,
-                             headers=headers)
+        return html_response(
+            "item.html", request, coll=coll, feature=orjson.loads(feature_text), links=links, headers=headers
+        )
     body = feature_text.encode()[:-1] + b',"links":' + orjson.dumps(links) + b"}"
     return Response(body, media_type=GEOJSON, headers=headers)
 
@@ -135,4 +176,4 @@ def _feature_id(raw: str) -> int:
     return int(raw)
 
 
-__all__ = ["router", "etag"]
+__all__ = ["etag", "router"]

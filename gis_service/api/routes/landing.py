@@ -10,8 +10,10 @@ from ..render import HTML, JSON, OPENAPI, html_response, json_response, link, me
 
 router = APIRouter(tags=["OGC API"])
 TITLE = "landfund: quỹ đất nhà ở xã hội tỉnh Điện Biên"
-DESCRIPTION = ("Land reserved for social housing (nhà ở xã hội) in Điện Biên province, with administrative units "
-               "and reference layers, as OGC API – Features and Tiles.")
+DESCRIPTION = (
+    "Land reserved for social housing (nhà ở xã hội) in Điện Biên province, with administrative units "
+    "and reference layers, as OGC API – Features and Tiles."
+)
 
 
 @router.get("/", summary="Landing page", responses=media("application/json", "text/html"))
@@ -26,8 +28,12 @@ def landing(request: Request, f: str | None = Depends(format_param)):
             link(url(request, "/api.html"), "service-doc", HTML, "The API documentation"),
             link(url(request, "/conformance"), "conformance", JSON, "Conformance classes"),
             link(url(request, "/collections"), "data", JSON, "Collections"),
-            link(url(request, "/tileMatrixSets"), "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes", JSON,
-                 "Tile matrix sets"),
+            link(
+                url(request, "/tileMatrixSets"),
+                "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes",
+                JSON,
+                "Tile matrix sets",
+            ),
         ],
     }
     if negotiate(request, f) == "html":
@@ -41,8 +47,11 @@ def favicon():
 
     from ..render import STATIC
 
-    return FileResponse(STATIC / "landfund" / "favicon.svg", media_type="image/svg+xml",
-                        headers={"Cache-Control": "public, max-age=86400"})
+    return FileResponse(
+        STATIC / "landfund" / "favicon.svg",
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
 
 
 @router.get("/conformance", summary="Conformance classes", responses=media("application/json", "text/html"))

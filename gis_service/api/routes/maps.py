@@ -7,6 +7,7 @@ from datetime import date
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
+from ...core.vocabulary import LANG_PATTERN, LANGS
 from ...maps import data
 from ...maps.assets import check_offline
 from ...maps.build import render
@@ -17,7 +18,11 @@ from ..errors import Problem
 from ..render import base_url
 
 router = APIRouter(tags=["Maps"])
-LANG = Query("vi", pattern="^(vi|en)$", description="Language of the labels: vi (default) or en.")
+LANG = Query(
+    LANGS[0],
+    pattern=LANG_PATTERN,
+    description=f"Language of the labels: {', '.join(LANGS)} (the first is the default).",
+)
 
 
 def _filters(admin_unit: str | None, status: str | None, as_of: date | None) -> data.Filters:
@@ -25,14 +30,25 @@ def _filters(admin_unit: str | None, status: str | None, as_of: date | None) -> 
     return data.Filters(admin_unit=admin_unit, status=statuses, as_of=as_of)
 
 
-async def _render(request: Request, mapdef: MapDef, who: Principal, filters: data.Filters, lang: str,
-                  parcel_id: int | None = None) -> HTMLResponse:
+async def _render(
+    request: Request, mapdef: MapDef, who: Principal, filters: data.Filters, lang: str, parcel_id: int | None = None
+) -> HTMLResponse:
     st = request.app.state
     base = base_url(request)
 
     def work(conn) -> str:
-        ctx = data.Context(conn, st.settings, st.catalogue, who, lang, filters, api_base=base,
-                           asset_base=f"{base}/static", parcel_id=parcel_id, nonce=getattr(request.state, "csp_nonce", None))
+        ctx = data.Context(
+            conn,
+            st.settings,
+            st.catalogue,
+            who,
+            lang,
+            filters,
+            api_base=base,
+            asset_base=f"{base}/static",
+            parcel_id=parcel_id,
+            nonce=getattr(request.state, "csp_nonce", None),
+        )
         page, _ = render(ctx, mapdef)
         check_offline(page, allowed_prefixes=(f"{base}/",))
         return page
@@ -47,11 +63,15 @@ async def site_sheet(request: Request, parcel_id: int, lang: str = LANG, who: Pr
 
 
 @router.get("/maps/{name}", response_class=HTMLResponse, summary="A map: planner or investor")
-async def get_map(request: Request, name: str, lang: str = LANG, who: Principal = Depends(principal),
-                  admin_unit: str | None = Query(None, description="GSO code: only this unit (a former district or a "
-                                                                    "commune)."),
-                  status: str | None = Query(None, description="Comma-separated parcel statuses."),
-                  as_of: date | None = Query(None, description="Date for the administrative units (YYYY-MM-DD).")):
+async def get_map(
+    request: Request,
+    name: str,
+    lang: str = LANG,
+    who: Principal = Depends(principal),
+    admin_unit: str | None = Query(None, description="GSO code: only this unit (a former district or a commune)."),
+    status: str | None = Query(None, description="Comma-separated parcel statuses."),
+    as_of: date | None = Query(None, description="Date for the administrative units (YYYY-MM-DD)."),
+):
     mapdef = load_map(request.app.state.settings.maps_dir, name)
     if name == "site":
         raise Problem(404, "the site sheet is at /maps/parcels/{id}")

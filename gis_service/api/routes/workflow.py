@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ...core.vocabulary import LANG_PATTERN, LANGS
 from ...services import edits, history
 from ...services import interests as wf
 from ...stores.parcels import ParcelStore
@@ -44,54 +45,103 @@ async def _json(request: Request, model):
         raise Problem(400, wf.validation_message(exc)) from None
 
 
-@router.post("/collections/parcels/items/{featureId}/transitions", status_code=204,
-             summary="Move a parcel to its next status (with the reason and the decision); needs If-Match",
-             openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
-                 "schema": TransitionIn.model_json_schema()}}}})
-async def post_transition(request: Request, featureId: str, who: Planner):  # noqa: N803
+@router.post(
+    "/collections/parcels/items/{featureId}/transitions",
+    status_code=204,
+    summary="Move a parcel to its next status (with the reason and the decision); needs If-Match",
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/json": {"schema": TransitionIn.model_json_schema()}}}
+    },
+)
+async def post_transition(request: Request, featureId: str, who: Planner):
     fid = _feature_id(featureId)
     body = await _json(request, TransitionIn)
     st = request.app.state
-    done = await writing(request, lambda conn: edits.transition(
-        conn, st.catalogue, st.settings, fid, body.to, who, request.headers.get("if-match"), body.reason, body.decision_no,
-        body.decision_date))
+    done = await writing(
+        request,
+        lambda conn: edits.transition(
+            conn,
+            st.catalogue,
+            st.settings,
+            fid,
+            body.to,
+            who,
+            request.headers.get("if-match"),
+            body.reason,
+            body.decision_no,
+            body.decision_date,
+        ),
+    )
     return Response(status_code=204, headers={"ETag": etag(done.etag)})
 
 
 @router.get("/collections/parcels/items/{featureId}/history", summary="Every change to a parcel, oldest first")
-async def get_history(request: Request, featureId: str, who: CurrentPrincipal):  # noqa: N803
+async def get_history(request: Request, featureId: str, who: CurrentPrincipal):
     fid = _feature_id(featureId)
     entries = await reading(request, lambda conn: history.entries(conn, request.app.state.catalogue, fid, who))
-    return json_response({"parcel_id": fid, "entries": entries,
-                          "links": [{"href": url(request, f"/collections/parcels/items/{fid}"), "rel": "collection",
-                                     "type": "application/geo+json"}]})
+    return json_response(
+        {
+            "parcel_id": fid,
+            "entries": entries,
+            "links": [
+                {
+                    "href": url(request, f"/collections/parcels/items/{fid}"),
+                    "rel": "collection",
+                    "type": "application/geo+json",
+                }
+            ],
+        }
+    )
 
 
 # -- investors' expressions of interest -------------------------------------------------------------------------
 
-@router.post("/interests", status_code=201, summary="Express interest in a parcel open for investment (investors)",
-             openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
-                 "schema": wf.Submission.model_json_schema()}}}})
+
+@router.post(
+    "/interests",
+    status_code=201,
+    summary="Express interest in a parcel open for investment (investors)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": wf.Submission.model_json_schema()}},
+        }
+    },
+)
 async def post_interest(request: Request, who: Investor):
     sub = await _json(request, wf.Submission)
-    row = await writing(request, lambda conn: wf.submit(conn, who, sub))
+    call = request.app.state.catalogue.workflow.roles.call
+    row = await writing(request, lambda conn: wf.submit(conn, who, sub, call))
     return json_response(row, status=201, headers={"Location": url(request, f"/interests/{row['id']}")})
 
 
 @router.get("/interests", summary="Expressions of interest: an investor's own, or all for planners")
-async def get_interests(request: Request, who: SignedIn, parcel: int | None = Query(None),
-                        status: Literal["submitted", "accepted", "declined"] | None = None):
+async def get_interests(
+    request: Request,
+    who: SignedIn,
+    parcel: int | None = Query(None),
+    status: Literal["submitted", "accepted", "declined"] | None = None,
+):
     rows = await reading(request, lambda conn: wf.list_interests(conn, who, parcel, status))
     return json_response({"interests": rows, "count": len(rows)})
 
 
 @router.get("/interests/new", response_class=HTMLResponse, summary="The form investors fill in (HTML)")
-async def interest_form(request: Request, parcel: int = Query(..., gt=0), lang: str = Query("vi", pattern="^(vi|en)$")):
+async def interest_form(
+    request: Request, parcel: int = Query(..., gt=0), lang: str = Query(LANGS[0], pattern=LANG_PATTERN)
+):
     row = await reading(request, lambda conn: ParcelStore(conn).public_summary(parcel))
     if row is None:
         raise Problem(404, f"no parcel {parcel}")
-    return html_response("interest_form.html", request, parcel_id=parcel, code=row[0], name=row[1],
-                         open=row[2] == "open_for_investment", lang=lang)
+    return html_response(
+        "interest_form.html",
+        request,
+        parcel_id=parcel,
+        code=row[0],
+        name=row[1],
+        open=row[2] == request.app.state.catalogue.workflow.roles.call,
+        lang=lang,
+    )
 
 
 @router.get("/interests/{interest_id}", summary="One expression of interest")
@@ -102,19 +152,33 @@ async def get_interest(request: Request, interest_id: int, who: SignedIn):
 async def _decide(request: Request, interest_id: int, who, accept: bool):
     decision = await _json(request, wf.Decision)
     st = request.app.state
-    return json_response(await writing(request, lambda conn: wf.decide(
-        conn, who, interest_id, accept, decision, st.catalogue.province.code, st.settings.scope_tolerance_m2)))
+    return json_response(
+        await writing(
+            request,
+            lambda conn: wf.decide(
+                conn, who, interest_id, accept, decision, st.catalogue, st.settings.scope_tolerance_m2
+            ),
+        )
+    )
 
 
-@router.post("/interests/{interest_id}/accept", summary="Accept (and by default assign the parcel)",
-             openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
-                 "schema": wf.Decision.model_json_schema()}}}})
+@router.post(
+    "/interests/{interest_id}/accept",
+    summary="Accept (and by default assign the parcel)",
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/json": {"schema": wf.Decision.model_json_schema()}}}
+    },
+)
 async def accept_interest(request: Request, interest_id: int, who: Planner):
     return await _decide(request, interest_id, who, True)
 
 
-@router.post("/interests/{interest_id}/decline", summary="Decline, with a reason",
-             openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
-                 "schema": wf.Decision.model_json_schema()}}}})
+@router.post(
+    "/interests/{interest_id}/decline",
+    summary="Decline, with a reason",
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/json": {"schema": wf.Decision.model_json_schema()}}}
+    },
+)
 async def decline_interest(request: Request, interest_id: int, who: Planner):
     return await _decide(request, interest_id, who, False)

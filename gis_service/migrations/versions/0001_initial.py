@@ -73,7 +73,15 @@ def upgrade() -> None:
     op.create_index("ix_admin_units_geom", "admin_units", ["geom"], postgresql_using="gist")
     op.create_index("ix_admin_units_level_code", "admin_units", ["level", "code"])
 
-    statuses = ("proposed", "approved", "open_for_investment", "assigned", "under_construction", "completed", "withdrawn")
+    statuses = (
+        "proposed",
+        "approved",
+        "open_for_investment",
+        "assigned",
+        "under_construction",
+        "completed",
+        "withdrawn",
+    )
     op.create_table(
         "parcels",
         sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=True),
@@ -105,11 +113,19 @@ def upgrade() -> None:
         sa.UniqueConstraint("code", name="uq_parcels_code"),
         sa.CheckConstraint("code <> ''", name="ck_parcels_code_not_empty"),
         sa.CheckConstraint(_in("status", statuses), name="ck_parcels_status"),
-        sa.CheckConstraint(_in("fund_source", ("standalone_site", "commercial_reserve", "public_land")), name="ck_parcels_fund_source"),
-        sa.CheckConstraint(_in("responsible_level", ("province", "district", "commune")), name="ck_parcels_responsible_level"),
-        sa.CheckConstraint(_in("clearance_status", ("not_started", "in_progress", "cleared")), name="ck_parcels_clearance_status"),
+        sa.CheckConstraint(
+            _in("fund_source", ("standalone_site", "commercial_reserve", "public_land")), name="ck_parcels_fund_source"
+        ),
+        sa.CheckConstraint(
+            _in("responsible_level", ("province", "district", "commune")), name="ck_parcels_responsible_level"
+        ),
+        sa.CheckConstraint(
+            _in("clearance_status", ("not_started", "in_progress", "cleared")), name="ck_parcels_clearance_status"
+        ),
         sa.CheckConstraint("max_far IS NULL OR max_far > 0", name="ck_parcels_max_far"),
-        sa.CheckConstraint("max_density IS NULL OR (max_density > 0 AND max_density <= 100)", name="ck_parcels_max_density"),
+        sa.CheckConstraint(
+            "max_density IS NULL OR (max_density > 0 AND max_density <= 100)", name="ck_parcels_max_density"
+        ),
         sa.CheckConstraint("max_floors IS NULL OR max_floors >= 1", name="ck_parcels_max_floors"),
         sa.CheckConstraint("legal_area_m2 IS NULL OR legal_area_m2 > 0", name="ck_parcels_legal_area"),
         sa.CheckConstraint("NOT ST_IsEmpty(geom) AND ST_IsValid(geom)", name="ck_parcels_geom_valid"),
@@ -164,7 +180,9 @@ def upgrade() -> None:
         sa.Column("households_repaired", sa.Integer),
         sa.Column("funding_vnd", sa.BigInteger),
         sa.Column("note", sa.Text),
-        sa.UniqueConstraint("admin_unit_code", "year", "programme", name="uq_programmes_admin_unit_code_year_programme"),
+        sa.UniqueConstraint(
+            "admin_unit_code", "year", "programme", name="uq_programmes_admin_unit_code_year_programme"
+        ),
         sa.CheckConstraint("households >= 0 AND funding_vnd >= 0", name="ck_programmes_non_negative"),
         sa.CheckConstraint("period_start IS NULL OR period_start <= year", name="ck_programmes_period"),
     )

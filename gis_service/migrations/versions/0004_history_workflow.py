@@ -17,14 +17,34 @@ depends_on = None
 
 # The fields history records (bookkeeping and derived columns change by themselves; the geometry is kept
 # apart). Spelled out rather than to_jsonb(row), which would also render every geometry as JSON.
-HISTORY_FIELDS = ("code", "name", "province_code", "admin_unit_code", "map_sheet_no", "parcel_no", "land_use_code",
-                  "status", "fund_source", "responsible_level", "responsible_agency", "clearance_status", "max_far",
-                  "max_density", "max_floors", "decision_no", "decision_date", "legal_area_m2", "published",
-                  "internal_notes", "investor_interest_id")
+HISTORY_FIELDS = (
+    "code",
+    "name",
+    "province_code",
+    "admin_unit_code",
+    "map_sheet_no",
+    "parcel_no",
+    "land_use_code",
+    "status",
+    "fund_source",
+    "responsible_level",
+    "responsible_agency",
+    "clearance_status",
+    "max_far",
+    "max_density",
+    "max_floors",
+    "decision_no",
+    "decision_date",
+    "legal_area_m2",
+    "published",
+    "internal_notes",
+    "investor_interest_id",
+)
 
 
 def _fields(alias: str) -> str:
     return "jsonb_build_object(" + ", ".join(f"'{f}', {alias}.{f}" for f in HISTORY_FIELDS) + ")"
+
 
 NEXT = """
     ('proposed', 'approved'), ('approved', 'open_for_investment'), ('open_for_investment', 'assigned'),
@@ -85,8 +105,10 @@ def upgrade() -> None:
     _interests()
     # Suitability asks, per parcel, for the nearest facility of a kind: a KNN search on a partial index each.
     for kind in SUITABILITY_KINDS:
-        op.execute(f"CREATE INDEX ix_reference_features_{kind} ON reference_features USING gist (geom) "
-                   f"WHERE layer = 'facilities' AND (properties ->> 'kind') = '{kind}'")
+        op.execute(
+            f"CREATE INDEX ix_reference_features_{kind} ON reference_features USING gist (geom) "
+            f"WHERE layer = 'facilities' AND (properties ->> 'kind') = '{kind}'"
+        )
     op.create_table(
         "parcel_history",
         sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=True),
@@ -147,14 +169,20 @@ def upgrade() -> None:
         """
     )
 
+
 def _interests() -> None:
     op.create_table(
         "interests",
         sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=True),
-        sa.Column("parcel_id", sa.BigInteger, sa.ForeignKey("parcels.id", ondelete="CASCADE",
-                                                            name="fk_interests_parcel_id_parcels"), nullable=False),
-        sa.Column("investor_id", sa.Integer, sa.ForeignKey("users.id", name="fk_interests_investor_id_users"),
-                  nullable=False),
+        sa.Column(
+            "parcel_id",
+            sa.BigInteger,
+            sa.ForeignKey("parcels.id", ondelete="CASCADE", name="fk_interests_parcel_id_parcels"),
+            nullable=False,
+        ),
+        sa.Column(
+            "investor_id", sa.Integer, sa.ForeignKey("users.id", name="fk_interests_investor_id_users"), nullable=False
+        ),
         sa.Column("company", sa.String(255), nullable=False),
         sa.Column("tax_code", sa.String(14), nullable=False),
         sa.Column("contact_name", sa.String(255), nullable=False),
@@ -172,9 +200,14 @@ def _interests() -> None:
     )
     op.create_index("ix_interests_parcel_id", "interests", ["parcel_id"])
     op.create_index("ix_interests_investor_id", "interests", ["investor_id"])
-    op.add_column("parcels", sa.Column("investor_interest_id", sa.BigInteger,
-                                       sa.ForeignKey("interests.id", ondelete="SET NULL",
-                                                     name="fk_parcels_investor_interest_id_interests")))
+    op.add_column(
+        "parcels",
+        sa.Column(
+            "investor_interest_id",
+            sa.BigInteger,
+            sa.ForeignKey("interests.id", ondelete="SET NULL", name="fk_parcels_investor_interest_id_interests"),
+        ),
+    )
 
 
 def downgrade() -> None:

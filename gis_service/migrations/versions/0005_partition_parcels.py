@@ -17,8 +17,18 @@ down_revision = "0004"
 branch_labels = None
 depends_on = None
 
-CHECKS = ("clearance_status", "code_not_empty", "fund_source", "geom_valid", "legal_area", "max_density", "max_far",
-          "max_floors", "responsible_level", "status")
+CHECKS = (
+    "clearance_status",
+    "code_not_empty",
+    "fund_source",
+    "geom_valid",
+    "legal_area",
+    "max_density",
+    "max_far",
+    "max_floors",
+    "responsible_level",
+    "status",
+)
 TRIGGERS = """
     CREATE TRIGGER parcels_touch BEFORE UPDATE ON parcels FOR EACH ROW EXECUTE FUNCTION parcels_touch();
     CREATE TRIGGER parcels_check_transition BEFORE UPDATE OF status ON parcels
@@ -37,10 +47,12 @@ INDEXES = """
     CREATE INDEX ix_parcels_admin_unit_code ON parcels (admin_unit_code);
 """
 # Every column but the generated ones, in table order.
-COLUMNS = ("id, code, name, province_code, admin_unit_code, map_sheet_no, parcel_no, land_use_code, status, "
-           "fund_source, responsible_level, responsible_agency, clearance_status, max_far, max_density, max_floors, "
-           "decision_no, decision_date, legal_area_m2, published, internal_notes, geom, created_at, updated_at, "
-           "version, investor_interest_id")
+COLUMNS = (
+    "id, code, name, province_code, admin_unit_code, map_sheet_no, parcel_no, land_use_code, status, "
+    "fund_source, responsible_level, responsible_agency, clearance_status, max_far, max_density, max_floors, "
+    "decision_no, decision_date, legal_area_m2, published, internal_notes, geom, created_at, updated_at, "
+    "version, investor_interest_id"
+)
 
 
 def _move(partitioned: bool) -> None:
@@ -49,14 +61,15 @@ def _move(partitioned: bool) -> None:
         ALTER TABLE interests DROP CONSTRAINT fk_interests_parcel_id_parcels;
         ALTER TABLE parcels RENAME TO parcels_old;
         ALTER TABLE parcels_old DROP CONSTRAINT pk_parcels;
-        ALTER TABLE parcels_old DROP CONSTRAINT uq_parcels_code{'' if partitioned else '_province'};
+        ALTER TABLE parcels_old DROP CONSTRAINT uq_parcels_code{"" if partitioned else "_province"};
         ALTER TABLE parcels_old DROP CONSTRAINT fk_parcels_investor_interest_id_interests;
         DROP INDEX ix_parcels_geom, ix_parcels_pos, ix_parcels_status, ix_parcels_admin_unit_code;
         CREATE TABLE parcels (LIKE parcels_old INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING CONSTRAINTS
-                              INCLUDING STORAGE){' PARTITION BY LIST (province_code)' if partitioned else ''};
-        ALTER TABLE parcels ADD CONSTRAINT pk_parcels PRIMARY KEY {'(id, province_code)' if partitioned else '(id)'},
-            ADD CONSTRAINT {'uq_parcels_code_province UNIQUE (province_code, code)' if partitioned
-                            else 'uq_parcels_code UNIQUE (code)'},
+                              INCLUDING STORAGE){" PARTITION BY LIST (province_code)" if partitioned else ""};
+        ALTER TABLE parcels ADD CONSTRAINT pk_parcels PRIMARY KEY {"(id, province_code)" if partitioned else "(id)"},
+            ADD CONSTRAINT {
+        "uq_parcels_code_province UNIQUE (province_code, code)" if partitioned else "uq_parcels_code UNIQUE (code)"
+    },
             ADD CONSTRAINT fk_parcels_investor_interest_id_interests FOREIGN KEY (investor_interest_id)
                 REFERENCES interests (id) ON DELETE SET NULL;
         {INDEXES}

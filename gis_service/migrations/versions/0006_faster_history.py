@@ -9,8 +9,6 @@ Revises: 0005
 Create Date: 2026-11-26
 """
 
-import importlib
-
 from alembic import op
 
 revision = "0006"
@@ -18,8 +16,78 @@ down_revision = "0005"
 branch_labels = None
 depends_on = None
 
-_0004 = importlib.import_module("gis_service.migrations.versions.0004_history_workflow")
-FIELDS = _0004.HISTORY_FIELDS
+# Frozen copies of revision 0004's field list and trigger functions (a revision never imports another, so
+# editing an old revision can never change a newer one).
+FIELDS = (
+    "code",
+    "name",
+    "province_code",
+    "admin_unit_code",
+    "map_sheet_no",
+    "parcel_no",
+    "land_use_code",
+    "status",
+    "fund_source",
+    "responsible_level",
+    "responsible_agency",
+    "clearance_status",
+    "max_far",
+    "max_density",
+    "max_floors",
+    "decision_no",
+    "decision_date",
+    "legal_area_m2",
+    "published",
+    "internal_notes",
+    "investor_interest_id",
+)
+
+
+def _fields(alias: str) -> str:
+    return "jsonb_build_object(" + ", ".join(f"'{f}', {alias}.{f}" for f in FIELDS) + ")"
+
+
+HISTORY_FUNCTIONS_0004 = f"""
+        CREATE FUNCTION parcels_history_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO parcel_history (parcel_id, actor, action, new_status, changes, reason)
+            SELECT n.id, coalesce(landfund_setting('actor'), current_user), 'insert', n.status,
+                   (SELECT coalesce(jsonb_object_agg(key, jsonb_build_array(NULL, value)), '{{}}')
+                    FROM jsonb_each({_fields("n")}) WHERE value <> 'null'::jsonb),
+                   landfund_setting('reason')
+            FROM new_rows n;
+            RETURN NULL;
+        END $$;
+        CREATE FUNCTION parcels_history_update() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO parcel_history (parcel_id, actor, action, old_status, new_status, changes, geometry_changed,
+                                        old_geom, reason, decision_no, decision_date)
+            SELECT n.id, coalesce(landfund_setting('actor'), current_user),
+                   CASE WHEN o.status IS DISTINCT FROM n.status THEN 'transition' ELSE 'update' END,
+                   o.status, n.status, d.changes, NOT ST_Equals(o.geom, n.geom),
+                   CASE WHEN NOT ST_Equals(o.geom, n.geom) THEN o.geom END,
+                   landfund_setting('reason'),
+                   CASE WHEN o.status IS DISTINCT FROM n.status THEN n.decision_no END,
+                   CASE WHEN o.status IS DISTINCT FROM n.status THEN n.decision_date END
+            FROM old_rows o JOIN new_rows n ON n.id = o.id,
+            LATERAL (SELECT coalesce(jsonb_object_agg(oj.key, jsonb_build_array(oj.value, nj.value)), '{{}}') AS changes
+                     FROM jsonb_each({_fields("o")}) oj
+                     JOIN jsonb_each({_fields("n")}) nj ON nj.key = oj.key
+                     WHERE oj.value IS DISTINCT FROM nj.value) d
+            WHERE d.changes <> '{{}}' OR NOT ST_Equals(o.geom, n.geom);
+            RETURN NULL;
+        END $$;
+        CREATE FUNCTION parcels_history_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO parcel_history (parcel_id, actor, action, old_status, changes, geometry_changed, old_geom, reason)
+            SELECT o.id, coalesce(landfund_setting('actor'), current_user), 'delete', o.status,
+                   (SELECT coalesce(jsonb_object_agg(key, jsonb_build_array(value, NULL)), '{{}}')
+                    FROM jsonb_each({_fields("o")}) WHERE value <> 'null'::jsonb),
+                   TRUE, o.geom, landfund_setting('reason')
+            FROM old_rows o;
+            RETURN NULL;
+        END $$;
+"""
 
 
 def _pairs(old: str | None, new: str | None) -> str:
@@ -81,4 +149,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute(_0004.HISTORY_FUNCTIONS.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION"))
+    op.execute(HISTORY_FUNCTIONS_0004.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION"))

@@ -11,8 +11,6 @@ Revises: 0007
 Create Date: 2026-11-26
 """
 
-import importlib
-
 from alembic import op
 
 revision = "0008"
@@ -20,16 +18,20 @@ down_revision = "0007"
 branch_labels = None
 depends_on = None
 
-KINDS = importlib.import_module("gis_service.migrations.versions.0004_history_workflow").SUITABILITY_KINDS
+KINDS = ("admin_centre", "school", "health")  # as in revision 0004
 TARGETS = {"road_m": "r.layer = 'roads'"} | {
     f"{'town' if kind == 'admin_centre' else kind}_m": f"r.layer = 'facilities' AND (r.properties ->> 'kind') = '{kind}'"
-    for kind in KINDS}
+    for kind in KINDS
+}
 
 
 def upgrade() -> None:
     # KNN on the planar index (degrees) finds the nearest feature; its geodesic distance (m) is returned.
-    nearest = ",\n".join(f"(SELECT ST_Distance(r.geom::geography, x.gg) FROM reference_features r "
-                          f"WHERE {where} ORDER BY r.geom <-> g LIMIT 1)" for where in TARGETS.values())
+    nearest = ",\n".join(
+        f"(SELECT ST_Distance(r.geom::geography, x.gg) FROM reference_features r "
+        f"WHERE {where} ORDER BY r.geom <-> g LIMIT 1)"
+        for where in TARGETS.values()
+    )
     outs = ", ".join(f"OUT {out} double precision" for out in TARGETS)
     op.execute(f"""
         CREATE FUNCTION nearest_references_m(g geometry, {outs})

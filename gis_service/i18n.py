@@ -1,10 +1,14 @@
-"""Labels and number formats by language: Vietnamese (1.234,5) by default, English (1,234.5) on request."""
+"""Labels and formats by language, for every page, map, report and export: Vietnamese (1.234,5; dd/mm/yyyy)
+by default, English (1,234.5; yyyy-mm-dd) on request."""
 
 from __future__ import annotations
 
-from ..catalogue import Catalogue, LayerDef
+from datetime import date, datetime
 
-LANGS = ("vi", "en")
+from .catalogue import Catalogue, LayerDef
+from .core.vocabulary import LANGS
+
+__all__ = ["FORMATS", "LANGS", "day", "field_label", "number", "shown", "value_labels"]
 
 # How derived fields are shown (the catalogue covers stored fields).
 FORMATS: dict[str, dict] = {
@@ -40,6 +44,33 @@ def number(x: float | int | None, lang: str, decimals: int = 2) -> str:
     return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
 
 
+def day(d: date | datetime | None, lang: str) -> str:
+    """15/03/2024 (vi) or 2024-03-15 (en)."""
+    if d is None:
+        return "—"
+    if isinstance(d, datetime):
+        d = d.date()
+    return d.strftime("%d/%m/%Y") if lang == "vi" else d.isoformat()
+
+
+def shown(name: str, v, lang: str, values: dict | None = None, units: dict | None = None, decimals: int = 2) -> str:
+    """One value as a person reads it: its label (statuses, code lists), a unit's name, a formatted number or
+    date, ✓/✗, or — for none."""
+    if values and name in values and v in values[name]:
+        return values[name][v]
+    if name == "admin_unit_code" and units and v in units:
+        return f"{units[v]} ({v})"
+    if isinstance(v, bool):
+        return "✓" if v else "✗"
+    if isinstance(v, float):
+        return number(v, lang, decimals)
+    if isinstance(v, int):
+        return number(v, lang, 0)
+    if isinstance(v, (date, datetime)):
+        return day(v, lang)
+    return "—" if v is None or v == "" else str(v)
+
+
 def field_label(name: str, layer: LayerDef | None, words: dict, lang: str) -> str:
     if name in words:
         return words[name](lang)
@@ -61,8 +92,7 @@ def value_labels(layer: LayerDef | None, catalogue: Catalogue, lang: str) -> dic
             out[a.name] = {k: v.label(lang) for k, v in a.values.items()}
         elif a.codelist:
             out[a.name] = {k: f"{k} – {v[lang]}" for k, v in catalogue.codes(a.codelist).items()}
-    hazards = catalogue.layers.get("hazard_zones")
-    if hazards is not None:  # hazard lists inside parcel popups
+    for hazards in catalogue.with_role("hazard"):  # hazard lists inside parcel popups
         for a in hazards.attributes:
             if a.values:
                 out.setdefault(a.name, {k: v.label(lang) for k, v in a.values.items()})

@@ -1,0 +1,50 @@
+"""Coordinate reference systems without a database: the VN-2000 check point, axis order, and the spatial reference
+rows landfund gives PostGIS for every VN-2000 TM-3 zone, checked against pyproj's EPSG definitions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+from pyproj import CRS, Transformer
+
+from gis_service import crs as crsmod
+from gis_service.core.bootstrap import TM3_ZONES, tm3_proj4
+
+CHECK = (103.023, 21.386, 502188.696, 2365683.612)  # ../shared/domain/dien-bien.md
+
+
+def test_the_vn2000_check_point_to_the_millimetre():
+    e, n = Transformer.from_crs(4326, 9205, always_xy=True).transform(CHECK[0], CHECK[1])
+    assert abs(e - CHECK[2]) < 0.001 and abs(n - CHECK[3]) < 0.001
+
+
+@pytest.mark.parametrize("code", sorted(TM3_ZONES))
+def test_every_tm3_zone_row_agrees_with_epsg(code):
+    """The +towgs84 rows written into spatial_ref_sys (PostGIS 3.3 lacks these zones) match EPSG's VN-2000 to WGS 84
+    (2) (EPSG:6960, the national onshore shift) within 1 cm at the middle of the zone's area. (In the Mekong delta
+    EPSG also knows a local shift, VN-2000 to WGS 84 (1), which puts points about 0.8 m elsewhere.)"""
+    from pyproj.transformer import TransformerGroup
+
+    epsg = CRS.from_epsg(code)
+    ours = CRS.from_proj4(tm3_proj4(TM3_ZONES[code][0]))
+    aou = epsg.area_of_use
+    lon, lat = (aou.west + aou.east) / 2, (aou.south + aou.north) / 2
+    national = next(
+        t for t in TransformerGroup(4326, epsg, always_xy=True).transformers if "VN-2000 to WGS 84 (2)" in t.description
+    )
+    a = national.transform(lon, lat)
+    b = Transformer.from_crs(4326, ours, always_xy=True).transform(lon, lat)
+    assert np.hypot(a[0] - b[0], a[1] - b[1]) < 0.01
+
+
+def test_a_file_without_a_crs_is_asked_for_one():
+    with pytest.raises(crsmod.CRSProblem, match="--crs EPSG:9205"):
+        crsmod.resolve(None, None)
+
+
+def test_swapped_axes_are_caught():
+    square = shapely.box(CHECK[3], CHECK[2], CHECK[3] + 50, CHECK[2] + 50)  # northing in X, as survey tables write
+    verdict = crsmod.check_axes(np.array([square], dtype=object), CRS.from_epsg(9205))
+    assert verdict.verdict == "swapped"
+    assert crsmod.check_axes(crsmod.swap_xy(np.array([square], dtype=object)), CRS.from_epsg(9205)).verdict == "ok"
