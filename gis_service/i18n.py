@@ -44,13 +44,18 @@ def number(x: float | int | None, lang: str, decimals: int = 2) -> str:
     return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
 
 
-def day(d: date | datetime | None, lang: str) -> str:
+def day(d: date | datetime | str | None, lang: str) -> str:
     """15/03/2024 (vi) or 2024-03-15 (en)."""
     if d is None:
         return "—"
-    if isinstance(d, datetime):
-        d = d.date()
-    return d.strftime("%d/%m/%Y") if lang == "vi" else d.isoformat()
+    if isinstance(d, str):  # ISO text (JSON)
+        try:
+            when: date = datetime.fromisoformat(d).date()
+        except ValueError:
+            return d
+    else:
+        when = d.date() if isinstance(d, datetime) else d
+    return when.strftime("%d/%m/%Y") if lang == "vi" else when.isoformat()
 
 
 def shown(name: str, v, lang: str, values: dict | None = None, units: dict | None = None, decimals: int = 2) -> str:

@@ -25,6 +25,8 @@ class Principal:
     user_id: int | None = None
     admin_unit_code: str | None = None
     token_id: int | None = None
+    via: str = "none"  # how the caller proved who they are: none, token (Authorization header) or session (cookie)
+    csrf: str | None = None  # a session's CSRF token: forms that change anything must carry it
 
     @property
     def privileged(self) -> bool:

@@ -103,7 +103,7 @@ case "$MODE" in
     setup no
     "$VENV/bin/landfund" db start
     "$VENV/bin/landfund" db upgrade
-    "$VENV/bin/landfund" demo
+    "$VENV/bin/landfund" demo --accounts
     exec "$VENV/bin/landfund" serve "$@"
     ;;
   test)

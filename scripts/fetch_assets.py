@@ -53,6 +53,8 @@ MANIFEST: list[tuple[str, str, list[str]]] = [
     # VectorGrid's licence (Beerware) and its bundled dependencies' licences are stated in its README
     ("leaflet.vectorgrid", "1.3.0", ["dist/Leaflet.VectorGrid.bundled.min.js", "README.md"]),
     ("d3", "3.5.17", ["d3.min.js", "LICENSE"]),  # branca's colormap legends
+    # drawing and reshaping parcel boundaries in the workspace's forms
+    ("@geoman-io/leaflet-geoman-free", "2.20.2", ["dist/leaflet-geoman.min.js", "dist/leaflet-geoman.css", "LICENSE"]),
 ]
 
 

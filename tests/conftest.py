@@ -245,6 +245,20 @@ def live(demo_ro, tmp_path_factory):
     server.stop()
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium for a module's tests (each Page has its own context: cookies, viewport). Per module,
+    not per run: Playwright's sync API keeps an event loop running while it is open, which asyncio.run() elsewhere
+    (the scaling tests) cannot share."""
+    from browser import launch
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = launch(p)
+        yield b
+        b.close()
+
+
 def token_for(url: str, role: str, unit: str | None = None) -> str:
     """A fresh user with `role` (and unit) and a bearer token for it."""
     from gis_service.services import users
@@ -253,3 +267,36 @@ def token_for(url: str, role: str, unit: str | None = None) -> str:
     with psycopg.connect(libpq_dsn(url)) as c:
         users.add_user(c, name, role, unit)
         return users.issue_token(c, name, days=1)[0]
+
+
+PASSWORD = "mật-khẩu-đủ-dài-2026"
+
+
+def user_for(url: str, role: str, unit: str | None = None, password: str = PASSWORD) -> str:
+    """A fresh user with `role` (and unit) who signs in with `password`; returns the user name."""
+    from gis_service.services import auth, users
+
+    name = f"{role}-{unit or 'all'}-{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(libpq_dsn(url), autocommit=True) as c:
+        users.add_user(c, name, role, unit)
+        auth.set_password(c, name, password)
+    return name
+
+
+def sign_in(client, name: str, password: str = PASSWORD, next_: str = "/"):
+    """Sign `client` (a TestClient) in through the login form, as a browser does; returns the response."""
+    client.get("/login")
+    return client.post(
+        "/login",
+        data={"username": name, "password": password, "csrf": client.cookies.get("landfund_login_csrf"), "next": next_},
+        follow_redirects=False,
+    )
+
+
+def csrf_of(html: str) -> str:
+    """The session's CSRF token, as the page's forms carry it."""
+    import re
+
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "no CSRF field on the page"
+    return found.group(1)

@@ -205,6 +205,8 @@ def test_bottleneck_report(conn, catalogue, database, tmp_path):
             Principal("admin", name="test"),
             "phê duyệt",
             "proposed",
+            "15/QĐ-UBND",
+            date.today(),
         )
     with api_client(database, tmp_path) as client:
         token = token_for(database, "admin")

@@ -144,3 +144,51 @@ def test_serve_refuses_an_unmigrated_database(server_url, tmp_path, monkeypatch)
     finally:
         get_settings.cache_clear()
         drop_database(server_url, "cli_unmigrated")
+
+
+def test_passwd_reads_standard_input_and_refuses_a_short_one(env):
+    """`landfund users passwd NAME`: the first admin or planner gets a password to sign in with (README)."""
+    from conftest import sign_in
+
+    landfund = str(Path(sys.executable).parent / "landfund")
+    cli_env = {**os.environ, "LANDFUND_HOME": os.environ["LANDFUND_HOME"]}
+
+    def run(*a, stdin=None):
+        return subprocess.run(
+            [landfund, *a],
+            env=cli_env,
+            capture_output=True,
+            text=True,
+            input=stdin,
+            timeout=120,
+        )
+
+    assert run("users", "add", "truong-phong", "--role", "admin").returncode == 0
+    short = run("users", "passwd", "truong-phong", stdin="ngan\n")
+    assert short.returncode == 1 and "12 characters" in short.stderr + short.stdout and "Traceback" not in short.stderr
+    ok = run("users", "passwd", "truong-phong", stdin="một mật khẩu đủ dài\n")
+    assert ok.returncode == 0 and "/login" in ok.stdout
+    unknown = run("users", "passwd", "khong-co-ai", stdin="một mật khẩu đủ dài\n")
+    assert unknown.returncode == 1 and "no user 'khong-co-ai'" in unknown.stderr + unknown.stdout
+    from conftest import api_client
+
+    with api_client(env, Path(os.environ["LANDFUND_HOME"])) as client:
+        assert sign_in(client, "truong-phong", "một mật khẩu đủ dài").status_code == 303
+
+
+def test_demo_accounts_once_with_their_passwords_kept_for_the_owner_only(env):
+    r = runner.invoke(app, ["demo", "--accounts"])
+    assert r.exit_code == 0 and "sxd-quyhoach" in r.output and "dbp-quyhoach" in r.output
+    path = Path(os.environ["LANDFUND_HOME"]) / "demo-accounts.txt"
+    assert path.stat().st_mode & 0o777 == 0o600
+    accounts = [line.split("\t") for line in path.read_text().splitlines() if not line.startswith("#")]
+    assert {a[0] for a in accounts} == {"admin", "sxd-quyhoach", "dbp-quyhoach", "nhadautu"}
+    again = runner.invoke(app, ["demo", "--accounts"])  # safe to run twice: the same accounts and passwords
+    said = again.output.replace("\n", "")  # the console wraps long lines
+    assert again.exit_code == 0 and str(path) in said and "already holds data" in said
+    assert [line.split("\t") for line in path.read_text().splitlines() if not line.startswith("#")] == accounts
+    from conftest import api_client, sign_in
+
+    with api_client(env, Path(os.environ["LANDFUND_HOME"])) as client:
+        name, password = accounts[2][0], accounts[2][1]
+        assert sign_in(client, name, password).status_code == 303

@@ -610,7 +610,12 @@ def test_public_history_shows_public_fields_only_and_no_hidden_edit(api_rw):
     assert api_rw.get(loc).headers["etag"] == public_tag  # an edit of hidden fields changes nothing the public sees
     tag = api_rw.post(
         f"{loc}/transitions",
-        json={"to": "approved", "reason": "giao cho Công ty Bí Mật", "decision_no": "12/QĐ-UBND"},
+        json={
+            "to": "approved",
+            "reason": "giao cho Công ty Bí Mật",
+            "decision_no": "12/QĐ-UBND",
+            "decision_date": "2026-02-01",
+        },
         headers=auth(admin, **JSON, **{"If-Match": tag}),
     ).headers["etag"]
     public = api_rw.get(f"{loc}/history").json()["entries"]

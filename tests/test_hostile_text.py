@@ -15,8 +15,9 @@ from pathlib import Path
 import psycopg
 import pytest
 import yaml
+from browser import Page
 from conftest import LiveServer, clone_database, db_url, drop_database
-from test_maps_browser import Page, browser, click_feature  # noqa: F401 - the browser fixture
+from test_maps_browser import click_feature
 
 from gis_service.core.db import libpq_dsn
 
@@ -148,7 +149,7 @@ def _guard(p: Page) -> list[str]:
 
 
 @pytest.mark.browser
-def test_every_served_map_shows_the_text_literally_and_runs_nothing(browser, hostile_server, hostile_db):  # noqa: F811
+def test_every_served_map_shows_the_text_literally_and_runs_nothing(browser, hostile_server, hostile_db):
     _, ids = hostile_db
     for width, height, label in ((1280, 860, "desktop"), (390, 844, "phone")):
         for path in ("/maps/investor", "/maps/planner"):
@@ -175,7 +176,7 @@ def test_every_served_map_shows_the_text_literally_and_runs_nothing(browser, hos
 
 
 @pytest.mark.browser
-def test_every_site_sheet_shows_the_text_literally(browser, hostile_server, hostile_db):  # noqa: F811
+def test_every_site_sheet_shows_the_text_literally(browser, hostile_server, hostile_db):
     _, ids = hostile_db
     for i, fid in enumerate(ids):
         p = Page(browser)
@@ -192,7 +193,7 @@ def test_every_site_sheet_shows_the_text_literally(browser, hostile_server, host
 
 
 @pytest.mark.browser
-def test_static_maps_written_by_the_cli_show_the_text_literally(browser, hostile_db, tmp_path):  # noqa: F811
+def test_static_maps_written_by_the_cli_show_the_text_literally(browser, hostile_db, tmp_path):
     url, ids = hostile_db
     env = {"DATABASE_URL": url, "LANDFUND_MAP_BASEMAP": "none", "PATH": "/usr/bin:/bin"}
     landfund = str(Path(sys.executable).parent / "landfund")
@@ -212,3 +213,106 @@ def test_static_maps_written_by_the_cli_show_the_text_literally(browser, hostile
             assert hostile_value(4, "code") in text
         assert fired == [] and p.errors == [] and p.blocked == []
         p.close()
+
+
+def _sign_in(p: Page, base: str, name: str) -> None:
+    from conftest import PASSWORD
+
+    p.open(f"{base}/login", leaflet=False)
+    p.page.fill("input[name=username]", name)
+    p.page.fill("input[name=password]", PASSWORD)
+    p.page.click("form.lf-form button[type=submit]")
+    p.page.wait_for_load_state("networkidle")
+
+
+@pytest.mark.browser
+def test_every_page_shows_the_text_literally_and_runs_nothing(browser, hostile_server, hostile_db):
+    """The workspace's pages (list, parcel, edit form, history, inbox, the OGC views) and its downloads, for a
+    planner whose commune, parcels and investors' submissions all carry hostile text."""
+    from conftest import user_for
+
+    from gis_service.security import Principal
+    from gis_service.services import interests
+
+    url, ids = hostile_db
+    investor = user_for(url, "investor")
+    with psycopg.connect(libpq_dsn(url), autocommit=True) as c:
+        uid = c.execute("SELECT id FROM users WHERE name = %s", [investor]).fetchone()[0]
+        sub = interests.Submission(
+            parcel_id=ids[0],
+            company=HOSTILE[4],
+            tax_code="0101234567",
+            contact_name=HOSTILE[0],
+            proposed_units=50,
+            message=HOSTILE[2] + HOSTILE[5],
+        )
+        interests.submit(c, Principal("investor", investor, uid), sub, "open_for_investment")
+        unit = c.execute("SELECT admin_unit_code FROM parcels WHERE id = %s", [ids[0]]).fetchone()[0]
+        sql(url, "UPDATE parcels SET internal_notes = %s WHERE id = %s", [HOSTILE[1] + HOSTILE[3], ids[0]])
+    planner = user_for(url, "planner", unit)
+    for phone in (False, True):
+        p = Page(browser, phone=phone)
+        fired = _guard(p)
+        _sign_in(p, hostile_server.base, planner)
+        label = "phone" if phone else "desktop"
+        if phone:  # on a phone who is signed in, and where, is behind the menu button
+            p.page.click(".lf-menu-button")
+        assert "Xã {{ 6*7 }} <b>đậm</b>" in p.page.inner_text(".lf-nav")  # the planner's own unit, by name
+        p.open(f"{hostile_server.base}/parcels?q=H", leaflet=False)
+        listing = p.page.inner_text(".lf-grid")
+        for i in range(len(HOSTILE)):
+            assert hostile_value(i, "code") in listing and HOSTILE[i] in listing, i
+        p.shot(f"hostile-page-list-{label}")
+        p.open(f"{hostile_server.base}/parcels/{ids[0]}")
+        text = p.page.inner_text("main")
+        for field in FIELDS:
+            assert hostile_value(0, field) in text, field
+        assert HOSTILE[1] + HOSTILE[3] in text and HOSTILE[4] in text  # internal notes, the investor's company
+        p.shot(f"hostile-page-parcel-{label}")
+        p.open(f"{hostile_server.base}/parcels/{ids[0]}/edit")
+        assert p.page.input_value("#f-name") == HOSTILE[0] and p.page.input_value("#f-code") == hostile_value(0, "code")
+        assert p.page.input_value("#f-responsible_agency") == HOSTILE[0]
+        # saving it keeps every other value exactly (nothing escaped twice, nothing lost)
+        floors = int(p.page.input_value("#f-max_floors") or 0)
+        p.page.fill("#f-max_floors", str(floors + 1))
+        p.page.fill("#f-reason", HOSTILE[3] + HOSTILE[4])
+        p.page.click("form.lf-editor button[type=submit].lf-primary")
+        p.page.wait_for_load_state("networkidle")
+        assert "/parcels/" in p.page.url and "done=saved" in p.page.url
+        history = p.page.inner_text("#history")
+        assert HOSTILE[3] + HOSTILE[4] in history
+        p.open(f"{hostile_server.base}/inbox", leaflet=False)
+        inbox = p.page.inner_text("main")
+        assert HOSTILE[4] in inbox and HOSTILE[2] + HOSTILE[5] in inbox and HOSTILE[0] in inbox
+        p.shot(f"hostile-page-inbox-{label}")
+        p.open(f"{hostile_server.base}/collections/parcels/items/{ids[5]}?f=html")
+        assert HOSTILE[5] in p.page.inner_text("main")
+        assert fired == [] and p.errors == [], (fired, p.errors)
+        p.close()
+    row = sql(url, "SELECT name, code, responsible_agency, decision_no FROM parcels WHERE id = %s", [ids[0]])[0]
+    assert row == tuple(hostile_value(0, f) for f in FIELDS)
+
+
+def test_downloads_keep_the_text_as_text(hostile_db, tmp_path):
+    """CSV and XLSX carry the hostile text literally, and a value a spreadsheet would run as a formula is kept as
+    text (OWASP's CSV injection)."""
+    import csv as csvmod
+    import io
+
+    import openpyxl
+    from conftest import api_client
+
+    url, ids = hostile_db
+    sql(url, "UPDATE parcels SET name = %s WHERE id = %s", ['=HYPERLINK("http://evil.example","x")', ids[1]])
+    with api_client(url, tmp_path) as client:
+        text = client.get("/parcels/download.csv").content.decode("utf-8-sig")
+        rows = list(csvmod.reader(io.StringIO(text), delimiter=";"))
+        names = {r[rows[0].index("Tên khu đất")] for r in rows[1:]}
+        assert {HOSTILE[0], HOSTILE[4], HOSTILE[5]} <= names
+        assert '\'=HYPERLINK("http://evil.example","x")' in names
+        wb = openpyxl.load_workbook(io.BytesIO(client.get("/parcels/download.xlsx").content))
+        ws = wb.worksheets[0]
+        col = [c.value for c in ws[1]].index("Tên khu đất") + 1
+        cells = [ws.cell(r, col) for r in range(2, ws.max_row + 1)]
+        assert all(c.data_type == "s" for c in cells)
+        assert {HOSTILE[0], HOSTILE[4], '=HYPERLINK("http://evil.example","x")'} <= {c.value for c in cells}

@@ -13,13 +13,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import REPO, LiveServer
+from browser import Page
+from conftest import LiveServer
 
 from gis_service.core.db import libpq_dsn
 
 pytestmark = pytest.mark.browser
-ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
 
 
 def png(size: int = 256, rgb=(230, 236, 240)) -> bytes:
@@ -63,27 +62,6 @@ def tile_server():
 
 
 @pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
 def server(demo_ro, tmp_path_factory, tile_server):
     s = LiveServer(
         demo_ro,
@@ -101,43 +79,6 @@ def tiled_server(demo_ro, tmp_path_factory):
     s = LiveServer(demo_ro, tmp_path_factory.mktemp("tiles"), map_inline_max_features=10, map_basemap="none")
     yield s
     s.stop()
-
-
-class Page:
-    """A browser page that blocks every request leaving the machine and records console errors."""
-
-    def __init__(self, browser, allow_loopback: bool = True):
-        self.page = browser.new_page(viewport={"width": 1280, "height": 860})
-        self.errors: list[str] = []
-        self.blocked: list[str] = []
-        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-
-        def route(r):
-            url = r.request.url
-            local = url.startswith(("http://127.0.0.1", "http://localhost", "file://", "data:"))
-            if local and (allow_loopback or not url.startswith("http")):
-                r.continue_()
-            else:
-                self.blocked.append(url)
-                r.abort()
-
-        self.page.route("**/*", route)
-
-    def open(self, url: str):
-        self.page.goto(url, wait_until="networkidle")
-        self.page.wait_for_function("window.L !== undefined")
-        return self
-
-    def js(self, code: str):
-        return self.page.evaluate(code)
-
-    def shot(self, name: str):
-        ARTIFACTS.mkdir(exist_ok=True)
-        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
-
-    def close(self):
-        self.page.close()
 
 
 MAP = "window[document.querySelector('.folium-map').id]"

@@ -12,7 +12,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from .. import __version__
+from .. import __version__, pages
 from ..catalogue import load_catalogue
 from ..core.config import Settings, get_settings
 from ..core.database import Database
@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     openapi.install(app)
     hardening.install(app, settings)
+    pages.install(app)  # the application people use; its routes come first (/parcels/new before /parcels/{id})
     for module in (landing, collections, workflow, items, transactions, tiles, maps, analytics, health):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

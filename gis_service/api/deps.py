@@ -7,6 +7,7 @@ signature, and the 401 with WWW-Authenticate is written in one place. What a pla
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -19,7 +20,7 @@ from ..core.config import Settings
 from ..core.database import Database
 from ..security import ANONYMOUS, Principal, hash_token, write_denial
 from ..stores.features import LayerSQL, layer_sql
-from ..stores.users import principal_row
+from ..stores.users import principal_row, session_row
 from .errors import Problem
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="landfund"'}
@@ -95,19 +96,66 @@ async def collection(request: Request, collectionId: str = Path(..., description
     return found
 
 
+SESSION_COOKIE = "landfund_session"
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
 async def principal(request: Request) -> Principal:
-    """The caller, from an `Authorization: Bearer <token>` header; anonymous without one."""
+    """The caller: from an `Authorization: Bearer <token>` header (API clients), else from the session cookie of a
+    browser that signed in (GET /login), else anonymous. A request that changes something on the strength of the
+    cookie must carry the session's CSRF token (the form's `csrf` field or an X-CSRF-Token header)."""
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
     header = request.headers.get("authorization")
-    if not header:
-        return ANONYMOUS
-    scheme, _, token = header.partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        raise unauthorized("use Authorization: Bearer <token>")
-    row = await principal_row(request.app.state.db.async_engine, hash_token(token))
-    if row is None:
-        raise unauthorized("the token is unknown, expired or revoked")
-    return Principal(role=row[2], name=row[1], user_id=row[0], admin_unit_code=row[3], token_id=row[4])
+    engine = request.app.state.db.async_engine
+    if header:
+        scheme, _, token = header.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise unauthorized("use Authorization: Bearer <token>")
+        row = await principal_row(engine, hash_token(token))
+        if row is None:
+            raise unauthorized("the token is unknown, expired or revoked")
+        who = Principal(role=row[2], name=row[1], user_id=row[0], admin_unit_code=row[3], token_id=row[4], via="token")
+    elif cookie := request.cookies.get(SESSION_COOKIE):
+        row = await session_row(engine, hash_token(cookie))
+        if row is None:
+            who = ANONYMOUS  # an ended or expired session: the page says "public view" and offers sign-in
+            request.state.session_expired = True
+        else:
+            who = Principal(
+                role=row[2], name=row[1], user_id=row[0], admin_unit_code=row[3], via="session", csrf=row[5]
+            )
+            if request.method not in SAFE_METHODS:
+                await _require_csrf(request, who)
+    else:
+        who = ANONYMOUS
+    request.state.principal = who
+    return who
+
+
+MAX_FORM_PART = 40_000_000  # a drawn boundary travels as a form field (GeoJSON text); files have their own limits
+
+
+async def form_of(request: Request):
+    """The request's form, parsed once (Starlette keeps it for the route): fields up to 40 MB, so a boundary of
+    many vertices drawn in the editor arrives whole; the validator then limits its vertices."""
+    return await request.form(max_part_size=MAX_FORM_PART)
+
+
+async def _require_csrf(request: Request, who: Principal) -> None:
+    sent: object = request.headers.get("x-csrf-token")
+    ctype = request.headers.get("content-type", "")
+    if sent is None and ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        sent = (await form_of(request)).get("csrf")
+    if not isinstance(sent, str) or not who.csrf or not secrets.compare_digest(sent, who.csrf):
+        raise Problem(
+            403,
+            "this request did not come from a landfund page (its CSRF token is missing or out of date); "
+            "reload the page and try again",
+            title="Forbidden",
+        )
 
 
 CurrentPrincipal = Annotated[Principal, Depends(principal)]

@@ -7,7 +7,7 @@ import logging
 import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from psycopg_pool import PoolClosed, PoolTimeout
 from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SATimeout
@@ -67,7 +67,13 @@ def problem_response(
     type_: str = "about:blank",
     headers: dict | None = None,
     **extra,
-) -> JSONResponse:
+) -> Response:
+    route = request.scope.get("route")
+    render = getattr(request.app.state, "page_error", None)
+    if render is not None and "pages" in (getattr(route, "tags", None) or []):
+        shown = render(request, status, detail, headers)
+        if shown is not None:
+            return shown
     body = {
         "type": type_,
         "title": title or TITLES.get(status, "Error"),

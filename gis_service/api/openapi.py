@@ -76,14 +76,27 @@ def _enrich(doc: dict, app: FastAPI) -> None:
         "name": [n for n in map_names(st.settings.maps_dir) if n != "site"],
     }
     doc.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    # How to prove who you are ("Authorize" in /api.html): a bearer token from `landfund users token`. Reading
+    # needs none (the public view); what a token adds is said by each operation's 401/403.
+    doc["components"]["securitySchemes"] = {
+        "bearerToken": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A landfund token (lf_…) from `landfund users token NAME`; planners and admins see "
+            "unpublished parcels and internal fields and may write, investors file expressions of interest.",
+        }
+    }
+    doc["security"] = [{}, {"bearerToken": []}]  # optional everywhere: anonymous callers get the public view
     problem = {
         "description": "Problem details (RFC 9457)",
         "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
     }
     for item in doc.get("paths", {}).values():
-        for op in item.values():
+        for method, op in item.items():
             if not isinstance(op, dict) or "responses" not in op:
                 continue
+            if method in ("post", "put", "patch", "delete"):
+                op["security"] = [{"bearerToken": []}]  # every change needs a token
             for param in op.get("parameters", []):
                 if param.get("in") == "path" and param.get("name") in values:
                     param["schema"] = {"type": "string", "enum": values[param["name"]]}

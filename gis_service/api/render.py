@@ -28,6 +28,17 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 _templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape())
 
 
+LANG_COOKIE = "landfund_lang"
+
+
+def lang_of(request: Request) -> str:
+    """The language of a page: ?lang=…, else the one chosen before (a cookie), else Vietnamese."""
+    from ..core.vocabulary import LANGS
+
+    lang = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE) or LANGS[0]
+    return lang if lang in LANGS else LANGS[0]
+
+
 def base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
@@ -72,6 +83,9 @@ def json_response(body, media_type: str = JSON, status: int = 200, headers: dict
 def html_response(
     template: str, request: Request, status: int = 200, headers: dict | None = None, **ctx
 ) -> HTMLResponse:
+    laid_out = getattr(request.app.state, "html_page", None)  # the site's layout, when the pages are installed
+    if laid_out is not None:
+        return laid_out(request, template, status, headers, ctx)
     page = _templates.get_template(template).render(request=request, base=base_url(request), version=__version__, **ctx)
     return HTMLResponse(page, status_code=status, headers=headers)
 

@@ -157,8 +157,40 @@ def _format_from_name(path: Path) -> str:
     raise LandfundError(f"cannot tell the format from {path.name!r}; pass --format ({', '.join(FORMATS)})")
 
 
+def _demo_accounts(settings) -> None:
+    """Accounts to try the demo with (only when there are no users yet), their passwords printed once and kept in
+    LANDFUND_HOME/demo-accounts.txt (readable by its owner only)."""
+    import os
+
+    from ..services.users import demo_accounts
+
+    with pg_connect(db_url()) as conn:
+        made = demo_accounts(conn, settings.password_min_length)
+    path = settings.home / "demo-accounts.txt"
+    if not made:  # a second run: the accounts exist (and their passwords were printed the first time)
+        if path.exists():
+            out.print(f"Demo accounts and their passwords: {path} (sign in at /login).")
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [f"{name}\t{password}\t{role}{' ' + unit if unit else ''}" for name, role, unit, password in made]
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(
+            "# landfund demo accounts: name, password, role and unit. Sign in at /login.\n" + "\n".join(lines) + "\n"
+        )
+    out.print(f"Demo accounts (sign in at /login; also in {path}):")
+    for line in lines:
+        out.print("  " + line.replace("\t", "  "), markup=False)
+
+
 def demo_cmd(
     replace: bool = typer.Option(False, "--replace", help="Empty every land-fund table first, then load the demo."),
+    accounts: bool = typer.Option(
+        False,
+        "--accounts",
+        help="Also create demo accounts with random passwords (an "
+        "admin, a province and a commune planner, an investor) if there are no users yet.",
+    ),
 ) -> None:
     """Load the shipped Điện Biên demo data (schematic boundaries, illustrative figures).
 
@@ -170,7 +202,9 @@ def demo_cmd(
             loaded = demo_mod.load_demo(conn, catalogue, settings, replace=replace)
         if loaded is None:
             out.print("The database already holds data; the demo was not loaded (use --replace to wipe and reload).")
-            return
-        for layer_id, n in loaded.items():
-            out.print(f"  {layer_id:<14} {n:>6} row(s)")
-        out.print("Điện Biên demo loaded (schematic boundaries, not legal boundaries).")
+        else:
+            for layer_id, n in loaded.items():
+                out.print(f"  {layer_id:<14} {n:>6} row(s)")
+            out.print("Điện Biên demo loaded (schematic boundaries, not legal boundaries).")
+        if accounts:
+            _demo_accounts(settings)

@@ -7,6 +7,7 @@ import sys
 import typer
 
 from ..core.db import pg_connect
+from ..core.errors import LandfundError
 from ..services import users as svc
 from .common import db_url, out, user_errors
 
@@ -105,3 +106,24 @@ def delete_cmd(
             raise typer.Exit(1)
         svc.delete(conn, name)
         out.print(f"Deleted {name}. Their name stays in the history of what they changed.")
+
+
+@app.command("passwd")
+def passwd_cmd(name: str = typer.Argument(..., help="The user whose password to set.")) -> None:
+    """Set a user's password for signing in (GET /login). Asked twice at a prompt, or read from the first line of
+    standard input when it is not a terminal (for scripts). Stored only as an argon2id hash."""
+    import getpass
+
+    from ..core.config import get_settings
+    from ..services.auth import set_password
+
+    with user_errors(), pg_connect(db_url()) as conn:
+        settings = get_settings()
+        if sys.stdin.isatty():
+            first = getpass.getpass(f"New password for {name}: ")
+            if getpass.getpass("Again: ") != first:
+                raise LandfundError("the two passwords differ; nothing was changed")
+        else:
+            first = sys.stdin.readline().rstrip("\r\n")
+        set_password(conn, name, first, settings.password_min_length)
+        out.print(f"Password of {name} set; they can sign in at /login.")

@@ -159,6 +159,13 @@ class Settings(BaseSettings):
         "pages and tiles use none: for them launching workers costs more than it saves.",
     )
 
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30, description="How long a sign-in lasts, hours.")
+    password_min_length: int = Field(default=12, ge=8, le=128, description="Shortest password accepted.")
+    uploads_dir: Path | None = Field(
+        default=None,
+        description="Where uploaded files wait for an import to be confirmed (default: LANDFUND_HOME/uploads).",
+    )
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(

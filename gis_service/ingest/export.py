@@ -19,7 +19,7 @@ import shapely
 from .. import crs as crsmod
 from ..catalogue import LayerDef
 from ..core.errors import LandfundError
-from ..stores.features import FeatureStore, layer_sql
+from ..stores.features import FeatureStore, LayerSQL, layer_sql
 
 FORMATS = {"geojson": "GeoJSON", "gpkg": "GPKG", "shp": "ESRI Shapefile", "csv": "CSV", "parquet": None}
 
@@ -28,7 +28,23 @@ def read_layer(conn, layer: LayerDef, settings, *, public_only: bool = False) ->
     """All features of `layer` as a (Geo)DataFrame in EPSG:4326, ordered by id (`conn`: a psycopg connection)."""
     ls = layer_sql(layer, settings)
     attrs = [a for a in layer.attributes if a.public or not public_only]
-    columns, rows = FeatureStore(conn).layer_rows(ls, [a.name for a in attrs], public_only)
+    return frame_of(conn, ls, [a.name for a in attrs], public_only=public_only)
+
+
+def frame_of(
+    conn,
+    ls: LayerSQL,
+    names: list[str],
+    where: list | None = None,
+    order: list | None = None,
+    *,
+    public_only: bool = False,
+) -> pd.DataFrame:
+    """The named fields of the rows matching `where` (in `order`) as a (Geo)DataFrame in EPSG:4326: what a
+    filtered list downloads."""
+    layer = ls.layer
+    attrs = [a for a in layer.attributes if a.name in set(names)]
+    columns, rows = FeatureStore(conn).layer_rows(ls, names, public_only, where, order)
     frame = pd.DataFrame(rows, columns=columns)
     for a in attrs:  # keep column types through empty or all-null columns
         if a.type == "date":

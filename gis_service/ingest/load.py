@@ -53,10 +53,12 @@ def load_file(
     allow_overlap: bool = False,
     keep_status: bool = False,
     progress=None,
+    before_write=None,
 ) -> ImportResult:
     """Read, validate and (unless `dry_run`) write one file inside the caller's transaction.
 
-    Raises SourceError, CRSProblem or ValidationFailed; the caller rolls back."""
+    Raises SourceError, CRSProblem or ValidationFailed; the caller rolls back. `before_write(stage)` may veto the
+    staged rows (a planner's unit scope)."""
     layer = catalogue.layer(layer_id)
     source = read_source(path, layer, crs=crs, mapping=mapping, swap_xy=swap_xy, source_layer=source_layer)
     options = validation_options(
@@ -68,7 +70,7 @@ def load_file(
         if keep_status and layer.storage == "parcels":
             why += ", with the statuses the file states (--keep-status)"
         history.set_actor(f"import:{getpass.getuser()}", why)
-    result = write_batch(conn, catalogue, layer, source.frame, options, dry_run=dry_run)
+    result = write_batch(conn, catalogue, layer, source.frame, options, dry_run=dry_run, before_write=before_write)
     if len(result.ids) > 10_000:  # a big load changes the table's statistics: refresh them for the planner
         MaintenanceStore(conn).analyze(SPECS[layer.storage].table)
     return ImportResult(layer.id, source.rows, result.report, source, result.ids, dry_run)

@@ -7,6 +7,7 @@ draws. No value from the data, the catalogue or the YAML is ever part of a templ
 from __future__ import annotations
 
 import folium
+from markupsafe import Markup
 from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import NUMERIC
 
@@ -22,6 +23,23 @@ from .legend import Boot, category_colors, class_items
 OSM = ("https://tile.openstreetmap.org/{z}/{x}/{y}.png", "© OpenStreetMap contributors")
 OSM_COPYRIGHT = "https://www.openstreetmap.org/copyright"
 DEFAULT_VIEW = ([21.7, 103.0], 8)
+
+
+def basemap(settings, name: str) -> dict | None:
+    """The basemap the settings choose (LANDFUND_MAP_BASEMAP): OpenStreetMap, an intranet tile server, or none."""
+    choice = settings.map_basemap.strip()
+    if choice.lower() == "none":
+        return None
+    if choice.lower() == "osm":
+        return {"url": OSM[0], "attribution": OSM[1], "attribution_url": OSM_COPYRIGHT, "name": name}
+    return {
+        "url": choice,
+        "attribution": settings.map_basemap_attribution or choice,
+        "attribution_url": None,
+        "name": name,
+    }
+
+
 GEOMETRY = {"Point": "point", "LineString": "line", "MultiPolygon": "polygon"}
 # Panes (z-index) so that sites and parcels are always drawn, and clicked, above reference layers and the
 # choropleth: overlays 400, reference layers 420, parcels 450, site markers 460.
@@ -85,6 +103,8 @@ class MapBuilder:
         self.fig = OfflineFigure(
             self.ctx.asset_base, title=title, lang=self.lang, nonce=self.ctx.nonce, map_id=self.mapdef.id
         )
+        if self.ctx.nav:
+            self.fig.nav = Markup(self.ctx.nav)  # rendered by pages.render with autoescape: no data as source
         self.m = folium.Map(
             location=DEFAULT_VIEW[0],
             zoom_start=DEFAULT_VIEW[1],
@@ -118,17 +138,7 @@ class MapBuilder:
         return self.fig
 
     def _basemap(self) -> dict | None:
-        choice = self.ctx.settings.map_basemap.strip()
-        if choice.lower() == "none":
-            return None
-        if choice.lower() == "osm":
-            return {"url": OSM[0], "attribution": OSM[1], "attribution_url": OSM_COPYRIGHT, "name": self.w("basemap")}
-        return {
-            "url": choice,
-            "attribution": self.ctx.settings.map_basemap_attribution or choice,
-            "attribution_url": None,
-            "name": self.w("basemap"),
-        }
+        return basemap(self.ctx.settings, self.w("basemap"))
 
     def _title(self) -> dict:
         sub = self.mapdef.description(self.lang) if self.mapdef.description else ""

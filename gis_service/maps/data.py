@@ -39,6 +39,7 @@ class Context:
     asset_base: str = "/static"
     parcel_id: int | None = None
     nonce: str | None = None  # the response's Content-Security-Policy nonce (served maps only)
+    nav: str = ""  # the site's navigation bar, already rendered and escaped (served maps only)
     notes: list[str] = field(default_factory=list)  # what the person making the map should know (CLI prints them)
 
     def ls(self, collection: str) -> LayerSQL:

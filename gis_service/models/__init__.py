@@ -2,9 +2,9 @@
 
 from . import admin_units, parcels, reference, stats
 from .admin_units import AdminUnit
-from .auth import ApiToken, User
+from .auth import ApiToken, LoginFailure, Session, User
 from .base import Base
-from .history import ParcelHistory, Status, StatusTransition
+from .history import Decision, Document, ParcelHistory, Status, StatusTransition
 from .interests import Interest
 from .parcels import Parcel
 from .reference import ReferenceFeature
@@ -22,12 +22,16 @@ __all__ = [
     "AdminUnit",
     "ApiToken",
     "Base",
+    "Decision",
     "Demand",
+    "Document",
     "Interest",
+    "LoginFailure",
     "Parcel",
     "ParcelHistory",
     "Programme",
     "ReferenceFeature",
+    "Session",
     "Status",
     "StatusTransition",
     "User",

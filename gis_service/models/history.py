@@ -5,7 +5,21 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from geoalchemy2 import Geometry
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, DateTime, Index, Integer, String, Text, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -51,3 +65,60 @@ class StatusTransition(Base):
 
     from_status: Mapped[str] = mapped_column(String(32), primary_key=True)
     to_status: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class Document(Base):
+    """A decision's document (PDF or image), kept in the database with its SHA-256."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    parcel_id: Mapped[int] = mapped_column(BigInteger)
+    province_code: Mapped[str] = mapped_column(String(2))
+    filename: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column("bytes", Integer)  # the column is "bytes"; the name would shadow the type
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by: Mapped[str] = mapped_column(String(128))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["parcel_id", "province_code"],
+            ["parcels.id", "parcels.province_code"],
+            ondelete="CASCADE",
+            name="documents_parcel_id_province_code_fkey",
+        ),
+        CheckConstraint("media_type IN ('application/pdf', 'image/png', 'image/jpeg')", name="media_type"),
+        CheckConstraint("bytes > 0", name="bytes"),
+        Index("ix_documents_parcel_id", "parcel_id"),
+    )
+
+
+class Decision(Base):
+    """A decision a transition recorded: its number, date, issuing body and document, one row per step."""
+
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    parcel_id: Mapped[int] = mapped_column(BigInteger)
+    province_code: Mapped[str] = mapped_column(String(2))
+    stage: Mapped[str] = mapped_column(String(32))
+    history_id: Mapped[int | None] = mapped_column(BigInteger)
+    number: Mapped[str | None] = mapped_column(String(64))
+    decided_on: Mapped[date | None] = mapped_column(Date)
+    issuing_body: Mapped[str | None] = mapped_column(String(255))
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", name="decisions_document_id_fkey"))
+    recorded_by: Mapped[str] = mapped_column(String(128))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["parcel_id", "province_code"],
+            ["parcels.id", "parcels.province_code"],
+            ondelete="CASCADE",
+            name="decisions_parcel_id_province_code_fkey",
+        ),
+        Index("ix_decisions_parcel_id", "parcel_id"),
+    )

@@ -16,6 +16,7 @@ from ..core.errors import Conflict, Forbidden, LandfundError, NotFound, Precondi
 from ..ingest.read import frame_from_features
 from ..ingest.write import write_batch
 from ..security import Principal, scope_unit
+from ..stores.decisions import DecisionStore
 from ..stores.history import HistoryStore
 from ..stores.parcels import ParcelStore
 from ..stores.writes import WriteStore
@@ -139,9 +140,10 @@ def create(
     principal: Principal,
     input_crs=None,
     lat_first: bool = False,
+    reason: str | None = None,
 ) -> Edit:
     with conn.transaction():
-        HistoryStore(conn).set_actor(principal.name)
+        HistoryStore(conn).set_actor(principal.name, reason)
         frame = _frame(parse_feature(feature, layer), layer, input_crs, lat_first)
         result = write_batch(
             conn,
@@ -169,13 +171,14 @@ def replace(
     input_crs=None,
     lat_first: bool = False,
     merge: bool = False,
+    reason: str | None = None,
 ) -> Edit:
     province = catalogue.province.code
     with conn.transaction():
         _lock(conn, layer, province)
         current, status = _current(conn, layer, fid, principal, province, settings.scope_tolerance_m2)
         _require(if_match, current)
-        HistoryStore(conn).set_actor(principal.name)
+        HistoryStore(conn).set_actor(principal.name, reason)
         if merge:
             frame = _merged(conn, layer, fid, feature, input_crs, lat_first)
         else:
@@ -243,7 +246,11 @@ def transition(
     reason: str,
     decision_no: str | None = None,
     decision_date=None,
+    issuing_body: str | None = None,
+    document: Upload | None = None,
 ) -> Edit:
+    """Move a parcel to `target`, recording the decision (its number, date, issuing body and document) beside the
+    history entry the transition writes; all in one transaction."""
     layer = catalogue.layer("parcels")
     with conn.transaction():
         current, status = _current(conn, layer, fid, principal, catalogue.province.code, settings.scope_tolerance_m2)
@@ -251,7 +258,48 @@ def transition(
         lifecycle.transition(
             conn, catalogue.workflow, fid, target, principal, reason, status, decision_no, decision_date
         )
+        decisions = DecisionStore(conn)
+        doc_id = None
+        if document is not None:
+            doc_id = decisions.add_document(
+                fid,
+                catalogue.province.code,
+                document.filename,
+                document.media_type,
+                document.content,
+                document.sha256,
+                principal.name,
+            )
+        if decision_no or decision_date or issuing_body or doc_id:
+            decisions.add(fid, target, decision_no, decision_date, issuing_body, doc_id, principal.name)
         return Edit(fid, WriteStore(conn).etag(layer, fid))
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A decision's document: a PDF or an image, checked by its first bytes (never by the name it came with)."""
+
+    filename: str
+    media_type: str
+    content: bytes
+    sha256: str
+
+    MAX_BYTES = 10_000_000
+    SIGNATURES = ((b"%PDF-", "application/pdf"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
+
+    @classmethod
+    def of(cls, filename: str, content: bytes) -> Upload:
+        import hashlib
+
+        if not content:
+            raise BadFeature("the document is empty")
+        if len(content) > cls.MAX_BYTES:
+            raise BadFeature(f"the document is larger than {cls.MAX_BYTES:,} bytes")
+        kind = next((media for magic, media in cls.SIGNATURES if content.startswith(magic)), None)
+        if kind is None:
+            raise BadFeature("the document must be a PDF, a PNG or a JPEG")
+        name = "".join(ch for ch in (filename or "document") if ch.isprintable() and ch not in '/\\"')[:200]
+        return cls(name or "document", kind, content, hashlib.sha256(content).hexdigest())
 
 
 def delete(conn, catalogue, settings, layer: LayerDef, fid: int, principal: Principal, if_match: str | None) -> None:
@@ -261,3 +309,28 @@ def delete(conn, catalogue, settings, layer: LayerDef, fid: int, principal: Prin
         _require(if_match, current)
         HistoryStore(conn).set_actor(principal.name)
         WriteStore(conn).delete(layer, fid)
+
+
+def import_parcels(
+    conn, catalogue, settings, path, principal: Principal, *, crs: str | None, dry_run: bool, source_name: str
+):
+    """A planner's file of parcels, all or nothing, inside their unit: checked (a dry run writes nothing) or
+    written, with the planner named in the history."""
+    from ..ingest.load import load_file
+
+    province = catalogue.province.code
+    with conn.transaction() as tx:
+        HistoryStore(conn).set_actor(principal.name, f"import of {source_name} in the workspace")
+        result = load_file(
+            conn,
+            catalogue,
+            settings,
+            path,
+            "parcels",
+            crs=crs or None,
+            dry_run=dry_run,
+            before_write=lambda stage: _check_scope(conn, stage, principal, province, settings.scope_tolerance_m2),
+        )
+        if dry_run:  # undo the staging too
+            raise psycopg.Rollback(tx)
+    return result

@@ -11,7 +11,7 @@ from ..core.errors import Conflict, LandfundError, NotFound
 from ..models.auth import ROLES
 from ..security import hash_token, new_token
 from ..stores.admin_units import AdminUnitStore
-from ..stores.users import UserStore
+from ..stores.users import SessionStore, UserStore
 
 
 def _unit(conn: psycopg.Connection, code: str) -> tuple:
@@ -83,6 +83,7 @@ def disable(conn: psycopg.Connection, name: str) -> int:
         n = UserStore(conn).disable(name)
         if n is None:
             raise NotFound(f"no user {name!r}")
+        SessionStore(conn).end_all_of(name)  # signed-in browsers are signed out at once
         return n
 
 
@@ -121,3 +122,29 @@ def list_users(conn: psycopg.Connection) -> list[dict]:
             }
         )
     return out
+
+
+DEMO_ACCOUNTS = (  # name, role, unit, organisation
+    ("admin", "admin", None, "Sở Xây dựng tỉnh Điện Biên"),
+    ("sxd-quyhoach", "planner", "11", "Sở Xây dựng tỉnh Điện Biên"),
+    ("dbp-quyhoach", "planner", "03127", "UBND phường Điện Biên Phủ"),
+    ("nhadautu", "investor", None, "Công ty CP Đầu tư Nhà ở Điện Biên"),
+)
+
+
+def demo_accounts(conn, min_length: int) -> list[tuple[str, str, str | None, str]]:
+    """Accounts to try the demo with, each with a fresh random password: (name, role, unit, password). Only on a
+    database that has no users yet."""
+    import secrets
+
+    from .auth import set_password
+
+    if UserStore(conn).listing():
+        return []
+    made = []
+    for name, role, unit, org in DEMO_ACCOUNTS:
+        add_user(conn, name, role, unit, org)
+        password = secrets.token_urlsafe(max(12, min_length))
+        set_password(conn, name, password, min_length)
+        made.append((name, role, unit, password))
+    return made

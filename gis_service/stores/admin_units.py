@@ -10,6 +10,14 @@ class AdminUnitStore(Store):
         """GSO code → name of every unit (its latest name)."""
         return dict(self.all("SELECT DISTINCT ON (code) code, name FROM admin_units ORDER BY code, valid_from DESC"))
 
+    def in_force(self, as_of) -> list[tuple[str, str, str]]:
+        """(code, name, level) of the units in force on `as_of`, by level then name."""
+        return self.all(
+            "SELECT code, name, level FROM admin_units WHERE valid_from <= %(d)s AND (valid_to IS NULL OR valid_to > %(d)s) "
+            "ORDER BY level, name",
+            {"d": as_of},
+        )
+
     def latest(self, code: str) -> tuple | None:
         """(name, valid_to) of a unit's latest version."""
         return self.one(

@@ -211,12 +211,15 @@ class FeatureStore:
         joined = run(self.conn, select(func.string_agg(inner.c.f, literal_column("','")))).fetchone()[0]
         return orjson.loads(b'{"type":"FeatureCollection","features":[' + (joined or "").encode() + b"]}")
 
-    def layer_rows(self, ls: LayerSQL, names: list[str], public_only: bool) -> tuple[list[str], list]:
-        """Every row of a layer (ordered by id): the named fields and the geometry as WKB (`_wkb`)."""
+    def layer_rows(
+        self, ls: LayerSQL, names: list[str], public_only: bool, where: list | None = None, order: list | None = None
+    ) -> tuple[list[str], list]:
+        """Rows of a layer (all, or those matching `where`; ordered by id or `order`): the named fields and the
+        geometry as WKB (`_wkb`)."""
         cols = [ls.fields[n].label(n) for n in names]
         if ls.geom is not None:
             cols.append(func.ST_AsBinary(ls.geom).label("_wkb"))
-        q = select(*cols).select_from(ls.table).where(ls.where).order_by(ls.id)
+        q = select(*cols).select_from(ls.table).where(*(where or [ls.where])).order_by(*(order or [ls.id]))
         if public_only and ls.layer.storage == "parcels":
             q = q.where(ls.fields["published"].is_(True))
         cur = run(self.conn, q)

@@ -42,6 +42,15 @@ class HistoryStore(Store):
     def entries(self, fid: int) -> list[tuple]:
         return self.all(ENTRIES_SQL, [fid])
 
+    def previous_geometries(self, fid: int, tolerance_deg: float, limit: int = 10) -> list[tuple]:
+        """(GeoJSON, when) of the boundaries a parcel had before each change of geometry, newest first."""
+        return self.all(
+            "SELECT ST_AsGeoJSON(ST_SimplifyPreserveTopology(old_geom, %s), 7), at FROM parcel_history "
+            "WHERE parcel_id = %s AND geometry_changed AND old_geom IS NOT NULL AND action <> 'delete' "
+            "ORDER BY at DESC, id DESC LIMIT %s",
+            [tolerance_deg, fid, limit],
+        )
+
     def previous_geometry(self, fid: int, tolerance_deg: float) -> tuple | None:
         """(GeoJSON, when) of the boundary before the last change of geometry."""
         return self.one(PREVIOUS_GEOMETRY_SQL, {"id": fid, "tolerance": tolerance_deg})

@@ -60,8 +60,11 @@ class InterestStore(Store):
         )
         return _row(row)
 
-    def list(self, investor_id: int | None, parcel_id: int | None, status: str | None) -> list[dict]:
-        """Interests (an investor's own when `investor_id` is given), oldest first."""
+    def list(
+        self, investor_id: int | None, parcel_id: int | None, status: str | None, unit: str | None = None
+    ) -> list[dict]:
+        """Interests (an investor's own when `investor_id` is given; on parcels inside `unit` when given), oldest
+        first, each with its parcel's code and name."""
         clause, params = "TRUE", []
         for cond, value in (
             ("i.investor_id = %s", investor_id),
@@ -71,7 +74,18 @@ class InterestStore(Store):
             if value is not None:
                 clause += f" AND {cond}"
                 params.append(value)
-        return [_row(r) for r in self.all(f"SELECT {_ICOLS} FROM interests i WHERE {clause} ORDER BY i.id", params)]
+        if unit is not None:
+            clause += (
+                " AND ST_Intersects((SELECT a.geom FROM admin_units a WHERE a.code = %s ORDER BY a.valid_from DESC "
+                "LIMIT 1), p.pos)"
+            )
+            params.append(unit)
+        rows = self.all(
+            f"SELECT {_ICOLS}, p.code, p.name FROM interests i JOIN parcels p ON p.id = i.parcel_id "
+            f"WHERE {clause} ORDER BY i.id",
+            params,
+        )
+        return [{**_row(r[: len(COLUMNS)]), "parcel_code": r[-2], "parcel_name": r[-1]} for r in rows]
 
     def get(self, interest_id: int, investor_id: int | None) -> dict | None:
         clause, params = ("AND i.investor_id = %s", [investor_id]) if investor_id is not None else ("", [])

@@ -173,6 +173,23 @@ class ParcelStore(Store):
     ) -> None:
         self.conn.execute(SET_STATUS_SQL, [status, decision_no, decision_date, investor_interest_id, fid])
 
+    def stage_since(self, fid: int):
+        """When the parcel entered its current stage (see stores.history.STAGE_SINCE_SQL)."""
+        from .history import STAGE_SINCE_SQL
+
+        return self.one(f"SELECT {STAGE_SINCE_SQL} FROM parcels p WHERE p.id = %s", [fid])[0]
+
+    def by_code(self, code: str, published_only: bool) -> tuple | None:
+        """(id, GeoJSON) of a parcel by its code (the one the validator names as overlapped)."""
+        return self.one(
+            "SELECT id, ST_AsGeoJSON(ST_SimplifyPreserveTopology(geom, 0.000002), 7) FROM parcels "
+            "WHERE code = %s AND (published OR NOT %s)",
+            [code, published_only],
+        )
+
+    def count_visible(self, published_only: bool) -> int:
+        return self.one("SELECT count(*) FROM parcels WHERE published OR NOT %s", [published_only])[0]
+
     def published(self, fid: int) -> bool | None:
         """Whether a parcel is published; None when there is no such parcel."""
         row = self.one("SELECT published FROM parcels WHERE id = %s", [fid])

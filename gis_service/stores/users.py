@@ -96,3 +96,87 @@ class UserStore(Store):
 
     def listing(self) -> list[tuple]:
         return self.all(LIST_SQL)
+
+
+SESSION_SQL = """
+SELECT u.id, u.name, u.role, u.admin_unit_code, s.id, s.csrf
+FROM sessions s JOIN users u ON u.id = s.user_id
+WHERE s.token_hash = :hash AND s.ended_at IS NULL AND s.expires_at > now() AND u.disabled_at IS NULL
+"""
+
+
+async def session_row(engine: AsyncEngine, token_hash: str) -> tuple | None:
+    """(user id, name, role, unit, session id, CSRF token) of a live session (checked on every request, so
+    signing out or disabling the account ends it at once)."""
+    async with engine.connect() as conn:
+        return (await conn.execute(text(SESSION_SQL), {"hash": token_hash})).first()
+
+
+class SessionStore(Store):
+    """Browser sessions, passwords and failed sign-ins."""
+
+    def credentials(self, name: str) -> tuple | None:
+        """(id, password hash, disabled?) of a user."""
+        return self.one("SELECT id, password_hash, disabled_at IS NOT NULL FROM users WHERE name = %s", [name])
+
+    def set_password(self, name: str, password_hash: str) -> bool:
+        return (
+            self.one(
+                "UPDATE users SET password_hash = %s, password_changed_at = now() WHERE name = %s RETURNING id",
+                [password_hash, name],
+            )
+            is not None
+        )
+
+    def recent_failures(self, name: str, address: str, seconds: int) -> tuple[int, int]:
+        """Failed sign-ins in the last `seconds`: (for this name, from this address)."""
+        row = self.one(
+            "SELECT count(*) FILTER (WHERE name = %(n)s), count(*) FILTER (WHERE address = %(a)s) "
+            "FROM login_failures WHERE at > now() - make_interval(secs => %(s)s) "
+            "AND (name = %(n)s OR address = %(a)s)",
+            {"n": name, "a": address, "s": seconds},
+        )
+        return int(row[0]), int(row[1])
+
+    def last_failure_age(self, name: str, address: str) -> float | None:
+        """Seconds since the last failed sign-in for this name or from this address."""
+        row = self.one(
+            "SELECT extract(epoch FROM now() - max(at)) FROM login_failures WHERE name = %s OR address = %s",
+            [name, address],
+        )
+        return None if row is None or row[0] is None else float(row[0])
+
+    def fail(self, name: str, address: str) -> None:
+        self.conn.execute("INSERT INTO login_failures (name, address) VALUES (%s, %s)", [name[:128], address[:64]])
+
+    def forget_failures(self, name: str) -> None:
+        self.conn.execute("DELETE FROM login_failures WHERE name = %s", [name])
+
+    def start(
+        self, user_id: int, token_hash: str, csrf: str, hours: float, address: str | None, user_agent: str | None
+    ) -> int:
+        return self.one(
+            "INSERT INTO sessions (token_hash, user_id, csrf, expires_at, address, user_agent) "
+            "VALUES (%s, %s, %s, now() + make_interval(secs => %s), %s, %s) RETURNING id",
+            [token_hash, user_id, csrf, hours * 3600, (address or "")[:64], (user_agent or "")[:255]],
+        )[0]
+
+    def end(self, token_hash: str) -> None:
+        self.conn.execute(
+            "UPDATE sessions SET ended_at = now() WHERE token_hash = %s AND ended_at IS NULL", [token_hash]
+        )
+
+    def end_all(self, user_id: int) -> int:
+        return self.conn.execute(
+            "UPDATE sessions SET ended_at = now() WHERE user_id = %s AND ended_at IS NULL", [user_id]
+        ).rowcount
+
+    def end_all_of(self, name: str) -> int:
+        return self.conn.execute(
+            "UPDATE sessions SET ended_at = now() WHERE ended_at IS NULL AND user_id = "
+            "(SELECT id FROM users WHERE name = %s)",
+            [name],
+        ).rowcount
+
+    def touch(self, session_id: int) -> None:
+        self.conn.execute("UPDATE sessions SET last_seen_at = now() WHERE id = %s", [session_id])

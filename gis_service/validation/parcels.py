@@ -84,7 +84,9 @@ def check_against_store(
         report.add(row_no, "geometry", f"{what} {where} of province {province.name} ({province.code})", code)
     if not allow_overlap:
         for row_no, code, other, area in store.overlaps(stage, tolerance_m2, catalogue.workflow.withdrawn):
-            report.add(row_no, "geometry", f"overlaps existing parcel {other} by {_m2(area)}", code, kind="overlap")
+            report.add(
+                row_no, "geometry", f"overlaps existing parcel {other} by {_m2(area)}", code, kind="overlap", ref=other
+            )
     for row_no, code, unit in store.unknown_units(stage):
         report.add(row_no, "admin_unit_code", f"unknown administrative unit {unit!r}", code)
     for row_no, code, unit, unit_name, held, held_name in store.wrong_units(stage):

@@ -14,6 +14,7 @@ class Problem:
     message: str
     code: str | None = None  # the row's own code, to help find it
     kind: str | None = None  # what sort of problem (the CLI adds its own advice for some kinds)
+    ref: str | None = None  # what the problem is about, when it is another record (the parcel overlapped)
 
     def __str__(self) -> str:
         where = []
@@ -26,7 +27,13 @@ class Problem:
         return f"{prefix}: {what}{self.message}" if prefix else f"{what}{self.message}"
 
     def as_dict(self) -> dict:
-        return {"row": self.row, "code": self.code, "field": self.field, "message": self.message}
+        return {
+            "row": self.row,
+            "code": self.code,
+            "field": self.field,
+            "message": self.message,
+            **({"overlaps": self.ref} if self.kind == "overlap" and self.ref else {}),
+        }
 
 
 @dataclass
@@ -40,9 +47,15 @@ class Report:
         return not self.problems
 
     def add(
-        self, row: int | None, fld: str | None, message: str, code: str | None = None, kind: str | None = None
+        self,
+        row: int | None,
+        fld: str | None,
+        message: str,
+        code: str | None = None,
+        kind: str | None = None,
+        ref: str | None = None,
     ) -> None:
-        self.problems.append(Problem(row, fld, message, code, kind))
+        self.problems.append(Problem(row, fld, message, code, kind, ref))
 
     def sorted_problems(self) -> list[Problem]:
         return sorted(self.problems, key=lambda p: (p.row is not None, p.row or 0, p.field or ""))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 
 from ..conformance import CONFORMS_TO
+from ..deps import CurrentPrincipal
 from ..params import format_param
 from ..render import HTML, JSON, OPENAPI, html_response, json_response, link, media, negotiate, url
 
@@ -17,7 +18,8 @@ DESCRIPTION = (
 
 
 @router.get("/", summary="Landing page", responses=media("application/json", "text/html"))
-def landing(request: Request, f: str | None = Depends(format_param)):
+async def landing(request: Request, who: CurrentPrincipal, f: str | None = Depends(format_param)):
+    """JSON for GIS clients; a browser gets landfund's home page (or, with ?f=html, this document as HTML)."""
     body = {
         "title": TITLE,
         "description": DESCRIPTION,
@@ -37,6 +39,9 @@ def landing(request: Request, f: str | None = Depends(format_param)):
         ],
     }
     if negotiate(request, f) == "html":
+        home = getattr(request.app.state, "home_page", None)
+        if f is None and home is not None:
+            return await home(request, who, body["links"])
         return html_response("landing.html", request, doc=body)
     return json_response(body)
 
@@ -55,7 +60,7 @@ def favicon():
 
 
 @router.get("/conformance", summary="Conformance classes", responses=media("application/json", "text/html"))
-def conformance(request: Request, f: str | None = Depends(format_param)):
+async def conformance(request: Request, who: CurrentPrincipal, f: str | None = Depends(format_param)):
     body = {"conformsTo": CONFORMS_TO}
     if negotiate(request, f) == "html":
         return html_response("conformance.html", request, doc=body)

@@ -15,13 +15,13 @@ from ...maps.definition import MapDef, load_map
 from ...security import Principal
 from ..deps import principal, reading
 from ..errors import Problem
-from ..render import base_url
+from ..render import base_url, lang_of
 
 router = APIRouter(tags=["Maps"])
 LANG = Query(
-    LANGS[0],
+    None,
     pattern=LANG_PATTERN,
-    description=f"Language of the labels: {', '.join(LANGS)} (the first is the default).",
+    description=f"Language of the labels: {', '.join(LANGS)} (default: the one chosen before, else {LANGS[0]}).",
 )
 
 
@@ -31,10 +31,18 @@ def _filters(admin_unit: str | None, status: str | None, as_of: date | None) -> 
 
 
 async def _render(
-    request: Request, mapdef: MapDef, who: Principal, filters: data.Filters, lang: str, parcel_id: int | None = None
+    request: Request,
+    mapdef: MapDef,
+    who: Principal,
+    filters: data.Filters,
+    lang: str | None,
+    parcel_id: int | None = None,
 ) -> HTMLResponse:
     st = request.app.state
     base = base_url(request)
+    lang = lang or lang_of(request)
+    navigation = getattr(st, "navigation", None)  # the site's bar, when the pages are installed
+    nav = await navigation(request, who) if navigation is not None else ""
 
     def work(conn) -> str:
         ctx = data.Context(
@@ -48,6 +56,7 @@ async def _render(
             asset_base=f"{base}/static",
             parcel_id=parcel_id,
             nonce=getattr(request.state, "csp_nonce", None),
+            nav=nav,
         )
         page, _ = render(ctx, mapdef)
         check_offline(page, allowed_prefixes=(f"{base}/",))
@@ -57,7 +66,7 @@ async def _render(
 
 
 @router.get("/maps/parcels/{parcel_id}", response_class=HTMLResponse, summary="Site sheet of one parcel (printable)")
-async def site_sheet(request: Request, parcel_id: int, lang: str = LANG, who: Principal = Depends(principal)):
+async def site_sheet(request: Request, parcel_id: int, lang: str | None = LANG, who: Principal = Depends(principal)):
     mapdef = load_map(request.app.state.settings.maps_dir, "site")
     return await _render(request, mapdef, who, data.Filters(), lang, parcel_id)
 
@@ -66,7 +75,7 @@ async def site_sheet(request: Request, parcel_id: int, lang: str = LANG, who: Pr
 async def get_map(
     request: Request,
     name: str,
-    lang: str = LANG,
+    lang: str | None = LANG,
     who: Principal = Depends(principal),
     admin_unit: str | None = Query(None, description="GSO code: only this unit (a former district or a commune)."),
     status: str | None = Query(None, description="Comma-separated parcel statuses."),

@@ -7,16 +7,14 @@ from typing import Literal
 
 import orjson
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ...core.vocabulary import LANG_PATTERN, LANGS
 from ...services import edits, history
 from ...services import interests as wf
-from ...stores.parcels import ParcelStore
 from ..deps import CurrentPrincipal, Investor, Planner, SignedIn, reading, writing
 from ..errors import Problem
-from ..render import html_response, json_response, url
+from ..render import json_response, url
 from .items import _feature_id, etag
 
 router = APIRouter(tags=["Workflows"])
@@ -124,24 +122,6 @@ async def get_interests(
 ):
     rows = await reading(request, lambda conn: wf.list_interests(conn, who, parcel, status))
     return json_response({"interests": rows, "count": len(rows)})
-
-
-@router.get("/interests/new", response_class=HTMLResponse, summary="The form investors fill in (HTML)")
-async def interest_form(
-    request: Request, parcel: int = Query(..., gt=0), lang: str = Query(LANGS[0], pattern=LANG_PATTERN)
-):
-    row = await reading(request, lambda conn: ParcelStore(conn).public_summary(parcel))
-    if row is None:
-        raise Problem(404, f"no parcel {parcel}")
-    return html_response(
-        "interest_form.html",
-        request,
-        parcel_id=parcel,
-        code=row[0],
-        name=row[1],
-        open=row[2] == request.app.state.catalogue.workflow.roles.call,
-        lang=lang,
-    )
 
 
 @router.get("/interests/{interest_id}", summary="One expression of interest")

@@ -509,6 +509,10 @@
       L.control.layers(bases, overlays, { collapsed: small, position: "topright" }).addTo(map);
     }
     var title = document.querySelector(".lf-title");
+    if (title && title.parentNode !== map.getContainer()) {
+      map.getContainer().appendChild(title);  // inside the map, under the site's navigation bar
+      L.DomEvent.disableClickPropagation(title);
+    }
     var left = map.getContainer().querySelector(".leaflet-top.leaflet-left");
     if (title && left) {  // the title sits above the left-hand controls, never on them
       left.style.marginTop = (title.offsetTop + title.offsetHeight) + "px";

@@ -1,0 +1,67 @@
+"""What the page routes share: the unit names (cached briefly), redirects, and the errors a form shows."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+
+from ..api.deps import reading
+from ..stores.admin_units import AdminUnitStore
+
+UNITS_TTL = 300.0
+
+
+async def load_units(request: Request) -> dict[str, str]:
+    """GSO code → name of every unit, for pages that name units instead of coding them (refreshed every 5 min)."""
+    st = request.app.state
+    cached = getattr(st, "unit_names_at", 0.0)
+    if getattr(st, "unit_names", None) is None or time.monotonic() - cached > UNITS_TTL:
+
+        def read(conn):
+            store = AdminUnitStore(conn)
+            return store.names(), store.in_force(date.today())
+
+        st.unit_names, st.units_in_force = await reading(request, read)
+        st.unit_names_at = time.monotonic()
+    return st.unit_names
+
+
+def units_in_force(request: Request, level: str | None = None) -> list[tuple[str, str]]:
+    """(code, name) of today's units (of `level` when given), as load_units last read them."""
+    return [(c, n) for c, n, lv in getattr(request.app.state, "units_in_force", []) if level in (None, lv)]
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Where to go after signing in: a path on this site only (never //evil.example or https://…)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target
+
+
+def see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def present(layer, name: str, value, lang: str, values: dict, units: dict) -> str:
+    """A stored value as a person reads it, by its attribute's type: dates given as ISO text (GeoJSON) are shown
+    dd/mm/yyyy too, areas in m² with one decimal."""
+    from datetime import date
+
+    from ..i18n import shown
+
+    kind = None
+    try:
+        kind = layer.attribute(name).type
+    except KeyError:
+        pass
+    if kind == "date" and isinstance(value, str):
+        try:
+            value = date.fromisoformat(value[:10])
+        except ValueError:
+            pass
+    if kind == "integer" and isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return shown(name, value, lang, values, units, 1 if name.endswith("_m2") else 2)
