@@ -78,8 +78,9 @@ setup() {
   fi
   local v; v=$(pg_major)
   [ -n "$v" ] || die "cannot tell which PostgreSQL version to install; install postgresql and postgresql-<version>-postgis-3"
-  local pkgs=("postgresql-$v" "postgresql-$v-postgis-3")
-  [ "$with_tests" = yes ] && pkgs+=(gdal-bin chromium fonts-dejavu-core)
+  # pango and DejaVu fonts: WeasyPrint's PDF reports (Vietnamese diacritics need a font that has them)
+  local pkgs=("postgresql-$v" "postgresql-$v-postgis-3" libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
+  [ "$with_tests" = yes ] && pkgs+=(gdal-bin chromium)
   apt_install "${pkgs[@]}"
 
   if [ ! -x "$VENV/bin/python" ]; then

@@ -42,11 +42,16 @@ def independent_coverage(url: str, as_of: date, level: str, published_only: bool
             [level, as_of, as_of],
         ).fetchall()
         parcels = c.execute(
-            "SELECT status, max_far, ST_AsBinary(geom) FROM parcels WHERE published OR NOT %s", [published_only]
+            "SELECT status, max_far, ST_AsBinary(geom), decision_date, created_at::date FROM parcels "
+            "WHERE published OR NOT %s",
+            [published_only],
         ).fetchall()
     shapes = {code: shapely.from_wkb(bytes(w)) for code, w in units}
     out = {code: {"parcels": 0, "est_units": 0, "area_m2": 0.0} for code in shapes}
-    for status, far, wkb in parcels:
+    for status, far, wkb, decided, recorded in parcels:
+        # in the fund on `as_of` once decided or recorded, whichever came first
+        if min(d for d in (decided, recorded) if d is not None) > as_of:
+            continue
         g = shapely.from_wkb(bytes(wkb))
         spot = g.point_on_surface()
         code = next((k for k, u in shapes.items() if u.intersects(spot)), None)
@@ -100,8 +105,23 @@ def test_coverage_flags_units_short_of_land_and_speaks_csv(api):
     assert all(u["shortfall_units"] == u["households"] - u["est_units"] for u in short)
     r = api.get("/analytics/coverage?as_of=2026-06-01&level=commune&f=csv")
     assert r.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
-    assert len(rows) == 45 and {"code", "coverage_ratio", "short_of_land"} <= set(rows[0])
+    assert r.content.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel reads the diacritics
+    # Vietnamese (the default): ';' between fields and decimal commas, as Excel with Vietnamese settings expects
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=";"))
+    assert len(rows) == 45 and {"Mã", "Tỷ lệ đáp ứng", "Thiếu quỹ đất"} <= set(rows[0])
+    by_code = {u["code"]: u for u in body["units"]}
+    for row in rows:
+        u = by_code[row["Mã"]]
+        assert row["Thiếu quỹ đất"] == ("có" if u["short_of_land"] else "không")
+        assert row["Số căn hộ ước tính"] == str(u["est_units"])
+        if u["coverage_ratio"] is not None:
+            assert float(row["Tỷ lệ đáp ứng"].replace(",", ".")) == pytest.approx(u["coverage_ratio"], abs=0.005)
+    assert any("," in row["Diện tích (ha)"] for row in rows) and not any("." in row["Diện tích (ha)"] for row in rows)
+    # English: ',' and decimal points
+    en = api.get("/analytics/coverage?as_of=2026-06-01&level=commune&f=csv&lang=en").content.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(en)))
+    assert len(rows) == 45 and {"Code", "Coverage ratio", "Short of land"} <= set(rows[0])
+    assert {r["Short of land"] for r in rows} <= {"yes", "no"}
     one = api.get("/analytics/coverage?as_of=2024-06-01&unit=094").json()
     assert [u["code"] for u in one["units"]] == ["094"]
     assert api.get("/analytics/coverage?level=hamlet").status_code == 400
@@ -235,7 +255,7 @@ def test_bottleneck_report(conn, catalogue, database, tmp_path):
     later_found = {(f["code"], f["kind"]) for f in later["findings"]}
     assert ("P1", "stage_overdue") in later_found and ("P7", "stage_overdue") in later_found
     assert ("P3", "clearance_not_started") in later_found and not any(c == "P6" for c, _ in later_found)
-    assert csv_text.lstrip("\ufeff").startswith("kind,code,name,status")
+    assert csv_text.lstrip("\ufeff").startswith("Vấn đề;Mã;Tên;Giai đoạn")
 
 
 # -- suitability ---------------------------------------------------------------------------------------
@@ -334,7 +354,9 @@ def test_suitability_order_and_explanations(layout, tmp_path):
             == 400
         )
         text = client.get("/analytics/suitability?f=csv").content.decode("utf-8-sig")
-        assert text.splitlines()[1].startswith("1,") and ",A," in text.splitlines()[1]
+        assert text.splitlines()[1].startswith("1;A;") and text.splitlines()[0].startswith("Hạng;Mã;")
+        text = client.get("/analytics/suitability?f=csv&lang=en").content.decode("utf-8-sig")
+        assert text.splitlines()[1].startswith("1,A,") and text.splitlines()[0].startswith("Rank,Code,")
 
 
 def test_suitability_uses_index_searches_not_a_cross_join(layout):

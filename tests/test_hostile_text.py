@@ -316,3 +316,66 @@ def test_downloads_keep_the_text_as_text(hostile_db, tmp_path):
         cells = [ws.cell(r, col) for r in range(2, ws.max_row + 1)]
         assert all(c.data_type == "s" for c in cells)
         assert {HOSTILE[0], HOSTILE[4], '=HYPERLINK("http://evil.example","x")'} <= {c.value for c in cells}
+
+
+def test_reports_and_the_investor_portal_keep_the_text_as_text(hostile_db, tmp_path):
+    """The dashboard, the reports (page, chart, workbook, PDF), the portal, compare, the dossier and the boundary
+    files carry a hostile commune name and hostile site names literally, and nothing in them is markup or a
+    template."""
+    import io
+
+    import ezdxf
+    import openpyxl
+    import pypdf
+    from conftest import api_client, sign_in, user_for
+    from markupsafe import escape
+
+    url, ids = hostile_db
+    unit = "Xã {{ 6*7 }} <b>đậm</b>"
+    planner = user_for(url, "planner", "11")
+    with api_client(url, tmp_path) as client:
+        assert sign_in(client, planner).status_code == 303
+        for path in ("/dashboard?as_of=2026-11-01", "/reports/coverage?as_of=2026-11-01"):
+            page = client.get(path).text
+            assert (
+                str(escape(unit)) in page
+                and "<b>đậm</b>" not in page
+                and "42" not in page.split(str(escape(unit)))[0][-5:]
+            )
+            charts = re.findall(r"<svg.*?</svg>", page, re.S)
+            assert charts and any("Xã {{ 6*7 }} &lt;b&gt;đậm&lt;/b&gt;" in c for c in charts), path
+            wb = openpyxl.load_workbook(io.BytesIO(client.get(path + "&f=xlsx").content))
+            assert unit in {c for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for c in row}
+            text = "".join(
+                p.extract_text() for p in pypdf.PdfReader(io.BytesIO(client.get(path + "&f=pdf").content)).pages
+            )
+            assert "Xã {{ 6*7 }} <b>đậm</b>" in text.replace("\n", " "), path
+        portal = client.get("/investors").text
+        report = client.get("/reports/suitability").text
+        compare = client.get(f"/investors/compare?ids={ids[0]},{ids[4]},{ids[5]}").text
+        for i, fid in enumerate(ids):
+            if i == 1:
+                continue  # another test renames it
+            for page in (portal, report):
+                assert str(escape(HOSTILE[i])) in page, i
+            dossier = client.get(f"/investors/sites/{fid}").text
+            assert str(escape(hostile_value(i, "code"))) in dossier and str(escape(HOSTILE[i])) in dossier
+            pdf = client.get(f"/investors/sites/{fid}?f=pdf").content
+            text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+            assert hostile_value(i, "code") in text.replace("\n", " "), i
+            geo = client.get(f"/investors/sites/{fid}/boundary.geojson").json()
+            assert geo["features"][0]["properties"] == {"code": hostile_value(i, "code"), "name": HOSTILE[i]}
+            doc = ezdxf.read(io.StringIO(client.get(f"/investors/sites/{fid}/boundary.dxf").content.decode()))
+            note = next(iter(doc.modelspace().query("MTEXT"))).plain_text()  # as a CAD program shows it
+            assert note.startswith(f"{hostile_value(i, 'code')} — {HOSTILE[i]}\n"), note
+            kml = client.get(f"/investors/sites/{fid}/boundary.kml").content.decode()
+            import xml.etree.ElementTree as ET
+
+            ns = {"k": "http://www.opengis.net/kml/2.2"}
+            assert ET.fromstring(kml).find(".//k:Placemark/k:name", ns).text == hostile_value(i, "code")
+        for i in (0, 4, 5):
+            assert str(escape(hostile_value(i, "code"))) in compare
+        for name, page in (("portal", portal), ("report", report), ("compare", compare)):
+            for bad in ("<script>alert(1)", "<img src=x", "<b>đậm"):
+                at = page.find(bad)
+                assert at < 0, (name, page[max(0, at - 300) : at + 50])

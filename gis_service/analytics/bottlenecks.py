@@ -16,7 +16,8 @@ KINDS = {
 }
 
 
-def report(conn, settings, as_of: date, reform: date) -> dict:
+def report(conn, settings, as_of: date, reform: date, unit: str | None = None, fund_source: str | None = None) -> dict:
+    """The findings on `as_of` over the parcels then in the land fund (inside `unit`, of `fund_source`)."""
     limits = settings.stage_limit_days
     workflow = load_workflow(settings.layers_dir)
     order = workflow.order
@@ -24,7 +25,7 @@ def report(conn, settings, as_of: date, reform: date) -> dict:
     # stages from approval up to and including the choice of an investor: clearance should be under way
     clearing = order[order.index(workflow.roles.approved) : order.index(workflow.roles.investor) + 1]
     findings = []
-    rows = AnalyticsStore(conn).stages(final, workflow.roles.approved)
+    rows = AnalyticsStore(conn).stages(final, workflow.roles.approved, as_of, unit, fund_source)
     for pid, code, name, status, clearance, level, agency, unit, since, approved_at, decision_date in rows:
         days = (as_of - since).days
         base = {

@@ -121,13 +121,15 @@ def coverage(
     year: int | None = None,
     unit: str | None = None,
     published_only: bool = False,
+    fund_source: str | None = None,
 ) -> Coverage:
-    """Per-unit coverage. `published_only` counts only published parcels (what the public may know of)."""
+    """Per-unit coverage of the parcels in the land fund on `as_of` (of `fund_source` when given).
+    `published_only` counts only published parcels (what the public may know of)."""
     year = year or as_of.year
     workflow = load_workflow(settings.layers_dir)
     workflow_order, withdrawn = workflow.order, workflow.withdrawn
     units_rows, by_status, demand, programmes = AnalyticsStore(conn).coverage(
-        settings, level, as_of, year, unit, published_only
+        settings, level, as_of, year, unit, published_only, fund_source
     )
     units = {r[0]: UnitCoverage(r[0], r[1], r[2], r[3]) for r in units_rows}
     for code, status, n, area, est in by_status:

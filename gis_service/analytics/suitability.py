@@ -40,6 +40,7 @@ class Request:
     limit: int | None = 100
     statuses: tuple[str, ...] | None = None  # default: the workflow's call for investors (roles.call)
     published_only: bool = True
+    parcel_ids: tuple[int, ...] | None = None  # only these parcels (a comparison, one site's dossier)
 
     def check(self) -> None:
         if sum(self.weights.model_dump().values()) <= 0:

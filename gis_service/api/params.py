@@ -8,20 +8,25 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Annotated, Literal
 
 from fastapi import Depends, Query, Request
+from pydantic import BeforeValidator
 from sqlalchemy import and_, func, or_
 from sqlalchemy.sql import ColumnElement
 
+from ..core.errors import LandfundError
 from ..query import cql
 from ..query.items import Selection
 from ..security import Principal, visible_fields, visible_rows
+from ..stores.features import in_fund_on
 from ..validation.fields import coerce_value
 from .crs import CRS84, EPSG4326, ApiCRS, domain, inside_domain, parse_crs
 from .deps import Collection, collection, principal
 from .errors import Problem
 
 RESERVED = {
+    "as_of",
     "f",
     "lang",
     "bbox",
@@ -208,6 +213,9 @@ async def selected(
     filter_: str | None = Query(None, alias="filter", description="CQL2 filter (text or JSON, see filter-lang)."),
     filter_lang: str | None = Query(None, alias="filter-lang", description="cql2-text (default) or cql2-json."),
     filter_crs: str | None = Query(None, alias="filter-crs", description="CRS of geometry literals (default CRS84)."),
+    as_of: date | None = Query(
+        None, description="parcels: only those in the land fund on this date (decided or recorded by then)."
+    ),
 ) -> Selected:
     ls = coll.ls
     visible = visible_fields(who, ls)
@@ -224,6 +232,8 @@ async def selected(
         if ls.geom is None:
             raise Problem(400, "admin_unit: this collection has no geometry")
         where.append(admin_unit_condition(coll, admin_unit))
+    if as_of is not None and coll.layer.storage == "parcels":
+        where.append(in_fund_on(ls, as_of))
     if filter_ is not None:
         fcrs = parse_crs(filter_crs, "filter-crs")
         target = cql.Target({n: cql.Field(ls.fields[n], coll.layer.attribute(n).type) for n in visible}, ls.geom)
@@ -281,3 +291,69 @@ async def items_request(
 
 
 __all__ = ["CRS84", "EPSG4326", "ItemsRequest", "items_request"]
+
+
+# A form's empty field (an empty number box, "whole province") means "not given", as it does for a browser.
+Blank = BeforeValidator(lambda v: None if isinstance(v, str) and not v.strip() else v)
+
+
+async def suitability_query(
+    request: Request,
+    who: Principal = Depends(principal),
+    w_road: Annotated[float | None, Query(ge=0, le=100, description="Weight of the distance to a road."), Blank] = None,
+    w_town: Annotated[
+        float | None, Query(ge=0, le=100, description="Weight of the distance to the administrative centre."), Blank
+    ] = None,
+    w_school: Annotated[
+        float | None, Query(ge=0, le=100, description="Weight of the distance to a school."), Blank
+    ] = None,
+    w_health: Annotated[
+        float | None, Query(ge=0, le=100, description="Weight of the distance to a health station."), Blank
+    ] = None,
+    w_area: Annotated[
+        float | None, Query(ge=0, le=100, description="Weight of the area (within the preferred range)."), Blank
+    ] = None,
+    w_clearance: Annotated[float | None, Query(ge=0, le=100, description="Weight of site clearance."), Blank] = None,
+    preferred_min_ha: float = Query(0.5, ge=0.001, le=1000),
+    preferred_max_ha: float = Query(3.0, ge=0.001, le=1000),
+    hazards: Literal["penalty", "exclude", "ignore"] = Query("penalty", description="What a hazard zone does."),
+    hazard_penalty: float = Query(0.3, ge=0, le=1),
+    admin_unit: Annotated[str | None, Query(description="GSO code: only parcels inside this unit."), Blank] = None,
+    min_area_ha: Annotated[
+        float | None, Query(ge=0, le=10000, description="Only parcels of at least this area (ha)."), Blank
+    ] = None,
+    limit: int = Query(100, ge=1, le=10_000),
+):
+    """The site-suitability ranking a request asks for (the API, the investor map and the investor portal): the
+    settings' weights, each overridable; weights are relative."""
+    from ..analytics import suitability as su
+
+    weights = request.app.state.settings.suitability_weights.model_dump()
+    given = {
+        "road": w_road,
+        "town": w_town,
+        "school": w_school,
+        "health": w_health,
+        "area": w_area,
+        "clearance": w_clearance,
+    }
+    for k, v in given.items():
+        if v is not None:
+            weights[k] = round(v, 6)  # weights are relative: 1e-300 is 0, not a float the database underflows on
+    if preferred_min_ha > preferred_max_ha:
+        raise Problem(400, "preferred_min_ha: at most preferred_max_ha")
+    req = su.Request(
+        weights=su.Weights(**weights),
+        preferred_ha=(preferred_min_ha, preferred_max_ha),
+        hazards=hazards,
+        hazard_penalty=round(hazard_penalty, 6),
+        admin_unit=admin_unit,
+        min_area_ha=min_area_ha,
+        limit=limit,
+        published_only=not who.privileged,
+    )
+    try:
+        req.check()
+    except LandfundError as exc:
+        raise Problem(400, str(exc)) from None
+    return req

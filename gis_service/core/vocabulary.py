@@ -91,3 +91,38 @@ def load_workflow(layers_dir: Path) -> Workflow:
         return Workflow.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
     except (OSError, yaml.YAMLError, ValueError) as exc:
         raise LandfundError(f"{path} is not a valid workflow: {exc}") from exc
+
+
+class Period(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    first: int = Field(alias="from", ge=2000, le=2100)
+    last: int = Field(alias="to", ge=2000, le=2100)
+    units: int = Field(gt=0)
+    floor_m2: int | None = Field(None, gt=0)
+
+
+class Target(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    source: Label
+    periods: list[Period]
+
+    def period(self, year: int) -> Period | None:
+        """The period `year` falls in."""
+        return next((p for p in self.periods if p.first <= year <= p.last), None)
+
+
+class Targets(BaseModel):
+    """layers/targets.yaml: the province's (and the nation's) social-housing targets by period."""
+
+    model_config = ConfigDict(extra="forbid")
+    province: Target
+    national: Target | None = None
+
+
+@lru_cache(maxsize=8)
+def load_targets(layers_dir: Path) -> Targets:
+    path = Path(layers_dir) / "targets.yaml"
+    try:
+        return Targets.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except (OSError, yaml.YAMLError, ValueError) as exc:
+        raise LandfundError(f"{path} is not a valid list of targets: {exc}") from exc

@@ -6,6 +6,8 @@ draws. No value from the data, the catalogue or the YAML is ever part of a templ
 
 from __future__ import annotations
 
+import dataclasses
+
 import folium
 from markupsafe import Markup
 from sqlalchemy import func
@@ -335,9 +337,10 @@ class MapBuilder:
     def _layer_sites(self, spec: LayerSpec) -> None:
         ctx = self.ctx
         cap = ctx.settings.map_inline_max_features
-        req = suitability.Request(
-            admin_unit=ctx.filters.admin_unit, limit=cap + 1, published_only=not ctx.principal.privileged
-        )
+        asked = ctx.filters.suitability
+        req = dataclasses.replace(asked) if asked is not None else suitability.Request()
+        req.admin_unit = ctx.filters.admin_unit or req.admin_unit
+        req.limit, req.published_only = cap + 1, not ctx.principal.privileged
         ranked = suitability.rank(ctx.conn, ctx.settings, req)
         ls = ctx.ls(_collection(spec))
         where = data.parcel_where(ctx, ls, [ctx.catalogue.workflow.roles.call])

@@ -15,7 +15,7 @@ from ..core.config import Settings
 from ..models.admin_units import AdminUnit
 from ..security import Principal, visible_fields, visible_rows
 from ..stores.admin_units import AdminUnitStore
-from ..stores.features import FeatureStore, LayerSQL, area_ha, layer_sql
+from ..stores.features import FeatureStore, LayerSQL, area_ha, in_fund_on, layer_sql
 
 __all__ = ["Context", "Filters", "area_ha", "count", "coverage_collection", "feature_collection", "parcel_where"]
 
@@ -25,6 +25,7 @@ class Filters:
     admin_unit: str | None = None
     status: list[str] = field(default_factory=list)
     as_of: date | None = None
+    suitability: Any = None  # the ranking a map of sites asks for (analytics.suitability.Request): its weights
 
 
 @dataclass
@@ -75,6 +76,8 @@ def parcel_where(ctx: Context, ls: LayerSQL, statuses: list[str] | None = None) 
     unit = unit_geometry(ctx)
     if unit is not None:
         where.append(func.ST_Intersects(unit, ls.table.c.pos))
+    if ctx.filters.as_of is not None:  # the map as of a date: the units then, and the land fund then
+        where.append(in_fund_on(ls, ctx.filters.as_of))
     return where
 
 
@@ -92,7 +95,7 @@ def feature_collection(
 def coverage_collection(ctx: Context) -> tuple[dict, object]:
     """Units in force on the map's date (districts before the 2025 reform, communes after), with coverage."""
     level = default_level(ctx.as_of, ctx.catalogue.province.reform_date)
-    cov = coverage(ctx.conn, ctx.settings, ctx.as_of, level, published_only=not ctx.principal.privileged)
+    cov = coverage(ctx.conn, ctx.settings, ctx.as_of, level, unit=None, published_only=not ctx.principal.privileged)
     by_code = {u.code: u.as_dict() for u in cov.units}
     features = []
     for code, geom, x, y in ctx.units.shapes(level, ctx.as_of, ctx.filters.admin_unit):
@@ -116,6 +119,8 @@ def tile_filters(ctx: Context) -> dict[str, str]:
         params["filter"] = "status IN (" + ", ".join(f"'{s}'" for s in ctx.filters.status) + ")"
     if ctx.filters.admin_unit:
         params["admin_unit"] = ctx.filters.admin_unit
+    if ctx.filters.as_of is not None:
+        params["as_of"] = ctx.filters.as_of.isoformat()
     return params
 
 

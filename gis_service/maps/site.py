@@ -32,7 +32,7 @@ def _public_only(builder) -> bool:
     return not builder.ctx.principal.privileged
 
 
-def _simplified(conn, fid: int, limit: int) -> tuple[float, str, int]:
+def simplified_boundary(conn, fid: int, limit: int) -> tuple[float, str, int]:
     return ParcelStore(conn).simplified(fid, limit, TOLERANCES_M, M_PER_DEG)
 
 
@@ -53,8 +53,8 @@ def parcel_layer(builder, spec) -> None:
     props = dict(zip(stored, row[5:]))
     props.update(area_m2=round(area, 1), area_ha=round(area / 1e4, 4), est_units=est)
     builder.site_props = props
-    _, drawn, _ = _simplified(ctx.conn, fid, DRAW_VERTICES)
-    tolerance, table_geom, table_points = _simplified(ctx.conn, fid, SHEET_VERTICES)
+    _, drawn, _ = simplified_boundary(ctx.conn, fid, DRAW_VERTICES)
+    tolerance, table_geom, table_points = simplified_boundary(ctx.conn, fid, SHEET_VERTICES)
     edges = parcels.edges(table_geom)
     vertices = parcels.vertices(table_geom)
     style = {

@@ -12,9 +12,9 @@ from fastapi import FastAPI
 def install(app: FastAPI) -> None:
     """Add the pages to the application: their routes (before the API's, whose paths some share), the HTML views
     of the OGC API laid out like every other page, and errors shown as pages to people."""
-    from . import editor, errors, home, imports, inbox, listing, parcel, render
+    from . import editor, errors, home, imports, inbox, investors, listing, parcel, render, reports
 
-    for module in (home, listing, imports, editor, parcel, inbox):
+    for module in (home, listing, imports, editor, parcel, inbox, reports, investors):
         app.include_router(module.router)
     app.state.html_page = render.ogc_page
     app.state.page_error = errors.error_page

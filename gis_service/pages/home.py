@@ -143,21 +143,3 @@ async def logout(request: Request, who: SignedIn):
 def _end(request: Request, token: str) -> None:
     with request.app.state.db.write() as conn:
         auth.end_session(conn, token)
-
-
-@router.get("/reports")
-async def reports_index(request: Request, who: CurrentPrincipal):
-    """The reports the committee and the public read, and their data for spreadsheets."""
-    await load_units(request)
-    reports = [
-        ("coverage", "/analytics/coverage", True),
-        ("suitability", "/analytics/suitability", True),
-        ("bottlenecks", "/analytics/bottlenecks", who.privileged),
-    ]
-    return page(
-        request,
-        who,
-        "reports.html",
-        active="reports",
-        reports=[{"id": r, "href": href} for r, href, shown in reports if shown],
-    )

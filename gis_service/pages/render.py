@@ -3,6 +3,7 @@ layout with its navigation bar and who is signed in, the words of both languages
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -55,14 +56,15 @@ def base_url(request: Request) -> str:
 
 
 def nav(request: Request, who: Principal) -> list[tuple[str, str, str]]:
-    """(key, href, label key) of the navigation bar, for what the viewer may open."""
+    """(key, href, label key) of the navigation bar, for what the viewer may open (the brand is the home link)."""
     items = [
-        ("home", "/", "nav_home"),
         ("maps", "/maps", "nav_maps"),
         ("list", "/parcels", "nav_list"),
+        ("dashboard", "/dashboard", "nav_dashboard"),
         ("reports", "/reports", "nav_reports"),
+        ("investors", "/investors", "nav_investors"),
     ]
-    if who.role in ("planner", "admin", "investor"):
+    if who.authenticated:
         items.append(("inbox", "/inbox", "nav_inbox"))
     items.append(("api", "/collections?f=html", "nav_api"))
     return items
@@ -118,6 +120,7 @@ def context(request: Request, who: Principal, **extra: Any) -> dict[str, Any]:
         "num": lambda v, d=2: number(v, lang, d),
         "day": lambda v: day(v, lang),
         "basemap": basemap(request.app.state.settings, t("basemap")),
+        "today": date.today(),
         **extra,
     }
 

@@ -6,7 +6,7 @@ from typing import Any, Protocol
 
 from .base import Store
 from .history import STAGE_SINCE_SQL
-from .parcels import est_units_sql
+from .parcels import est_units_sql, listed_sql
 
 
 class Request(Protocol):
@@ -22,6 +22,7 @@ class Request(Protocol):
     limit: int | None
     statuses: tuple[str, ...] | None
     published_only: bool
+    parcel_ids: tuple[int, ...] | None
 
 
 UNITS_SQL = """
@@ -36,6 +37,8 @@ SELECT u.code, p.status, count(*), sum(p.area_m2), sum({units})
 FROM admin_units u JOIN parcels p ON ST_Intersects(u.geom, p.pos)
 WHERE u.level = %(level)s AND u.valid_from <= %(as_of)s AND (u.valid_to IS NULL OR u.valid_to >= %(as_of)s)
   AND (p.published OR NOT %(published_only)s)
+  AND {listed} <= %(as_of)s
+  AND (%(fund_source)s::text IS NULL OR p.fund_source = %(fund_source)s)
   {unit_filter}
 GROUP BY u.code, p.status
 """
@@ -64,7 +67,10 @@ SELECT p.id, p.code, p.name, p.status, p.clearance_status, p.responsible_level, 
        (SELECT max(h.at)::date FROM parcel_history h WHERE h.parcel_id = p.id AND h.action = 'transition'
           AND h.new_status = %(approved)s) AS approved_at, p.decision_date
 FROM parcels p
-WHERE p.status <> ALL(%(final)s)
+WHERE p.status <> ALL(%(final)s) AND {listed_sql("p")} <= %(as_of)s
+  AND (%(fund_source)s::text IS NULL OR p.fund_source = %(fund_source)s)
+  AND (%(unit)s::text IS NULL OR EXISTS (SELECT 1 FROM admin_units a WHERE a.code = %(unit)s
+                                         AND ST_Intersects(a.geom, p.pos)))
 ORDER BY p.code
 """
 
@@ -124,6 +130,8 @@ def _candidates(req: Request) -> list[str]:
         where.append("p.area_m2 >= %(min_m2)s")
     if req.admin_unit:
         where.append("EXISTS (SELECT 1 FROM admin_units a WHERE a.code = %(unit)s AND ST_Intersects(a.geom, p.pos))")
+    if req.parcel_ids is not None:
+        where.append("p.id = ANY(%(ids)s)")
     return where
 
 
@@ -133,24 +141,82 @@ def _params(req: Request) -> dict:
         "min_m2": (req.min_area_ha or 0) * 1e4,
         "unit": req.admin_unit,
         "limit": req.limit,
+        "ids": list(req.parcel_ids or ()),
     }
 
 
 class AnalyticsStore(Store):
-    def coverage(self, settings, level: str, as_of, year: int, unit: str | None, published_only: bool):
-        """The four result sets of a coverage report: units, parcels by unit and status, demand, programmes."""
-        params = {"level": level, "as_of": as_of, "year": year, "unit": unit, "published_only": published_only}
+    def coverage(
+        self,
+        settings,
+        level: str,
+        as_of,
+        year: int,
+        unit: str | None,
+        published_only: bool,
+        fund_source: str | None = None,
+    ):
+        """The four result sets of a coverage report: units, parcels by unit and status (those in the land fund on
+        `as_of`), demand, programmes."""
+        params = {
+            "level": level,
+            "as_of": as_of,
+            "year": year,
+            "unit": unit,
+            "published_only": published_only,
+            "fund_source": fund_source,
+        }
         unit_filter = "AND code = %(unit)s" if unit else ""
         units = self.all(UNITS_SQL.format(unit_filter=unit_filter), params)
         by_status = self.all(
-            BY_STATUS_SQL.format(units=est_units_sql(settings, "p"), unit_filter=unit_filter.replace("code", "u.code")),
+            BY_STATUS_SQL.format(
+                units=est_units_sql(settings, "p"),
+                listed=listed_sql("p"),
+                unit_filter=unit_filter.replace("code", "u.code"),
+            ),
             params,
         )
         return units, by_status, self.all(DEMAND_SQL, params), self.all(PROGRAMMES_SQL, params)
 
-    def stages(self, final: list[str], approved: str) -> list[tuple]:
-        """Every parcel not in a final stage, with when it entered its stage and when it entered `approved`."""
-        return self.all(ROWS_SQL, {"final": final, "approved": approved})
+    def stages(
+        self, final: list[str], approved: str, as_of, unit: str | None = None, fund_source: str | None = None
+    ) -> list[tuple]:
+        """Every parcel in the land fund on `as_of` and not in a final stage, with when it entered its stage and
+        when it entered `approved` (only those inside `unit`, of `fund_source`, when given)."""
+        return self.all(
+            ROWS_SQL, {"final": final, "approved": approved, "as_of": as_of, "unit": unit, "fund_source": fund_source}
+        )
+
+    def programmes_by_year(self, unit: str | None = None) -> list[tuple]:
+        """(year, households, funding in VND) of yearly programme figures (not cumulative ones), by year."""
+        return self.all(
+            "SELECT year, sum(households)::bigint, sum(funding_vnd)::bigint FROM programmes "
+            "WHERE (period_start IS NULL OR period_start = year) AND (%(unit)s::text IS NULL OR admin_unit_code = %(unit)s) "
+            "GROUP BY year ORDER BY year",
+            {"unit": unit},
+        )
+
+    def cumulative_programmes(self) -> list[tuple]:
+        """(from year, to year, programme, households) of the cumulative figures (a period, not a year)."""
+        return self.all(
+            "SELECT period_start, year, programme, households FROM programmes "
+            "WHERE period_start IS NOT NULL AND period_start < year ORDER BY year, period_start"
+        )
+
+    def added_by_quarter(
+        self, settings, as_of, unit: str | None, fund_source: str | None, published_only: bool
+    ) -> list[tuple]:
+        """(quarter's first day, parcels, m², estimated units) of the land added to the fund each quarter."""
+        listed = listed_sql("p")
+        return self.all(
+            f"SELECT date_trunc('quarter', {listed})::date AS q, count(*), sum(p.area_m2), "
+            f"sum({est_units_sql(settings, 'p')}) FROM parcels p "
+            f"WHERE {listed} <= %(as_of)s AND (p.published OR NOT %(published_only)s) "
+            "AND (%(fund_source)s::text IS NULL OR p.fund_source = %(fund_source)s) "
+            "AND (%(unit)s::text IS NULL OR EXISTS (SELECT 1 FROM admin_units a WHERE a.code = %(unit)s "
+            "AND ST_Intersects(a.geom, p.pos))) GROUP BY q ORDER BY q",
+            {"as_of": as_of, "unit": unit, "fund_source": fund_source, "published_only": published_only},
+        )
 
     def rank(self, req: Request, settings) -> tuple[list[str], list[tuple]]:
         """The ranking's columns and rows, with `analytics_parallel_workers` workers allowed for this query."""

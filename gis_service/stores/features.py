@@ -97,6 +97,12 @@ def area_ha(ls: LayerSQL) -> ColumnElement:
     return func.round(cast(ls.table.c.area_m2, Numeric) / 10000, 2)
 
 
+def in_fund_on(ls: LayerSQL, day) -> ColumnElement:
+    """A parcel is in the land fund on `day` when its decision or its record came by then (stores.parcels.listed_sql)."""
+    t = ls.table.c
+    return func.least(t.decision_date, cast(t.created_at, Date)) <= day
+
+
 # -- the API's reads (async, on the read server) ------------------------------------------------------------------
 
 

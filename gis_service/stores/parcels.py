@@ -20,6 +20,12 @@ def est_units_sql(settings, table: str = "parcels") -> str:
     return f"floor({table}.area_m2 * coalesce({table}.max_far, {far!r}) * {net!r} / {unit!r})::integer"
 
 
+def listed_sql(table: str = "p") -> str:
+    """When a parcel entered the land fund: its decision's date or the day it was recorded, whichever came first.
+    A parcel is in the land fund "as of" a date on or after it (the maps, the reports and the dashboard)."""
+    return f"LEAST({table}.decision_date, {table}.created_at::date)"
+
+
 def est_units_column(settings, table: str = "parcels"):
     return literal_column(est_units_sql(settings, table))
 
@@ -185,6 +191,13 @@ class ParcelStore(Store):
             "SELECT id, ST_AsGeoJSON(ST_SimplifyPreserveTopology(geom, 0.000002), 7) FROM parcels "
             "WHERE code = %s AND (published OR NOT %s)",
             [code, published_only],
+        )
+
+    def boundary(self, fid: int, published_only: bool) -> tuple | None:
+        """(code, name, WKB in EPSG:4326) of a parcel the caller may see."""
+        return self.one(
+            "SELECT code, name, ST_AsBinary(geom) FROM parcels WHERE id = %s AND (published OR NOT %s)",
+            [fid, published_only],
         )
 
     def count_visible(self, published_only: bool) -> int:

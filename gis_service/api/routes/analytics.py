@@ -1,175 +1,148 @@
-"""Land-fund analytics: coverage against demand, the bottleneck report, site suitability (JSON or CSV)."""
+"""Land-fund analytics: coverage against demand, the bottleneck report, site suitability: JSON for programs, CSV
+for spreadsheets (Vietnamese Excel by default, `lang=en` for English), and for a browser (or `f=html`) the report's
+page, where it also downloads as XLSX and PDF."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import RedirectResponse, Response
 
 from ...analytics import bottlenecks as bn
 from ...analytics import suitability as su
 from ...analytics.coverage import LEVELS, coverage, default_level
+from ...core.vocabulary import LANG_PATTERN, LANGS
+from ...i18n import value_labels
+from ...ingest.tables import csv_bytes
 from ...security import Principal
+from ...services import reports
+from ...stores.admin_units import AdminUnitStore
 from ..deps import Planner, principal, reading
-from ..render import csv_response, json_response, media
+from ..params import suitability_query
+from ..render import json_response, media, negotiate
 
 router = APIRouter(prefix="/analytics", tags=["Analytics"])
-Fmt = Literal["json", "csv"]
+Fmt = Literal["json", "csv", "html"]
+LANG = Query(LANGS[0], pattern=LANG_PATTERN, description="Language of a CSV's headers, labels and number format.")
+
+
+def _page(request: Request, name: str, f: str | None) -> RedirectResponse | None:
+    """A browser asking for HTML goes to the report's page, with the same question."""
+    if negotiate(request, f, ("json", "html", "csv")) != "html":
+        return None
+    query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "f"])
+    return RedirectResponse(f"/reports/{name}" + (f"?{query}" if query else ""), status_code=303)
+
+
+def _labels(request: Request, conn, lang: str) -> reports.Labels:
+    catalogue = request.app.state.catalogue
+    return reports.Labels(value_labels(catalogue.layer("parcels"), catalogue, lang), AdminUnitStore(conn).names(), lang)
+
+
+def _csv(sheet, filename: str, lang: str) -> Response:
+    return Response(
+        csv_bytes(sheet.columns, sheet.rows, lang),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @router.get(
     "/coverage",
     summary="Land-fund coverage against demand per administrative unit, as of a date",
-    responses=media("application/json", "text/csv"),
+    responses=media("application/json", "text/csv", "text/html"),
 )
 async def get_coverage(
     request: Request,
-    as_of: date | None = Query(None, description="Default: today."),
+    as_of: date | None = Query(None, description="Default: today. Counts the parcels in the land fund on that day."),
     level: Literal["province", "district", "commune"] | None = Query(
         None, description="Default: districts before 1 July 2025, communes after."
     ),
     year: int | None = Query(None, ge=2000, le=2100, description="Demand/programme year (default: that of as_of)."),
     unit: str | None = Query(None, description="One unit's GSO code."),
-    f: Fmt = "json",
+    fund_source: str | None = Query(None, description="Only parcels of this fund source."),
+    f: Fmt | None = None,
+    lang: str = LANG,
     who: Principal = Depends(principal),
 ):
     """Planners see the whole land fund; everyone else, the published parcels only."""
+    if (page := _page(request, "coverage", f)) is not None:
+        return page
     st = request.app.state
     when = as_of or date.today()
     lvl = level or default_level(when, st.catalogue.province.reform_date)
-    cov = await reading(
-        request, lambda conn: coverage(conn, st.settings, when, lvl, year, unit, published_only=not who.privileged)
-    )
-    body = cov.as_dict()
+
+    def work(conn):
+        cov = coverage(
+            conn, st.settings, when, lvl, year, unit, published_only=not who.privileged, fund_source=fund_source
+        )
+        return cov.as_dict(), (_labels(request, conn, lang) if f == "csv" else None)
+
+    body, labels = await reading(request, work)
     if f == "csv":
-        cols = [
-            "code",
-            "name",
-            "level",
-            "parcels",
-            "area_ha",
-            "est_units",
-            "households",
-            "demand_year",
-            "coverage_ratio",
-            "short_of_land",
-            "shortfall_units",
-            "programme_households",
-            "programme_funding_vnd",
-            "programme_year",
-        ]
-        return csv_response(body["units"], cols, f"coverage-{lvl}-{when.isoformat()}.csv")
+        sheet = reports.coverage_sheets(body, labels, "coverage")[0]
+        return _csv(sheet, f"coverage-{lvl}-{when.isoformat()}.csv", lang)
     return json_response(body)
 
 
 @router.get(
     "/bottlenecks",
     summary="Parcels stuck in a stage, grouped by responsible level and agency",
-    responses=media("application/json", "text/csv"),
+    responses=media("application/json", "text/csv", "text/html"),
 )
 async def get_bottlenecks(
-    request: Request, who: Planner, as_of: date | None = Query(None, description="Default: today."), f: Fmt = "json"
+    request: Request,
+    who: Planner,
+    as_of: date | None = Query(None, description="Default: today."),
+    unit: str | None = Query(None, description="Only parcels inside this unit (GSO code)."),
+    fund_source: str | None = Query(None, description="Only parcels of this fund source."),
+    f: Fmt | None = None,
+    lang: str = LANG,
 ):
+    if (page := _page(request, "bottlenecks", f)) is not None:
+        return page
     st = request.app.state
-    body = await reading(
-        request, lambda conn: bn.report(conn, st.settings, as_of or date.today(), st.catalogue.province.reform_date)
-    )
+
+    def work(conn):
+        body = bn.report(conn, st.settings, as_of or date.today(), st.catalogue.province.reform_date, unit, fund_source)
+        return body, (_labels(request, conn, lang) if f == "csv" else None)
+
+    body, labels = await reading(request, work)
     if f == "csv":
-        cols = [
-            "kind",
-            "code",
-            "name",
-            "status",
-            "clearance_status",
-            "responsible_level",
-            "responsible_agency",
-            "admin_unit_code",
-            "in_stage_since",
-            "days_in_stage",
-            "limit_days",
-        ]
-        return csv_response(body["findings"], cols, "bottlenecks.csv")
+        sheet = reports.bottleneck_sheets(body, labels, ("groups", "findings"))[1]
+        return _csv(sheet, "bottlenecks.csv", lang)
     return json_response(body)
 
 
 @router.get(
     "/suitability",
     summary="Parcels open for investment, ranked by weighted criteria, each explained",
-    responses=media("application/json", "text/csv"),
+    responses=media("application/json", "text/csv", "text/html"),
 )
 async def get_suitability(
     request: Request,
-    who: Principal = Depends(principal),
-    w_road: float | None = Query(None, ge=0, le=100),
-    w_town: float | None = Query(None, ge=0, le=100),
-    w_school: float | None = Query(None, ge=0, le=100),
-    w_health: float | None = Query(None, ge=0, le=100),
-    w_area: float | None = Query(None, ge=0, le=100),
-    w_clearance: float | None = Query(None, ge=0, le=100),
-    preferred_min_ha: float = Query(0.5, ge=0.001, le=1000),
-    preferred_max_ha: float = Query(3.0, ge=0.001, le=1000),
-    hazards: Literal["penalty", "exclude", "ignore"] = "penalty",
-    hazard_penalty: float = Query(0.3, ge=0, le=1),
-    admin_unit: str | None = Query(None, description="GSO code: only parcels inside this unit."),
-    min_area_ha: float | None = Query(None, ge=0, le=10000),
-    limit: int = Query(100, ge=1, le=10_000),
-    f: Fmt = "json",
+    req: su.Request = Depends(suitability_query),
+    f: Fmt | None = None,
+    lang: str = LANG,
 ):
+    if (page := _page(request, "suitability", f)) is not None:
+        return page
     st = request.app.state
-    weights = st.settings.suitability_weights.model_dump()
-    for k, v in {
-        "road": w_road,
-        "town": w_town,
-        "school": w_school,
-        "health": w_health,
-        "area": w_area,
-        "clearance": w_clearance,
-    }.items():
-        if v is not None:
-            weights[k] = round(v, 6)  # weights are relative: 1e-300 is 0, not a float the database underflows on
-    hazard_penalty = round(hazard_penalty, 6)
-    req = su.Request(
-        weights=su.Weights(**weights),
-        preferred_ha=(preferred_min_ha, preferred_max_ha),
-        hazards=hazards,
-        hazard_penalty=hazard_penalty,
-        admin_unit=admin_unit,
-        min_area_ha=min_area_ha,
-        limit=limit,
-        published_only=not who.privileged,
-    )
-    ranked = await reading(request, lambda conn: su.rank(conn, st.settings, req))
+
+    def work(conn):
+        return su.rank(conn, st.settings, req), (_labels(request, conn, lang) if f == "csv" else None)
+
+    ranked, labels = await reading(request, work)
     if f == "csv":
-        flat = []
-        for r in ranked:
-            row = {
-                k: r[k]
-                for k in (
-                    "rank",
-                    "id",
-                    "code",
-                    "name",
-                    "admin_unit_code",
-                    "area_ha",
-                    "est_units",
-                    "score",
-                    "hazard_penalty",
-                )
-            }
-            for k, c in r["criteria"].items():
-                row[f"{k}_score"] = c["score"]
-                if c["distance_m"] is not None:
-                    row[f"{k}_m"] = c["distance_m"]
-            row["hazards"] = "; ".join(f"{h['hazard']} ({h['severity']})" for h in r["hazards"])
-            flat.append(row)
-        cols = list(flat[0].keys()) if flat else ["rank", "code", "score"]
-        return csv_response(flat, cols, "suitability.csv")
+        return _csv(reports.suitability_sheets(ranked, labels, "sites")[0], "suitability.csv", lang)
     return json_response(
         {
-            "weights": weights,
-            "preferred_ha": [preferred_min_ha, preferred_max_ha],
-            "hazards": hazards,
+            "weights": req.weights.model_dump(),
+            "preferred_ha": list(req.preferred_ha),
+            "hazards": req.hazards,
             "count": len(ranked),
             "sites": ranked,
         }

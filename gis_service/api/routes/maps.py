@@ -7,6 +7,7 @@ from datetime import date
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
+from ...analytics import suitability as su
 from ...core.vocabulary import LANG_PATTERN, LANGS
 from ...maps import data
 from ...maps.assets import check_offline
@@ -15,6 +16,7 @@ from ...maps.definition import MapDef, load_map
 from ...security import Principal
 from ..deps import principal, reading
 from ..errors import Problem
+from ..params import suitability_query
 from ..render import base_url, lang_of
 
 router = APIRouter(tags=["Maps"])
@@ -79,9 +81,17 @@ async def get_map(
     who: Principal = Depends(principal),
     admin_unit: str | None = Query(None, description="GSO code: only this unit (a former district or a commune)."),
     status: str | None = Query(None, description="Comma-separated parcel statuses."),
-    as_of: date | None = Query(None, description="Date for the administrative units (YYYY-MM-DD)."),
+    as_of: date | None = Query(
+        None,
+        description="The map on this date (YYYY-MM-DD): the units in force then, the parcels in the land fund then.",
+    ),
+    ranking: su.Request = Depends(suitability_query),
 ):
+    """The investor map ranks its sites with the weights, hazard handling and minimum area it is given (w_road …,
+    as /analytics/suitability takes them)."""
     mapdef = load_map(request.app.state.settings.maps_dir, name)
     if name == "site":
         raise Problem(404, "the site sheet is at /maps/parcels/{id}")
-    return await _render(request, mapdef, who, _filters(admin_unit, status, as_of), lang)
+    filters = _filters(admin_unit, status, as_of)
+    filters.suitability = ranking
+    return await _render(request, mapdef, who, filters, lang)

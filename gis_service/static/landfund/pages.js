@@ -59,7 +59,7 @@
 
   // -- a parcel's page ------------------------------------------------------------------------------------------
   function parcelMap() {
-    var el = document.getElementById("parcel-map");
+    var el = document.getElementById("parcel-map") || document.getElementById("dossier-map");
     var data = json("parcel-data");
     if (!el || !data) { return; }
     var map = L.map(el);
@@ -70,6 +70,10 @@
     });
     var layer = L.geoJSON(data.parcel, { style: { color: BLUE, weight: 3, fillOpacity: 0.15 } }).addTo(map);
     fit(map, layer);
+    (data.vertices || []).forEach(function (v) {  // the vertex numbers of the coordinate table (once the map has a view)
+      L.circleMarker([v[0], v[1]], { radius: 3, color: "#222", weight: 1, fillOpacity: 1 })
+        .bindTooltip(String(v[2]), { permanent: true, direction: "top", className: "lf-vertex-label" }).addTo(map);
+    });
     window.lfPageMap = map;  // for the browser tests and the console
   }
 
@@ -174,11 +178,88 @@
     }
   }
 
+  // -- the investor portal: ranked sites over the hazard zones, the list beside them -------------------------------
+  var GREENS = ["#edf8e9", "#bae4b3", "#74c476", "#31a354", "#006d2c"];
+  function scoreColor(s) { return GREENS[Math.max(0, Math.min(4, Math.floor(s * 5)))]; }
+
+  function portalMap() {
+    var el = document.getElementById("portal-map");
+    var data = json("portal-data");
+    if (!el || !data) { return; }
+    var map = L.map(el);
+    baseLayer(map);
+    map.createPane("lfHazards").style.zIndex = 390;  // below the sites, always: every site stays clickable
+    map.createPane("lfSites").style.zIndex = 420;
+    L.geoJSON(data.hazards, { pane: "lfHazards", interactive: false,
+      style: { color: "#6a1b9a", weight: 1, dashArray: "3 3", fillColor: "#6a1b9a", fillOpacity: 0.12 } }).addTo(map);
+    var byId = {};
+    var sites = L.geoJSON(data.sites, {
+      pane: "lfSites",
+      style: function (f) { return { color: "#1b3a57", weight: 1.5, fillColor: scoreColor(f.properties.score), fillOpacity: 0.85 }; },
+      onEachFeature: function (f, l) {
+        byId[f.id] = l;
+        var p = f.properties;
+        l.bindTooltip("#" + p.rank + " " + p.code + " · " + Math.round(p.score * 100) + "%" + (p.hazards ? " ⚠" : ""));
+        l.on("click", function () {
+          var item = document.getElementById("site-" + f.id);
+          if (item) { item.scrollIntoView({ behavior: "smooth", block: "center" }); item.classList.add("lf-picked");
+            setTimeout(function () { item.classList.remove("lf-picked"); }, 1500); }
+        });
+      }
+    }).addTo(map);
+    fit(map, sites);
+    window.lfPageMap = map;
+    document.querySelectorAll(".lf-site").forEach(function (item) {
+      item.addEventListener("mouseenter", function () {
+        var l = byId[item.dataset.id];
+        if (l) { l.setStyle({ weight: 4, color: "#e65100" }); l.bringToFront(); }
+      });
+      item.addEventListener("mouseleave", function () {
+        var l = byId[item.dataset.id];
+        if (l) { l.setStyle({ weight: 1.5, color: "#1b3a57" }); }
+      });
+    });
+  }
+
+  function controls() {
+    // weights: show the value beside each slider, and rank again a moment after the last change
+    var form = document.querySelector("form[data-autosubmit]");
+    if (form) {
+      var timer = null;
+      form.querySelectorAll("input[type=range]").forEach(function (r) {
+        var out = form.querySelector("output[for=" + r.id + "]");
+        r.addEventListener("input", function () { if (out) { out.textContent = r.value.replace(".", ","); } });
+      });
+      form.addEventListener("change", function () {
+        clearTimeout(timer);
+        timer = setTimeout(function () { form.submit(); }, 350);
+      });
+    }
+    // compare: two to four sites
+    var compare = document.getElementById("compare");
+    if (compare) {
+      var picks = document.querySelectorAll(".lf-pick");
+      var ids = document.getElementById("compare-ids");
+      var button = document.getElementById("compare-button");
+      var max = 4;
+      var update = function () {
+        var chosen = Array.prototype.filter.call(picks, function (p) { return p.checked; });
+        picks.forEach(function (p) { p.disabled = !p.checked && chosen.length >= max; });
+        ids.value = chosen.map(function (p) { return p.value; }).join(",");
+        button.disabled = chosen.length < 2;
+      };
+      picks.forEach(function (p) { p.addEventListener("change", update); });
+      update();
+    }
+  }
+
   function start() {
+    controls();
     if (!window.L) { return; }
     ogcMap();
     parcelMap();
     editorMap();
+    portalMap();
   }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
 })();
