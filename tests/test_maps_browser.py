@@ -13,7 +13,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from browser import Page
+from browser import ARTIFACTS, Page
 from conftest import LiveServer
 
 from gis_service.core.db import libpq_dsn
@@ -164,7 +164,8 @@ def test_planner_filters(browser, server, demo_ro):
     expected = db(
         demo_ro,
         "SELECT count(*) FROM parcels p, admin_units a WHERE a.code = '094' AND p.published AND "
-        "p.status IN ('approved', 'open_for_investment') AND ST_Intersects(a.geom, p.pos)",
+        "p.status IN ('approved', 'open_for_investment') AND ST_Intersects(a.geom, p.pos) "
+        "AND LEAST(p.decision_date, p.created_at::date) <= '2025-01-01'",  # in the fund on that day
     )[0][0]
     assert p.js(COUNT_PARCELS) == expected
     units = p.js(
@@ -357,4 +358,197 @@ def test_search_by_parcel_code(browser, server, tiled_server, demo_ro):
     p.page.keyboard.press("Enter")
     p.page.wait_for_selector(".lf-search input.lf-miss", timeout=5000)
     assert p.errors == []
+    p.close()
+
+
+# -- maps in daily use -------------------------------------------------------------------------------------------
+
+
+def click_site(p: Page, code: str) -> str:
+    """Zoom to a site, move the mouse onto it as a person would, click it, return the popup's text."""
+    xy = p.js(f"""() => {{ const m = {MAP}; let hit = null; m.closePopup();
+        m.eachLayer(l => {{ if (l.feature && l.feature.properties.code === {code!r}
+            && l.feature.geometry.type.endsWith("Polygon")) hit = l; }});
+        m.fitBounds(hit.getBounds(), {{maxZoom: 17, animate: false}});
+        const pt = m.latLngToContainerPoint(hit.getBounds().getCenter()), box = m.getContainer().getBoundingClientRect();
+        return [pt.x + box.left, pt.y + box.top]; }}""")
+    p.page.wait_for_selector(".leaflet-popup", state="detached", timeout=2000)  # the last popup fades out first
+    p.page.mouse.move(xy[0] - 3, xy[1] - 3)
+    p.page.mouse.move(*xy)
+    p.page.mouse.click(*xy)
+    p.page.wait_for_selector(".leaflet-popup-content", timeout=5000)
+    return p.page.inner_text(".leaflet-popup-content")
+
+
+def test_every_investor_site_can_be_clicked_and_hazard_sites_say_so(browser, server, demo_ro):
+    """Hazard zones are drawn below the sites: each of them opens its popup, and a site in a zone says so."""
+    sites = db(
+        demo_ro,
+        "SELECT p.code, EXISTS (SELECT 1 FROM reference_features r WHERE r.layer = 'hazard_zones' "
+        "AND ST_Intersects(r.geom, p.geom)) FROM parcels p WHERE p.published AND p.status = 'open_for_investment'",
+    )
+    assert any(h for _, h in sites), "the demo has sites in hazard zones"
+    p = Page(browser).open(f"{server.base}/maps/investor")
+    for code, in_hazard in sites:
+        text = click_site(p, code)
+        assert code in text, code
+        assert ("Khu đất nằm trong vùng nguy cơ" in text) is in_hazard, code
+    assert p.errors == []
+    p.close()
+
+
+def boxes_overlap(a: dict, b: dict) -> bool:
+    return not (
+        a["x"] + a["width"] <= b["x"]
+        or b["x"] + b["width"] <= a["x"]
+        or a["y"] + a["height"] <= b["y"]
+        or b["y"] + b["height"] <= a["y"]
+    )
+
+
+def test_maps_on_a_phone_keep_the_map_free(browser, server):
+    for name in ("planner", "investor"):
+        p = Page(browser, phone=True).open(f"{server.base}/maps/{name}")
+        p.page.wait_for_timeout(300)
+        assert p.page.query_selector(".leaflet-control-layers-expanded") is None  # the layer list is folded
+        legends = p.page.query_selector_all(".lf-legend")
+        assert legends and all("lf-folded" in (lg.get_attribute("class") or "") for lg in legends)
+        title = p.page.locator(".lf-title").bounding_box()
+        for control in (".lf-search", ".leaflet-control-zoom", ".lf-measure", ".leaflet-control-layers-toggle"):
+            assert not boxes_overlap(title, p.page.locator(control).first.bounding_box()), (name, control)
+        legend_area = sum(lg.bounding_box()["width"] * lg.bounding_box()["height"] for lg in legends)
+        assert legend_area < 0.15 * 390 * 844, name  # folded legends take a corner, not the map
+        p.shot(f"map-{name}-phone")
+        first = legends[0]
+        first.query_selector("button").tap()
+        assert "lf-folded" not in first.get_attribute("class") and first.query_selector(".lf-legend-rows").is_visible()
+        assert p.errors == []
+        p.close()
+
+
+LEGENDS = "() => [...document.querySelectorAll('.lf-legend')].map(l => l.dataset.layer)"
+
+
+def test_each_visible_layer_has_its_legend_and_colours_mean_one_thing(browser, server):
+    p = Page(browser).open(f"{server.base}/maps/investor")
+    assert set(p.js(LEGENDS)) == {"sites", "roads", "hazard_zones"}
+
+    def toggle(label: str):
+        p.page.locator(".leaflet-control-layers-overlays label", has_text=label).locator("input").click()
+        p.page.wait_for_timeout(200)
+
+    toggle("Cơ sở hạ tầng xã hội")
+    assert "facilities" in p.js(LEGENDS)
+    toggle("Đường giao thông")
+    assert "roads" not in p.js(LEGENDS) and "facilities" in p.js(LEGENDS)
+    p.close()
+    p = Page(browser).open(f"{server.base}/maps/planner")
+    for label in ("Đường giao thông", "Vùng nguy cơ thiên tai", "Hộ được hỗ trợ nhà ở (chương trình)"):
+        p.page.locator(".leaflet-control-layers-overlays label", has_text=label).locator("input").click()
+    colours = p.js("""() => Object.fromEntries([...document.querySelectorAll('.lf-legend')].map(l =>
+        [l.dataset.layer, [...l.querySelectorAll('i')].map(i => getComputedStyle(i).backgroundColor)]))""")
+    assert set(colours) == {"coverage", "parcels", "roads", "hazard_zones", "programmes"}
+    seen: dict[str, str] = {}
+    for layer, cs in colours.items():
+        for c in cs:
+            if c in ("rgb(189, 189, 189)",):  # 'no figure' grey of the choropleth
+                continue
+            assert seen.setdefault(c, layer) == layer, (c, layer, seen[c])  # no colour means two things
+    p.shot("planner-all-legends")
+    p.close()
+
+
+def test_vietnamese_controls(browser, server):
+    p = Page(browser).open(f"{server.base}/maps/planner")
+    assert p.page.get_attribute(".leaflet-control-zoom-in", "title") == "Phóng to"
+    assert p.page.get_attribute(".leaflet-control-zoom-out", "title") == "Thu nhỏ"
+    assert p.page.get_attribute(".lf-measure-toggle", "title") == "Đo khoảng cách và diện tích"
+    p.page.click(".lf-measure-toggle")
+    assert "Nhấp để thêm điểm" in p.page.inner_text(".lf-measure-panel")
+    p.page.fill(".lf-search input", "không có khu nào tên này")
+    p.page.wait_for_selector(".lf-search-results .lf-none")
+    assert p.page.inner_text(".lf-search-results") == "Không tìm thấy"
+    text = p.page.inner_text(".leaflet-container")
+    for english in ("Zoom in", "Hectares", "Location not found", "Measure"):
+        assert english not in text and english not in p.page.content().split("<body", 1)[1].split("lf-map-spec")[0]
+    p.close()
+
+
+def test_offline_base_context_when_no_basemap_answers(browser, demo_ro, tmp_path):
+    """The default OpenStreetMap basemap with no internet (every request off this machine refused): the map
+    says so at once and draws the province, its communes with their names and the roads from its own data."""
+    server = LiveServer(demo_ro, tmp_path)  # the default basemap: OpenStreetMap
+    try:
+        for name in ("planner", "investor"):
+            p = Page(browser).open(f"{server.base}/maps/{name}")
+            p.page.wait_for_selector(".leaflet-container[data-basemap=context]", timeout=5000)
+            assert any("openstreetmap" in u for u in p.blocked)
+            assert "Không tải được nền bản đồ" in p.page.inner_text(".lf-basemap-offline")
+            labels = p.js("() => [...document.querySelectorAll('.lf-context-label')].map(e => e.textContent)")
+            communes = db(
+                demo_ro, "SELECT name FROM admin_units WHERE level = 'commune' AND valid_to IS NULL ORDER BY name"
+            )
+            assert sorted(labels) == sorted(n for (n,) in communes)
+            p.shot(f"map-{name}-offline")
+            p.close()
+    finally:
+        server.stop()
+
+
+def test_as_of_applies_to_the_parcels_too(browser, server, demo_ro):
+    def codes(url: str) -> set[str]:
+        p = Page(browser).open(url)
+        found = set(
+            p.js(f"""() => {{ const out = []; {MAP}.eachLayer(l => {{ const f = l.feature;
+            if (f && f.properties.code && f.properties.level === undefined) out.push(f.properties.code); }});
+            return out; }}""")
+        )
+        p.close()
+        return found
+
+    before_reform = codes(f"{server.base}/maps/planner?as_of=2025-01-01")
+    today = codes(f"{server.base}/maps/planner")
+    later = {c for (c,) in db(demo_ro, "SELECT code FROM parcels WHERE published AND decision_date > '2025-01-01'")}
+    assert later and not before_reform & later and later & today
+    assert before_reform < today
+
+
+def test_site_sheet_is_one_a4_page_with_numbered_vertices(browser, server, demo_ro, tmp_path):
+    import pypdf
+
+    pid, code, unit = db(
+        demo_ro,
+        "SELECT p.id, p.code, a.name FROM parcels p JOIN admin_units a ON a.code = p.admin_unit_code "
+        "WHERE p.published AND p.status = 'open_for_investment' ORDER BY p.area_m2 DESC LIMIT 1",
+    )[0]
+    p = Page(browser).open(f"{server.base}/maps/parcels/{pid}")
+    rows = len(p.page.query_selector_all(".lf-vertices tr")) - 1
+    labels = p.js("() => [...document.querySelectorAll('.lf-vertex')].map(e => e.textContent)")
+    assert labels == [str(i) for i in range(1, rows + 1)]  # the map's numbers are the table's
+    attributes = p.page.inner_text(".lf-attributes")
+    assert unit in attributes and "Vùng nguy cơ thiên tai" in attributes
+    x = p.page.query_selector(".lf-vertices td.num").inner_text()
+    assert x.count(",") == 1 and len(x.split(",")[1]) == 3, x  # millimetres: three decimals, zeros kept
+    p.page.emulate_media(media="print")
+    pdf = tmp_path / "sheet.pdf"
+    p.page.pdf(path=str(pdf), format="A4", print_background=True)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "site-sheet.pdf").write_bytes(pdf.read_bytes())
+    assert len(pypdf.PdfReader(str(pdf)).pages) == 1
+    # the parcel is whole inside the printed map
+    inside = p.js(f"""() => {{ const m = {MAP}; let hit = null; m.eachLayer(l => {{ if (l.feature &&
+        l.feature.properties.code === {code!r}) hit = l; }}); return m.getBounds().contains(hit.getBounds()); }}""")
+    assert inside
+    p.close()
+
+
+def test_legends_never_run_under_the_layer_list(browser, server):
+    p = Page(browser).open(f"{server.base}/maps/planner")
+    for label in ("Đường giao thông", "Vùng nguy cơ thiên tai", "Hộ được hỗ trợ nhà ở (chương trình)", "Cơ sở hạ tầng"):
+        p.page.locator(".leaflet-control-layers-overlays label", has_text=label).locator("input").click()
+    layers = p.page.locator(".leaflet-control-layers").bounding_box()
+    for legend in p.page.query_selector_all(".lf-legend"):
+        assert not boxes_overlap(layers, legend.bounding_box()), legend.get_attribute("data-layer")
+    assert p.page.query_selector_all(".lf-legend.lf-folded")  # folded to their titles, a tap away
+    p.shot("planner-many-legends")
     p.close()

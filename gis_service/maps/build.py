@@ -67,6 +67,11 @@ WORDS = (
     "no_features",
     "hazard_here",
     "search_results",
+    "zoom_in",
+    "zoom_out",
+    "legend_toggle",
+    "offline_context",
+    "offline_base",
 )
 
 
@@ -126,6 +131,8 @@ class MapBuilder:
         if "minimap" in self.mapdef.controls and self.spec["basemap"]:
             self.features.add("minimap")
         self._search()
+        if self.mapdef.id != "site":  # a site sheet is one parcel: the offline context of a province is not its scale
+            self.spec["context"] = data.context_collection(self.ctx)
         self.spec["words"] = {k: self.w(k) for k in WORDS}
         self.spec["title"] = self._title()
         js, css = list(MAP_JS), list(MAP_CSS)
@@ -252,6 +259,7 @@ class MapBuilder:
             "weight": style.get("weight", 2),
             "fill_opacity": style.get("fill_opacity", 0.3),
             "radius": style.get("radius", 4),
+            "dash": style.get("dash"),
             "geometry": GEOMETRY.get(layer_def.geometry_type, "polygon"),
         }
         legend = None
@@ -471,6 +479,13 @@ class MapBuilder:
             data=points,
             pane="markers",
             geometry="point",
+            legend={
+                "title": spec.title(self.lang) if spec.title else "",
+                "items": [[spec.color or "#6a3d9a", self.w("programme_circle")]],
+                "round": True,
+            }
+            if spec.legend
+            else None,
             style={
                 "default_color": spec.color or "#6a3d9a",
                 "radius_by": "programme_households",

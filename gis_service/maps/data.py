@@ -105,6 +105,19 @@ def coverage_collection(ctx: Context) -> tuple[dict, object]:
     return {"type": "FeatureCollection", "features": features}, cov
 
 
+def context_collection(ctx: Context) -> dict:
+    """The base context drawn from the project's own data when no basemap answers (an intranet without the
+    internet): the province's outline and the units in force on the map's date, each named at an inner point."""
+    level = default_level(ctx.as_of, ctx.catalogue.province.reform_date)
+    names = ctx.units.names()
+    features = []
+    for lvl in ("province", level):
+        for code, geom, x, y in ctx.units.shapes(lvl, ctx.as_of):
+            props = {"name": names.get(code, code), "level": lvl, "point": [y, x]}
+            features.append({"type": "Feature", "id": code, "geometry": orjson.loads(geom), "properties": props})
+    return {"type": "FeatureCollection", "features": features}
+
+
 def unit_names(ctx: Context) -> dict[str, str]:
     """GSO code → name of every unit (its latest name), so pages name units instead of coding them."""
     return ctx.units.names()

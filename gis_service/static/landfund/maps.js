@@ -15,7 +15,7 @@
   }
 
   var LF = (window.LF = window.LF || {});
-  var PANES = { coverage: 400, reference: 420, parcels: 450, markers: 460 };
+  var PANES = { context: 380, coverage: 400, reference: 420, context_labels: 430, parcels: 450, markers: 460 };
 
   LF.escape = function (s) {
     return String(s).replace(/[&<>"']/g, function (c) {
@@ -237,19 +237,50 @@
   }
 
   // -- legends -------------------------------------------------------------------------------------------
-  function legendControl(map, entry, key) {
+  // One legend per layer, shown while its layer is on. On a phone each starts folded to its title (a tap
+  // opens it), so legends never cover the map.
+  function legendControl(map, entry, key, small) {
     var legend = L.control({ position: "bottomright" });
     legend.onAdd = function () {
-      var div = L.DomUtil.create("div", "lf-legend");
+      var div = L.DomUtil.create("div", "lf-legend" + (small ? " lf-folded" : ""));
       div.setAttribute("data-legend", key);
       div.setAttribute("data-layer", entry.id);
+      var kind = entry.legend.round ? "lf-round" : entry.geometry === "line" ? "lf-line" : "";
       var rows = entry.legend.items.map(function (it) {
-        return '<div><i style="background:' + LF.escape(it[0]) + '"></i>' + LF.escape(it[1]) + "</div>";
+        return '<div><i class="' + kind + '" style="background:' + LF.escape(it[0]) + '"></i>' + LF.escape(it[1]) + "</div>";
       }).join("");
-      div.innerHTML = "<h4>" + LF.escape(entry.legend.title) + "</h4>" + rows;
+      var title = entry.legend.layer_title && entry.legend.layer_title !== entry.legend.title
+        ? LF.escape(entry.legend.layer_title) + ": " + LF.escape(entry.legend.title) : LF.escape(entry.legend.title);
+      div.innerHTML = '<h4><button type="button" class="lf-legend-toggle" aria-expanded="' + (!small) + '" title="' +
+        LF.escape(LF.words.legend_toggle) + '">' + title + '</button></h4><div class="lf-legend-rows">' + rows + "</div>";
+      L.DomEvent.disableClickPropagation(div);
+      var button = div.querySelector("button");
+      L.DomEvent.on(button, "click", function () {
+        var folded = div.classList.toggle("lf-folded");
+        button.setAttribute("aria-expanded", String(!folded));
+      });
       return div;
     };
     return legend;
+  }
+
+  // The stand-in basemap: the province's outline and the units in force, named, from the service's own data.
+  function contextLayer(map, fc) {
+    var group = L.geoJSON(fc, {
+      pane: pane(map, "context"),
+      interactive: false,
+      style: function (f) {
+        return f.properties.level === "province" ? { color: "#37474f", weight: 2.5, fill: true, fillColor: "#fbfaf5", fillOpacity: 1 }
+          : { color: "#78909c", weight: 1, dashArray: "4 3", fill: false };
+      }
+    });
+    fc.features.forEach(function (f) {
+      if (f.properties.level === "province") { return; }
+      L.marker(f.properties.point, { interactive: false, keyboard: false, pane: pane(map, "context_labels"),
+        icon: L.divIcon({ className: "lf-context-label", html: "<span>" + LF.escape(f.properties.name) + "</span>", iconSize: [1, 1] })
+      }).addTo(group);
+    });
+    return group;
   }
 
   // -- controls ------------------------------------------------------------------------------------------
@@ -423,7 +454,7 @@
     map.addControl(new Search());
   }
 
-  function basemapLayer(map, spec, words) {
+  function basemapLayer(map, spec, words, offline) {
     var b = spec.basemap;
     var attribution = b.attribution_url ? '<a href="' + LF.escape(b.attribution_url) + '">' + LF.escape(b.attribution) + "</a>"
       : LF.escape(b.attribution);
@@ -435,12 +466,14 @@
       if (told || loaded || failed < 2) { return; }
       told = true;
       map.getContainer().classList.add("lf-nobase");
+      if (offline) { offline(); }
       var title = document.querySelector(".lf-title");
       if (title) {
         var note = document.createElement("small");
         note.className = "lf-basemap-offline";
-        note.textContent = words.basemap_offline;
+        note.textContent = words.basemap_offline + (offline ? " " + words.offline_context : "");
         title.appendChild(note);
+        if (LF.placeControls) { LF.placeControls(); }
       }
     });
     return layer;
@@ -454,13 +487,20 @@
     var small = window.matchMedia && window.matchMedia("(max-width: 700px)").matches;
     if (small) { document.body.classList.add("lf-small"); }
     var bases = {}, overlays = {}, legends = [], inline = [];
-    var base = null;
+    var base = null, context = spec.context ? contextLayer(map, spec.context) : null;
+    var showContext = function () {
+      if (!context || map.hasLayer(context)) { return; }
+      context.addTo(map);
+      map.getContainer().setAttribute("data-basemap", "context");
+    };
     if (spec.basemap) {
-      base = basemapLayer(map, spec, LF.words).addTo(map);
+      base = basemapLayer(map, spec, LF.words, context ? showContext : null).addTo(map);
       bases[spec.basemap.name] = base;
     } else {
       map.getContainer().classList.add("lf-nobase");
+      showContext();
     }
+    if (context) { bases[LF.escape(LF.words.offline_base)] = context; }
     spec.layers.forEach(function (entry) {
       var layer = makeLayer(map, entry);
       if (!entry.tiles) { inline.push(layer); }
@@ -469,7 +509,7 @@
       if (entry.legend) {
         var key = entry.classes ? (entry.classes.field === "coverage_ratio" ? "coverage" : entry.classes.field)
           : (entry.style && entry.style.by) || entry.id;
-        var legend = legendControl(map, entry, key);
+        var legend = legendControl(map, entry, key, small);
         legends.push({ layer: layer, control: legend });
         if (entry.show) { legend.addTo(map); }
       }
@@ -483,9 +523,24 @@
       }
     });
     LF.restack(map, inline);
+    // Legends never climb under the layer list: when they would, the upper ones fold to their titles.
+    var fitLegends = function () {
+      var corner = map._controlCorners.bottomright, above = map._controlCorners.topright;  // not the minimap's
+      if (!corner) { return; }
+      var limit = above ? above.getBoundingClientRect().bottom + 8 : map.getContainer().getBoundingClientRect().top + 8;
+      // a bottom corner has no height of its own: its first (highest) control says where it starts
+      var highest = function () { return corner.firstChild ? corner.firstChild.getBoundingClientRect().top : Infinity; };
+      var open = Array.prototype.slice.call(corner.querySelectorAll(".lf-legend:not(.lf-folded)"));
+      while (open.length && highest() < limit) {
+        var top = open.shift();
+        top.classList.add("lf-folded");
+        top.querySelector("button").setAttribute("aria-expanded", "false");
+      }
+    };
     map.on("overlayadd", function (e) {
       legends.forEach(function (l) { if (l.layer === e.layer) { l.control.addTo(map); } });
       LF.restack(map, inline);
+      fitLegends();
     });
     map.on("overlayremove", function (e) { legends.forEach(function (l) { if (l.layer === e.layer) { l.control.remove(); } }); });
     (spec.labels || []).forEach(function (label) {
@@ -494,6 +549,13 @@
         icon: L.divIcon({ className: cls + "-label", html: '<span class="' + cls + '">' + LF.escape(label.text) + "</span>",
                           iconSize: [1, 1] }) }).addTo(map);
     });
+    if (map.zoomControl) {  // Leaflet's own buttons say "Zoom in" in English
+      var zc = map.zoomControl.getContainer();
+      [["in", LF.words.zoom_in], ["out", LF.words.zoom_out]].forEach(function (z) {
+        var a = zc && zc.querySelector(".leaflet-control-zoom-" + z[0]);
+        if (a) { a.title = z[1]; a.setAttribute("aria-label", z[1]); }
+      });
+    }
     var controls = spec.controls || [];
     if (controls.indexOf("search") >= 0 && spec.search) { searchControl(map, spec.search); }
     if (controls.indexOf("fullscreen") >= 0 && L.control.fullscreen) {
@@ -514,10 +576,13 @@
       L.DomEvent.disableClickPropagation(title);
     }
     var left = map.getContainer().querySelector(".leaflet-top.leaflet-left");
-    if (title && left) {  // the title sits above the left-hand controls, never on them
+    LF.placeControls = function () {  // the title sits above the left-hand controls, never on them
+      if (!title || !left) { return; }
       left.style.marginTop = (title.offsetTop + title.offsetHeight) + "px";
       left.style.top = "0";
-    }
+    };
+    LF.placeControls();
+    fitLegends();
     if (spec.bounds) {
       map.fitBounds(spec.bounds, { maxZoom: spec.focus === "parcel" ? 18 : 13, animate: false });
     }
