@@ -25,7 +25,7 @@ class Principal:
     user_id: int | None = None
     admin_unit_code: str | None = None
     token_id: int | None = None
-    via: str = "none"  # how the caller proved who they are: none, token (Authorization header) or session (cookie)
+    via: str = "none"  # how the caller proved who they are: none, token (Bearer or Basic), basic (password) or session
     csrf: str | None = None  # a session's CSRF token: forms that change anything must carry it
 
     @property

@@ -113,7 +113,7 @@ def test_public_view_hides_unpublished_parcels_and_internal_notes(api):
     [
         ("limit=abc", "limit"),
         ("limit=0", "limit"),
-        ("limit=10001", "limit"),
+        ("limit=2147483648", "limit"),
         ("limit=2.5", "limit"),
         ("offset=-1", "offset"),
         ("offset=99999999999", "offset"),

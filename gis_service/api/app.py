@@ -19,6 +19,7 @@ from ..core.database import Database
 from ..core.db import database_url, read_database_url
 from ..maps.check import require_valid_maps
 from . import errors, hardening, openapi
+from .methods import HeadAndOptions
 from .routes import analytics, collections, health, items, landing, maps, tiles, transactions, workflow
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -69,7 +70,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     openapi.install(app)
     hardening.install(app, settings)
     pages.install(app)  # the application people use; its routes come first (/parcels/new before /parcels/{id})
-    for module in (landing, collections, workflow, items, transactions, tiles, maps, analytics, health):
+    api = (landing, collections, workflow, items, transactions, tiles, maps, analytics, health)
+    for module in api:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    routes = [r for module in api for r in module.router.routes]
+    app.add_middleware(HeadAndOptions, routes=routes)  # outermost: HEAD and OPTIONS on every API path
     return app

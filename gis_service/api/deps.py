@@ -20,10 +20,13 @@ from ..core.config import Settings
 from ..core.database import Database
 from ..security import ANONYMOUS, Principal, hash_token, write_denial
 from ..stores.features import LayerSQL, layer_sql
-from ..stores.users import principal_row, session_row
+from ..stores.users import principal_row, session_row, user_row
 from .errors import Problem
 
-CHALLENGE = {"WWW-Authenticate": 'Bearer realm="landfund"'}
+# Bearer for API clients; Basic for desktop GIS (QGIS offers Basic, not Bearer), with a token or the password.
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="landfund", Basic realm="landfund", charset="UTF-8"'}
+BASIC_CACHE_S = 300  # a checked password is trusted this long (argon2 on every tile request would cost a core)
+LOOPBACK = ("127.0.0.1", "::1", "localhost", "testclient")
 
 
 def unauthorized(detail: str) -> Problem:
@@ -112,12 +115,19 @@ async def principal(request: Request) -> Principal:
     if header:
         scheme, _, token = header.partition(" ")
         token = token.strip()
-        if scheme.lower() != "bearer" or not token:
-            raise unauthorized("use Authorization: Bearer <token>")
-        row = await principal_row(engine, hash_token(token))
-        if row is None:
-            raise unauthorized("the token is unknown, expired or revoked")
-        who = Principal(role=row[2], name=row[1], user_id=row[0], admin_unit_code=row[3], token_id=row[4], via="token")
+        if scheme.lower() == "basic" and token:
+            who = await _basic(request, token)
+        elif scheme.lower() != "bearer" or not token:
+            raise unauthorized(
+                "use Authorization: Bearer <token>, or Basic with your user name and a token or password"
+            )
+        else:
+            row = await principal_row(engine, hash_token(token))
+            if row is None:
+                raise unauthorized("the token is unknown, expired or revoked")
+            who = Principal(
+                role=row[2], name=row[1], user_id=row[0], admin_unit_code=row[3], token_id=row[4], via="token"
+            )
     elif cookie := request.cookies.get(SESSION_COOKIE):
         row = await session_row(engine, hash_token(cookie))
         if row is None:
@@ -133,6 +143,51 @@ async def principal(request: Request) -> Principal:
         who = ANONYMOUS
     request.state.principal = who
     return who
+
+
+async def _basic(request: Request, encoded: str) -> Principal:
+    """HTTP Basic (RFC 7617): the user name and, as the password, one of that user's tokens or their password,
+    under the same rules as a bearer token or the sign-in form (throttled, disabled accounts refused). Only over
+    HTTPS or from this machine, unless the admin allowed plain HTTP (LANDFUND_BASIC_AUTH_OVER_HTTP)."""
+    import base64
+    import binascii
+    import hashlib
+    import time
+
+    from ..core.errors import LandfundError
+    from ..services import auth
+
+    host = request.client.host if request.client else ""
+    if request.url.scheme != "https" and host not in LOOPBACK and not request.app.state.settings.basic_auth_over_http:
+        raise unauthorized("HTTP Basic is accepted over HTTPS only (it sends the password with every request)")
+    try:
+        name, sep, secret = base64.b64decode(encoded, validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        raise unauthorized("Basic credentials: base64 of user:password, in UTF-8") from None
+    if not sep or not name or not secret:
+        raise unauthorized("Basic credentials: base64 of user:password, in UTF-8")
+    engine = request.app.state.db.async_engine
+    row = await principal_row(engine, hash_token(secret))
+    if row is not None and row[1] == name:
+        return Principal(role=row[2], name=row[1], user_id=row[0], admin_unit_code=row[3], token_id=row[4], via="token")
+    cache: dict = request.app.state.__dict__.setdefault("basic_cache", {})
+    key = hashlib.sha256(f"{name}\0{secret}".encode()).hexdigest()
+    user_id, until = cache.get(key, (None, 0.0))
+    if user_id is None or until < time.monotonic():
+        try:
+            user_id = await writing(request, lambda conn: auth.authenticate(conn, name, secret, host or "unknown"))
+        except auth.TooManyAttempts as exc:
+            raise Problem(429, str(exc), headers={"Retry-After": str(exc.wait_s)}) from None
+        except LandfundError:
+            raise unauthorized("the user name or the password (or token) is not right") from None
+        if len(cache) > 10_000:
+            cache.clear()
+        cache[key] = (user_id, time.monotonic() + BASIC_CACHE_S)
+    user = await user_row(engine, user_id)
+    if user is None:
+        cache.pop(key, None)
+        raise unauthorized("the account is disabled")
+    return Principal(role=user[2], name=user[1], user_id=user[0], admin_unit_code=user[3], via="basic")
 
 
 MAX_FORM_PART = 40_000_000  # a drawn boundary travels as a form field (GeoJSON text); files have their own limits

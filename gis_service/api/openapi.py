@@ -100,9 +100,50 @@ def _enrich(doc: dict, app: FastAPI) -> None:
             for param in op.get("parameters", []):
                 if param.get("in") == "path" and param.get("name") in values:
                     param["schema"] = {"type": "string", "enum": values[param["name"]]}
+                if param.get("name") == "filter-lang":
+                    param["schema"] = {"type": "string", "enum": ["cql2-text", "cql2-json"], "default": "cql2-text"}
             op["responses"].pop("422", None)  # FastAPI's default; validation errors are 400 problems here
             op["responses"].setdefault("4XX", problem)
             op["responses"].setdefault("5XX", problem)
+
+
+def _collection_paths(doc: dict, app: FastAPI) -> None:
+    """One items path per collection, with a query parameter for each of its queryables (as pygeoapi does): GDAL's
+    OGC API driver sends a `-where` to the server only for parameters it finds on the collection's own path, and
+    otherwise downloads the whole collection to filter it itself."""
+    from ..security import ANONYMOUS
+    from ..stores.features import layer_sql
+    from .deps import Collection
+    from .routes.collections import attribute_schemas
+
+    generic = doc["paths"].get("/collections/{collectionId}/items", {}).get("get")
+    if generic is None:
+        return
+    st = app.state
+    for layer in st.catalogue.spatial_layers:
+        coll = Collection(layer, layer_sql(layer, st.settings), st.catalogue)
+        op = copy.deepcopy(generic)
+        op["operationId"] = f"{generic.get('operationId', 'get_items')}_{layer.id}"
+        op["summary"] = f"Features of {layer.id} ({layer.title.en})"
+        params = [p for p in op.get("parameters", []) if p.get("name") != "collectionId"]
+        taken = {p["name"] for p in params}
+        for name, schema in attribute_schemas(coll, ANONYMOUS).items():
+            if name in taken or schema.get("readOnly"):
+                continue
+            kind = {k: v for k, v in schema.items() if k in ("type", "format", "enum", "minimum", "maximum")}
+            params.append(
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": False,
+                    "style": "form",
+                    "explode": False,
+                    "description": f"Only features whose {name} is this value ({schema.get('title', name)}).",
+                    "schema": kind,
+                }
+            )
+        op["parameters"] = params
+        doc["paths"][f"/collections/{layer.id}/items"] = {"get": op}
 
 
 def openapi_30(app: FastAPI) -> dict:
@@ -113,6 +154,7 @@ def openapi_30(app: FastAPI) -> dict:
         doc.pop("jsonSchemaDialect", None)
         doc.pop("webhooks", None)
         _enrich(doc, app)
+        _collection_paths(doc, app)
         app.state.openapi_30 = doc
     return app.state.openapi_30
 

@@ -115,6 +115,8 @@ _DT = re.compile(r"^\d{4}-\d{2}-\d{2}([Tt ][0-9:.]+([Zz]|[+-]\d{2}:?\d{2})?)?$")
 def _instant(text: str, name: str = "datetime") -> date | None:
     if text in ("..", ""):
         return None
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}[Tt]", text):  # GDAL 3.6 sends a date -where as 2024-01-01T/..
+        text = text[:-1]
     if not _DT.match(text):
         raise Problem(400, f"{name}: {text!r} is not an RFC 3339 date or date-time")
     try:
@@ -173,6 +175,7 @@ class ItemsRequest:
     sel: Selection
     crs: ApiCRS
     fmt: str | None
+    limit_asked: int | None = None  # a limit above the maximum, clamped to it
 
 
 def _coerce(coll: Collection, name: str, raw: str):
@@ -263,7 +266,12 @@ async def items_request(
     crs: ApiCRS = Depends(crs_param),
     box=Depends(bbox_param),
     span=Depends(datetime_param),
-    limit: int = Query(10, ge=1, le=MAX_LIMIT, description=f"Features per page (1–{MAX_LIMIT:,})."),
+    limit: int = Query(
+        10,
+        ge=1,
+        le=2**31 - 1,
+        description=f"Features per page; above {MAX_LIMIT:,} (the server's maximum) it is {MAX_LIMIT:,}.",
+    ),
     offset: int = Query(0, ge=0, le=MAX_OFFSET, description="Features to skip; follow the `next` link to page."),
     sortby: str | None = Query(None, description="Comma-separated properties, each with an optional + or - prefix."),
     properties: str | None = Query(None, description="Comma-separated properties to return."),
@@ -286,8 +294,10 @@ async def items_request(
         order.append((ls.fields[name], desc))
     order.append((ls.id, False))
     props = choose_properties(properties, visible)
+    asked = limit if limit > MAX_LIMIT else None  # OGC API – Features: a larger limit is the server's maximum
+    limit = min(limit, MAX_LIMIT)
     sel = Selection(where=where, order=order, properties=props, limit=limit, offset=offset, skip_geometry=skip_geometry)
-    return ItemsRequest(coll, who, sel, crs, fmt)
+    return ItemsRequest(coll, who, sel, crs, fmt, asked)
 
 
 __all__ = ["CRS84", "EPSG4326", "ItemsRequest", "items_request"]

@@ -35,7 +35,12 @@ def serve_cmd(
         help="uvicorn worker processes (default LANDFUND_WORKERS, 1); the API keeps no state of its own.",
     ),
 ) -> None:
-    """Serve the API (and its OpenAPI docs). Starts the embedded database when needed."""
+    """Serve the API (and its OpenAPI docs). Starts the embedded database when needed.
+
+    Browsers on other sites may call the API only from the origins in LANDFUND_CORS_ORIGINS (CORS): a
+    comma-separated list such as https://gis.dienbien.gov.vn,http://localhost:8080, a JSON list, or * for any
+    origin. Desktop GIS (QGIS, GDAL) needs no CORS; it signs in with HTTP Basic (user name and a token or the
+    password), accepted over HTTPS and from this machine (LANDFUND_BASIC_AUTH_OVER_HTTP=true to allow plain HTTP)."""
     import uvicorn
 
     with user_errors():

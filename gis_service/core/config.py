@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 # Housing Law 2023 / Decree 100/2024: social-housing apartments are 25–70 m²; a province may raise the
@@ -140,9 +141,15 @@ class Settings(BaseSettings):
         default=2000, ge=0, description="Above this many parcels a map loads them as vector tiles, not inline."
     )
 
-    cors_origins: list[str] = Field(
+    basic_auth_over_http: bool = Field(
+        default=False,
+        description="Accept HTTP Basic credentials over plain HTTP from other machines too (they are always accepted "
+        "over HTTPS and from this machine). Only on a network you trust: Basic sends the password in every request.",
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description='Origins allowed to call the API from a browser (JSON list, e.g. ["https://gis.dienbien.gov.vn"]).',
+        description="Origins allowed to call the API from a browser: comma-separated "
+        "(https://gis.dienbien.gov.vn,http://localhost:8080), a JSON list, or * for any origin (no credentials).",
     )
     db_timeout_seconds: float = Field(
         default=3.0,
@@ -175,6 +182,29 @@ class Settings(BaseSettings):
         description="uvicorn worker processes of `landfund serve`; the API "
         "keeps no state of its own, so any number works.",
     )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, v):
+        """A comma-separated list or a JSON list; each an origin (scheme://host[:port]) or *."""
+        import json
+        import re
+
+        if isinstance(v, str):
+            text = v.strip()
+            if text.startswith("["):
+                try:
+                    v = json.loads(text)
+                except ValueError:
+                    raise ValueError(f"not a JSON list of origins: {text!r}") from None
+            else:
+                v = [o.strip() for o in text.split(",") if o.strip()]
+        if not isinstance(v, list):
+            raise ValueError("a list of origins")
+        for o in v:
+            if not isinstance(o, str) or not (o == "*" or re.fullmatch(r"https?://[^/\s]+", o)):
+                raise ValueError(f"{o!r} is not an origin: scheme://host[:port] without a path, or *")
+        return [o.rstrip("/") for o in v]
 
     @field_validator("avg_unit_m2")
     @classmethod

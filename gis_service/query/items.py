@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql import ColumnElement, Select
 
 from ..crs import ApiCRS
-from ..stores.features import LayerSQL
+from ..stores.features import LayerSQL, json_value
 
 # Counting every match of a huge query would dominate the page; past this many, numberMatched is left
 # out (the spec allows that) and an estimate from the planner is given instead.
@@ -43,7 +43,7 @@ def out_geometry(ls: LayerSQL, crs: ApiCRS) -> ColumnElement:
 def properties_json(ls: LayerSQL, names: list[str]) -> ColumnElement:
     args = []
     for name in names:
-        args += [literal_column("'" + name.replace("'", "''") + "'"), ls.fields[name]]
+        args += [literal_column("'" + name.replace("'", "''") + "'"), json_value(ls, name)]
     return func.json_build_object(*args) if args else literal_column("'{}'::json")
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    case,
     cast,
     func,
     literal,
@@ -53,6 +54,23 @@ class LayerSQL:
     where: ColumnElement  # rows of this layer (reference layers share a table)
     etag: ColumnElement | None = None  # changes whenever the stored row changes (see etag_sql)
     statements: dict = field(default_factory=dict, compare=False, repr=False)  # built once, reused (tiles)
+
+
+def json_value(ls: LayerSQL, name: str) -> ColumnElement:
+    """A field as GeoJSON writes it. A `number` is always written with a fractional part (50.0, not 50): QGIS and
+    GDAL type a field from the first features they read, and a whole-valued double written as 50 made it an
+    integer field that turned a later 37.5 into NULL. PostgreSQL writes a numeric with its scale, so a whole
+    value becomes numeric(30,1); others keep every digit float8 has (15 significant)."""
+    expr = ls.fields[name]
+    if not any(a.name == name and a.type == "number" for a in ls.layer.attributes):
+        return expr
+    return case(
+        (
+            func.abs(expr) < 1e15,
+            case((expr == func.trunc(expr), cast(expr, Numeric(30, 1))), else_=cast(expr, Numeric)),
+        ),
+        else_=cast(expr, Numeric),
+    )
 
 
 def etag_sql(storage: str, table: str) -> str:
@@ -199,7 +217,7 @@ class FeatureStore:
         args = []
         for name in props:
             if name in visible:
-                args += [literal_column("'" + name.replace("'", "''") + "'"), ls.fields[name]]
+                args += [literal_column("'" + name.replace("'", "''") + "'"), json_value(ls, name)]
         for name, expr in (extra or {}).items():
             args += [literal_column("'" + name.replace("'", "''") + "'"), expr]
         shape = geometry if geometry is not None else func.ST_Simplify(ls.geom, SIMPLIFY_DEG, True)

@@ -105,6 +105,15 @@ WHERE s.token_hash = :hash AND s.ended_at IS NULL AND s.expires_at > now() AND u
 """
 
 
+USER_SQL = "SELECT id, name, role, admin_unit_code FROM users WHERE id = :id AND disabled_at IS NULL"
+
+
+async def user_row(engine: AsyncEngine, user_id: int) -> tuple | None:
+    """(user id, name, role, unit) of an enabled user (checked on every request: disabling an account works at once)."""
+    async with engine.connect() as conn:
+        return (await conn.execute(text(USER_SQL), {"id": user_id})).first()
+
+
 async def session_row(engine: AsyncEngine, token_hash: str) -> tuple | None:
     """(user id, name, role, unit, session id, CSRF token) of a live session (checked on every request, so
     signing out or disabling the account ends it at once)."""

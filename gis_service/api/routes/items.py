@@ -47,6 +47,8 @@ async def get_items(
     if fmt in ("geojsonseq", "fgb") and "limit" not in request.query_params:
         sel.limit = None  # bulk download: everything, unless the client pages
     headers = content_crs_header(crs)
+    if ir.limit_asked is not None:
+        headers["X-Landfund-Limit"] = f"{sel.limit} (asked {ir.limit_asked}; the maximum)"
     if fmt == "csv":
         return await _csv(engine, ir, headers)
     if fmt == "fgb":
@@ -89,6 +91,8 @@ async def get_items(
             )
         )
     meta: dict = {"numberReturned": returned}
+    if ir.limit_asked is not None:
+        meta["landfund:limit"] = {"asked": ir.limit_asked, "used": sel.limit}
     if matched is not None:
         meta["numberMatched"] = matched
     else:

@@ -6,8 +6,9 @@ link names the variables ({tileMatrix}/{tileCol}/{tileRow}), so OGC clients fill
 from __future__ import annotations
 
 import hashlib
+import re
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -111,6 +112,10 @@ def tileset(
                     "id": coll.id,
                     "dataType": "vector",
                     "geometryDimension": {"Point": 0, "LineString": 1}.get(coll.layer.geometry_type, 2),
+                    # a parcel smaller than a pixel of its tile is sent as a point inside it (never dropped)
+                    "geometryType": "polygons and points"
+                    if coll.layer.geometry_type == "MultiPolygon"
+                    else {"Point": "points", "LineString": "lines"}.get(coll.layer.geometry_type, "polygons"),
                     "propertiesSchema": {
                         "type": "object",
                         "properties": {
@@ -149,6 +154,9 @@ async def tilejson(
             "vector_layers": [
                 {
                     "id": coll.id,
+                    "geometry_type": "polygon and point"
+                    if coll.layer.geometry_type == "MultiPolygon"
+                    else {"Point": "point", "LineString": "line"}.get(coll.layer.geometry_type, "polygon"),
                     "fields": {
                         n: ("Number" if t in ("integer", "number") else "Boolean" if t == "boolean" else "String")
                         for n, t in fields.items()
@@ -169,7 +177,7 @@ async def tile(
     request: Request,
     z: int,
     x: int,
-    y: int,
+    y: str = Path(..., description="Row, optionally with .pbf or .mvt (GDAL's MVT driver needs an extension)."),
     chosen: Selected = Depends(selected),
     tms_id: str = Depends(_tms),
     engine: AsyncEngine = Depends(read_engine),
@@ -178,13 +186,17 @@ async def tile(
     ),
 ):
     """Takes the same filters as the items (property=value, admin_unit, CQL2 filter)."""
-    if not tq.valid_tile(z, x, y):
-        raise Problem(404, f"no tile {z}/{x}/{y} in {TMS_ID} (zoom 0–{tq.MAX_ZOOM}, x and y below 2^zoom)")
+    row = re.fullmatch(r"(\d{1,9})(?:\.(?:pbf|mvt))?", y)
+    if row is None:
+        raise Problem(404, f"no tile row {y!r}: a number, optionally with .pbf or .mvt")
+    yi = int(row[1])
+    if not tq.valid_tile(z, x, yi):
+        raise Problem(404, f"no tile {z}/{x}/{yi} in {TMS_ID} (zoom 0–{tq.MAX_ZOOM}, x and y below 2^zoom)")
     who = chosen.who
     props = tuple(choose_properties(properties, chosen.visible))
     unfiltered = not (set(request.query_params) - {"properties"})  # then one prepared statement serves all
     stmt = tq.tile_statement(chosen.coll.ls, z, props, chosen.where, (who.privileged,) if unfiltered else None)
-    data = await FeatureReads(engine).tile(stmt, tq.tile_params(z, x, y))
+    data = await FeatureReads(engine).tile(stmt, tq.tile_params(z, x, yi))
     max_age = request.app.state.settings.tile_max_age
     headers = {
         "Cache-Control": f"{'public' if not who.privileged else 'private'}, max-age={max_age}",
