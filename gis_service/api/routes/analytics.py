@@ -21,6 +21,7 @@ from ...security import Principal
 from ...services import reports
 from ...stores.admin_units import AdminUnitStore
 from ..deps import Planner, principal, reading
+from ..errors import Problem
 from ..params import suitability_query
 from ..render import json_response, media, negotiate
 
@@ -29,10 +30,19 @@ Fmt = Literal["json", "csv", "html"]
 LANG = Query(LANGS[0], pattern=LANG_PATTERN, description="Language of a CSV's headers, labels and number format.")
 
 
-def _page(request: Request, name: str, f: str | None) -> RedirectResponse | None:
-    """A browser asking for HTML goes to the report's page, with the same question."""
+async def _page(request: Request, name: str, f: str | None) -> RedirectResponse | None:
+    """A browser asking for HTML goes to the report's page, with the same question, once the question is one the
+    page can answer (else the 400 is this API's problem document, not a page's)."""
     if negotiate(request, f, ("json", "html", "csv")) != "html":
         return None
+    qp = request.query_params
+    fund = qp.get("fund_source")
+    choices = request.app.state.catalogue.layer("parcels").attribute("fund_source").values or {}
+    if fund and fund not in choices:
+        raise Problem(400, f"fund_source: one of {', '.join(choices)}")
+    unit = (qp.get("unit") or qp.get("admin_unit") or "").strip()
+    if unit and unit not in await reading(request, lambda conn: AdminUnitStore(conn).names()):
+        raise Problem(400, f"unit: no administrative unit {unit!r}")
     query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "f"])
     return RedirectResponse(f"/reports/{name}" + (f"?{query}" if query else ""), status_code=303)
 
@@ -69,7 +79,7 @@ async def get_coverage(
     who: Principal = Depends(principal),
 ):
     """Planners see the whole land fund; everyone else, the published parcels only."""
-    if (page := _page(request, "coverage", f)) is not None:
+    if (page := await _page(request, "coverage", f)) is not None:
         return page
     st = request.app.state
     when = as_of or date.today()
@@ -102,7 +112,7 @@ async def get_bottlenecks(
     f: Fmt | None = None,
     lang: str = LANG,
 ):
-    if (page := _page(request, "bottlenecks", f)) is not None:
+    if (page := await _page(request, "bottlenecks", f)) is not None:
         return page
     st = request.app.state
 
@@ -128,7 +138,7 @@ async def get_suitability(
     f: Fmt | None = None,
     lang: str = LANG,
 ):
-    if (page := _page(request, "suitability", f)) is not None:
+    if (page := await _page(request, "suitability", f)) is not None:
         return page
     st = request.app.state
 
