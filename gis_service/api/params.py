@@ -307,6 +307,15 @@ __all__ = ["CRS84", "EPSG4326", "ItemsRequest", "items_request"]
 Blank = BeforeValidator(lambda v: None if isinstance(v, str) and not v.strip() else v)
 
 
+def check_report_filters(catalogue, unit_names, unit: str | None, fund_source: str | None) -> None:
+    """A report's unit and fund source are ones that exist (the API's redirect and the report pages ask the same)."""
+    choices = catalogue.layer("parcels").attribute("fund_source").values or {}
+    if fund_source and fund_source not in choices:
+        raise Problem(400, f"fund_source: one of {', '.join(choices)}")
+    if unit and unit not in unit_names:
+        raise Problem(400, f"unit: no administrative unit {unit!r}")
+
+
 async def suitability_query(
     request: Request,
     who: Principal = Depends(principal),

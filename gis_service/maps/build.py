@@ -6,21 +6,16 @@ draws. No value from the data, the catalogue or the YAML is ever part of a templ
 
 from __future__ import annotations
 
-import dataclasses
-
 import folium
 from markupsafe import Markup
-from sqlalchemy import func
-from sqlalchemy.dialects.postgresql import NUMERIC
 
-from ..analytics import suitability
 from ..core.errors import LandfundError
 from ..core.vocabulary import LANGS
-from ..i18n import FORMATS, field_label, number, value_labels
-from . import data, site, tiles
+from ..i18n import FORMATS, field_label, value_labels
+from . import data, layers, site
 from .assets import FEATURE_ASSETS, MAP_CSS, MAP_JS, OfflineFigure, fragment
 from .definition import LayerSpec, MapDef, strings
-from .legend import Boot, category_colors, class_items
+from .legend import Boot
 
 OSM = ("https://tile.openstreetmap.org/{z}/{x}/{y}.png", "© OpenStreetMap contributors")
 OSM_COPYRIGHT = "https://www.openstreetmap.org/copyright"
@@ -42,10 +37,6 @@ def basemap(settings, name: str) -> dict | None:
     }
 
 
-GEOMETRY = {"Point": "point", "LineString": "line", "MultiPolygon": "polygon"}
-# Panes (z-index) so that sites and parcels are always drawn, and clicked, above reference layers and the
-# choropleth: overlays 400, reference layers 420, parcels 450, site markers 460.
-PANES = {"coverage": 400, "reference": 420, "parcels": 450, "markers": 460}
 WORDS = (
     "no_hazard",
     "vnd_billion",
@@ -75,12 +66,6 @@ WORDS = (
 )
 
 
-def _collection(spec: LayerSpec) -> str:
-    """The collection of a layer that has one (maps/check.py makes sure it does, when the service starts)."""
-    assert spec.collection is not None, f"layer {spec.id} names no collection"
-    return spec.collection
-
-
 class MapBuilder:
     def __init__(self, ctx: data.Context, mapdef: MapDef):
         self.ctx = ctx
@@ -100,6 +85,7 @@ class MapBuilder:
             "labels": [],
         }
         self.map_notes: list[str] = []  # shown under the title
+        self.coverage_fc: dict | None = None  # the coverage layer's units, reused by the programme circles
 
     def w(self, key: str) -> str:
         return self.words[key](self.lang)
@@ -123,7 +109,7 @@ class MapBuilder:
         self.spec["basemap"] = self._basemap()
         self.spec["units"] = data.unit_names(self.ctx)
         for spec in self.mapdef.layers:
-            getattr(self, f"_layer_{spec.kind}")(spec)
+            KINDS[spec.kind](self, spec)
         if self.spec["bounds"] is None:  # nothing matched: show the unit asked for, else the province
             self.spec["bounds"] = data.unit_bounds(self.ctx)
         if "fullscreen" in self.mapdef.controls:
@@ -175,7 +161,7 @@ class MapBuilder:
     def js_spec(self, spec: LayerSpec) -> dict:
         """What maps.js needs to write a layer's tooltips and popups: fields, their labels and formats,
         value labels and links."""
-        layer = self.ctx.catalogue.layers.get(_collection(spec)) if spec.collection else None
+        layer = self.ctx.catalogue.layers.get(spec.collection) if spec.collection else None
         if spec.kind in ("coverage", "programmes"):
             layer = self.ctx.catalogue.layers.get("admin_units")
         fields = list(dict.fromkeys([*spec.tooltip, *spec.popup]))
@@ -210,7 +196,7 @@ class MapBuilder:
             "links": links,
         }
 
-    def _add(self, spec: LayerSpec, name: str, **entry) -> dict:
+    def add(self, spec: LayerSpec, name: str, **entry) -> dict:
         layer = {
             "id": spec.id,
             "kind": spec.kind,
@@ -225,7 +211,7 @@ class MapBuilder:
         self.spec["layers"].append(layer)
         return layer
 
-    def _extend(self, fc: dict) -> None:
+    def extend(self, fc: dict) -> None:
         import orjson
         import shapely
 
@@ -239,270 +225,18 @@ class MapBuilder:
                 else [[min(b[0][0], y0), min(b[0][1], x0)], [max(b[1][0], y1), max(b[1][1], x1)]]
             )
 
-    def _category_style(self, spec: LayerSpec, layer_id: str) -> tuple[dict, dict | None]:
-        """Style by a categorical field: the map's `style` over the catalogue's `style:` block; colours
-        from the field's values. Returns (style, legend items source)."""
-        layer_def = self.ctx.catalogue.layer(layer_id)
-        style = {**layer_def.style, **spec.style}
-        by = style.get("by")
-        colors: dict[str, str] = {}
-        labels: dict[str, str] = {}
-        if by:
-            values = layer_def.attribute(by).values or {}
-            colors = category_colors(values)
-            labels = {k: v.label(self.lang) for k, v in values.items()}
-        out = {
-            "by": by,
-            "colors": colors,
-            "default_color": style.get("color", "#607d8b"),
-            "stroke": style.get("stroke"),
-            "weight": style.get("weight", 2),
-            "fill_opacity": style.get("fill_opacity", 0.3),
-            "radius": style.get("radius", 4),
-            "dash": style.get("dash"),
-            "geometry": GEOMETRY.get(layer_def.geometry_type, "polygon"),
-        }
-        legend = None
-        if spec.legend and by:
-            legend = {
-                "title": layer_def.attribute(by).title(self.lang)
-                if spec.kind != "parcels"
-                else self.w("legend_status")
-                if by == "status"
-                else layer_def.attribute(by).title(self.lang),
-                "items": [[colors[k], labels[k]] for k in colors],
-                "layer_title": layer_def.title(self.lang),
-            }
-        return out, legend
 
-    # -- layers --------------------------------------------------------------------------------------
-    def _layer_coverage(self, spec: LayerSpec) -> None:
-        fc, _ = data.coverage_collection(self.ctx)
-        colors, breaks = spec.colors or [], spec.breaks or []
-        items = [*class_items(colors, breaks, self.lang), ["#bdbdbd", self.w("no_demand")]]
-        self._add(
-            spec,
-            spec.title(self.lang) if spec.title else "",
-            data=fc,
-            pane="coverage",
-            geometry="polygon",
-            classes={"field": "coverage_ratio", "colors": colors, "breaks": breaks, "missing": "#bdbdbd"},
-            style={"stroke": "#37474f", "weight": 1.2, "fill_opacity": 0.55},
-            legend={"title": spec.title(self.lang) if spec.title else "", "items": items},
-        )
-        if not self.ctx.filters.admin_unit or not self.spec["bounds"]:
-            self._extend(fc)
-        self.coverage_fc = fc
-
-    def _layer_parcels(self, spec: LayerSpec) -> None:
-        ctx = self.ctx
-        ls = ctx.ls(_collection(spec))
-        where = data.parcel_where(ctx, ls)
-        n = data.count(ctx, ls, where)
-        style, legend = self._category_style(spec, _collection(spec))
-        name = spec.title(self.lang) if spec.title else ctx.catalogue.layer(_collection(spec)).title(self.lang)
-        entry = self._add(
-            spec,
-            name,
-            pane="parcels",
-            geometry="polygon",
-            style=style,
-            legend=legend,
-            search_fields=["code", "name", "map_sheet_no", "parcel_no", "admin_unit_code"],
-        )
-        if tiles.too_many(ctx, n):
-            self.features.add("tiles")
-            entry["tiles"] = tiles.tile_source(ctx, _collection(spec), data.tile_filters(ctx))
-            self.spec["bounds"] = data.unit_bounds(ctx) or self.spec["bounds"]
-            return
-        if n > ctx.settings.map_inline_max_features:
-            ctx.notes.append(
-                f"{n:,} parcels are inline (above LANDFUND_MAP_INLINE_MAX_FEATURES="
-                f"{ctx.settings.map_inline_max_features:,}): the page will be large and slow to open; "
-                "with --api-url they load as vector tiles"
-            )
-        props = list(
-            dict.fromkeys(
-                [
-                    "code",
-                    "status",
-                    "name",
-                    "map_sheet_no",
-                    "parcel_no",
-                    "admin_unit_code",
-                    *([style["by"]] if style["by"] else []),
-                    *spec.tooltip,
-                    *spec.popup,
-                ]
-            )
-        )
-        fc = data.feature_collection(ctx, ls, where, props, {"area_ha": data.area_ha(ls)})
-        entry["data"] = fc
-        if not fc["features"]:
-            self.map_notes.append(self.w("no_features"))
-        self._extend(fc)
-
-    def _layer_sites(self, spec: LayerSpec) -> None:
-        ctx = self.ctx
-        cap = ctx.settings.map_inline_max_features
-        asked = ctx.filters.suitability
-        req = dataclasses.replace(asked) if asked is not None else suitability.Request()
-        req.admin_unit = ctx.filters.admin_unit or req.admin_unit
-        req.limit, req.published_only = cap + 1, not ctx.principal.privileged
-        ranked = suitability.rank(ctx.conn, ctx.settings, req)
-        ls = ctx.ls(_collection(spec))
-        where = data.parcel_where(ctx, ls, [ctx.catalogue.workflow.roles.call])
-        if len(ranked) > cap:  # sites are inline (their score is not in the tiles): the best-ranked ones
-            total, ranked = suitability.count_candidates(ctx.conn, req, ctx.settings), ranked[:cap]
-            self.map_notes.append(
-                self.w("top_sites").format(shown=number(cap, self.lang, 0), total=number(total, self.lang, 0))
-            )
-        where.append(ls.table.c.id.in_([r["id"] for r in ranked] or [-1]))
-        by_id = {r["id"]: r for r in ranked}
-        props = list(
-            dict.fromkeys(
-                [
-                    "code",
-                    "name",
-                    "map_sheet_no",
-                    "parcel_no",
-                    "admin_unit_code",
-                    *[f for f in spec.tooltip + spec.popup if f in ls.fields],
-                ]
-            )
-        )
-        pos = ls.table.c.pos
-        fc = data.feature_collection(
-            ctx,
-            ls,
-            where,
-            props,
-            {
-                "area_ha": data.area_ha(ls),
-                "_pos": func.json_build_array(
-                    func.round(func.ST_X(pos).cast(NUMERIC), 6), func.round(func.ST_Y(pos).cast(NUMERIC), 6)
-                ),
-            },
-        )
-        for f in fc["features"]:
-            r = by_id.get(f["id"])
-            if r is None:
-                continue
-            f["properties"].update(
-                score=r["score"],
-                hazards=r["hazards"],
-                est_units=r["est_units"],
-                **{f"{k}_m": r["criteria"][k]["distance_m"] for k in ("road", "town", "school", "health")},
-            )
-        colors, breaks = spec.colors or [], spec.breaks or []
-        points = {
-            "type": "FeatureCollection",
-            "features": [
-                {
-                    "type": "Feature",
-                    "id": f["id"],
-                    "geometry": {"type": "Point", "coordinates": f["properties"].pop("_pos")},
-                    "properties": f["properties"],
-                }
-                for f in fc["features"]
-            ],
-        }
-        legend = (
-            {
-                "title": self.w("legend_score"),
-                "items": class_items(colors, breaks, self.lang, scale=100, suffix="%", decimals=0)[::-1],
-            }
-            if spec.legend
-            else None
-        )
-        style = {
-            **spec.style,
-            "stroke": "#263238",
-            "weight": spec.style.get("weight", 1.5),
-            "fill_opacity": spec.style.get("fill_opacity", 0.75),
-        }
-        self._add(
-            spec,
-            spec.title(self.lang) if spec.title else "",
-            data=fc,
-            pane="parcels",
-            geometry="polygon",
-            classes={"field": "score", "colors": colors, "breaks": breaks, "missing": "#bdbdbd"},
-            style=style,
-            legend=legend,
-            markers={"name": self.w("site_locations"), "data": points, "pane": "markers"},
-            search_fields=["code", "name", "map_sheet_no", "parcel_no", "admin_unit_code"],
-        )
-        if not fc["features"]:
-            self.map_notes.append(self.w("no_sites"))
-        self._extend(fc)
-
-    def _layer_reference(self, spec: LayerSpec) -> None:
-        ctx = self.ctx
-        layer_def = ctx.catalogue.layer(_collection(spec))
-        ls = ctx.ls(_collection(spec))
-        style, legend = self._category_style(spec, _collection(spec))
-        entry = self._add(
-            spec,
-            spec.title(self.lang) if spec.title else layer_def.title(self.lang),
-            pane="reference",
-            geometry=style["geometry"],
-            style=style,
-            legend=legend,
-        )
-        if tiles.too_many(ctx, data.count(ctx, ls, [ls.where])):
-            self.features.add("tiles")
-            entry["tiles"] = tiles.tile_source(ctx, _collection(spec))
-            return
-        entry["data"] = data.feature_collection(ctx, ls, [ls.where], [a.name for a in layer_def.public_attributes])
-
-    def _layer_programmes(self, spec: LayerSpec) -> None:
-        # the coverage layer's units and figures, when the map has one (computing them again doubled the time
-        # of a planner map over a million parcels)
-        fc = getattr(self, "coverage_fc", None) or data.coverage_collection(self.ctx)[0]
-        points = {
-            "type": "FeatureCollection",
-            "features": [
-                {
-                    "type": "Feature",
-                    "id": f["id"],
-                    "properties": f["properties"],
-                    "geometry": {"type": "Point", "coordinates": f["properties"]["point"][::-1]},
-                }
-                for f in fc["features"]
-                if f["properties"].get("programme_households")
-            ],
-        }
-        self._add(
-            spec,
-            spec.title(self.lang) if spec.title else "",
-            data=points,
-            pane="markers",
-            geometry="point",
-            legend={
-                "title": spec.title(self.lang) if spec.title else "",
-                "items": [[spec.color or "#6a3d9a", self.w("programme_circle")]],
-                "round": True,
-            }
-            if spec.legend
-            else None,
-            style={
-                "default_color": spec.color or "#6a3d9a",
-                "radius_by": "programme_households",
-                "fill_opacity": 0.5,
-                "weight": 1,
-            },
-        )
-
-    # -- the site sheet ------------------------------------------------------------------------------
-    def _layer_parcel(self, spec: LayerSpec) -> None:
-        site.parcel_layer(self, spec)
-
-    def _layer_neighbours(self, spec: LayerSpec) -> None:
-        site.neighbours_layer(self, spec)
-
-    def _layer_nearest(self, spec: LayerSpec) -> None:
-        site.nearest_layer(self, spec)
+# What draws each `kind` of layer a map definition names.
+KINDS = {
+    "coverage": layers.coverage,
+    "parcels": layers.parcels,
+    "sites": layers.sites,
+    "reference": layers.reference,
+    "programmes": layers.programmes,
+    "parcel": site.parcel_layer,
+    "neighbours": site.neighbours_layer,
+    "nearest": site.nearest_layer,
+}
 
 
 def check_filters(ctx: data.Context, mapdef: MapDef) -> None:

@@ -81,7 +81,7 @@ def parcel_layer(builder, spec) -> None:
             "bind": None,
         }
     )
-    builder._extend(fc)
+    builder.extend(fc)
     previous = HistoryStore(ctx.conn).previous_geometry(fid, 0.5 / M_PER_DEG)
     if previous is not None:  # the boundary before the last change of geometry
         when = previous[1].strftime("%d/%m/%Y") if builder.lang == "vi" else previous[1].date().isoformat()

@@ -18,7 +18,7 @@ from ..analytics.coverage import coverage, default_level
 from ..analytics.dashboard import Filters, dashboard
 from ..api.deps import CurrentPrincipal, Planner, reading
 from ..api.errors import Problem
-from ..api.params import suitability_query
+from ..api.params import check_report_filters, suitability_query
 from ..i18n import day, value_labels
 from ..ingest import tables
 from ..security import Principal
@@ -64,12 +64,8 @@ def asked(request: Request) -> Asked:
     if fmt not in FORMATS:
         raise Problem(400, f"f: one of {', '.join(FORMATS)}")
     fund = qp.get("fund_source") or None
-    choices = request.app.state.catalogue.layer("parcels").attribute("fund_source").values or {}
-    if fund is not None and fund not in choices:
-        raise Problem(400, f"fund_source: one of {', '.join(choices)}")
     unit = (qp.get("unit") or "").strip() or None
-    if unit is not None and unit not in (getattr(request.app.state, "unit_names", None) or {}):
-        raise Problem(400, f"unit: no administrative unit {unit!r}")
+    check_report_filters(request.app.state.catalogue, getattr(request.app.state, "unit_names", None) or {}, unit, fund)
     return Asked(as_of, unit, fund, fmt)
 
 

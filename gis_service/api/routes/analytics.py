@@ -21,8 +21,7 @@ from ...security import Principal
 from ...services import reports
 from ...stores.admin_units import AdminUnitStore
 from ..deps import Planner, principal, reading
-from ..errors import Problem
-from ..params import suitability_query
+from ..params import check_report_filters, suitability_query
 from ..render import json_response, media, negotiate
 
 router = APIRouter(prefix="/analytics", tags=["Analytics"])
@@ -36,13 +35,9 @@ async def _page(request: Request, name: str, f: str | None) -> RedirectResponse 
     if negotiate(request, f, ("json", "html", "csv")) != "html":
         return None
     qp = request.query_params
-    fund = qp.get("fund_source")
-    choices = request.app.state.catalogue.layer("parcels").attribute("fund_source").values or {}
-    if fund and fund not in choices:
-        raise Problem(400, f"fund_source: one of {', '.join(choices)}")
     unit = (qp.get("unit") or qp.get("admin_unit") or "").strip()
-    if unit and unit not in await reading(request, lambda conn: AdminUnitStore(conn).names()):
-        raise Problem(400, f"unit: no administrative unit {unit!r}")
+    names = await reading(request, lambda conn: AdminUnitStore(conn).names()) if unit else {}
+    check_report_filters(request.app.state.catalogue, names, unit, qp.get("fund_source"))
     query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "f"])
     return RedirectResponse(f"/reports/{name}" + (f"?{query}" if query else ""), status_code=303)
 
