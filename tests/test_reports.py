@@ -225,3 +225,22 @@ def test_csv_layout_for_excel_in_both_languages(api):
     assert len(rows) == 45
     en = api.get("/reports/coverage?as_of=2026-11-01&f=csv&lang=en").content.decode("utf-8-sig")
     assert en.split("\r\n")[0].startswith("Code,Name,")
+
+
+def test_empty_results_say_so_in_every_format(api, planner):
+    """A filter that matches nothing: the page says so in words, the workbook and the CSV keep their headers,
+    the PDF still prints, the portal says no site matches."""
+    empty = "as_of=2000-01-01"  # before any parcel was decided or recorded
+    page = api.get(f"/reports/coverage?{empty}")
+    assert page.status_code == 200 and ">0<" in page.text.replace(" ", "")
+    wb = workbook(api.get(f"/dashboard?{empty}&f=xlsx").content)
+    stages = rows_of(wb.worksheets[0])
+    assert stages and all(r["Số khu đất"] == 0 for r in stages)
+    assert rows_of(wb.worksheets[2]) == []  # no land added per quarter
+    assert "Chưa có" in api.get(f"/dashboard?{empty}").text  # the empty trend table says so
+    pages, text = pdf_text(planner.get(f"/reports/bottlenecks?{empty}&f=pdf").content)
+    assert pages >= 1 and "Khu đất chậm tiến độ" in text
+    csv_text = planner.get(f"/reports/bottlenecks?{empty}&f=csv").content.decode("utf-8-sig")
+    assert csv_text.startswith("Cấp chịu trách nhiệm;") and len(csv_text.strip().splitlines()) == 1  # the header only
+    portal = api.get("/investors?min_area_ha=9999").text
+    assert 'class="lf-empty"' in portal and 'class="lf-card lf-site"' not in portal
