@@ -80,7 +80,8 @@ setup() {
   [ -n "$v" ] || die "cannot tell which PostgreSQL version to install; install postgresql and postgresql-<version>-postgis-3"
   # pango and DejaVu fonts: WeasyPrint's PDF reports (Vietnamese diacritics need a font that has them)
   local pkgs=("postgresql-$v" "postgresql-$v-postgis-3" libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
-  [ "$with_tests" = yes ] && pkgs+=(gdal-bin chromium)
+  # the tests drive real GIS clients: GDAL, Chromium, and QGIS through PyQGIS (Debian's python3-qgis)
+  [ "$with_tests" = yes ] && pkgs+=(gdal-bin chromium qgis python3-qgis)
   apt_install "${pkgs[@]}"
 
   if [ ! -x "$VENV/bin/python" ]; then

@@ -222,3 +222,37 @@ def test_cors_origins_as_a_list_or_star(value, ok, tmp_path):
     assert "Traceback" not in r.stderr
     if not ok:
         assert r.returncode != 0 and "LANDFUND_CORS_ORIGINS" in r.stderr
+
+
+def test_part5_schema_and_the_feature_schema_gdal_reads(api, live, demo_ro):
+    """OGC API - Features Part 5: /schema lists each property in order with its role, linked by the OGC schema
+    rel and declared in /conformance; GDAL 3.6 reads the GeoJSON-Feature schema its "describedBy" link names."""
+    conf = api.get("/conformance").json()["conformsTo"]
+    assert "http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/schemas" in conf
+    links = {
+        (x["rel"], x["href"].split("/collections/parcels")[-1]) for x in api.get("/collections/parcels").json()["links"]
+    }
+    assert ("http://www.opengis.net/def/rel/ogc/1.0/schema", "/schema") in links
+    assert ("describedBy", "/schema/geojson") in links
+    r = api.get("/collections/parcels/schema")
+    assert r.headers["content-type"] == "application/schema+json"
+    props = r.json()["properties"]
+    assert props["geometry"] == {
+        "title": "Geometry / Hình học",
+        "format": "geometry-multipolygon",
+        "x-ogc-role": "primary-geometry",
+        "x-ogc-propertySeq": 1,
+    }
+    assert props["max_density"]["type"] == "number" and props["decision_date"]["format"] == "date"
+    assert props["area_m2"]["readOnly"] is True and "readOnly" not in props["name"]
+    seqs = [p["x-ogc-propertySeq"] for p in props.values()]
+    assert seqs == list(range(1, len(props) + 1))
+    assert "internal_notes" not in props  # the public does not learn that internal fields exist
+    planner = api.get(
+        "/collections/parcels/schema", headers={"Authorization": "Bearer " + token_for(demo_ro, "planner", "11")}
+    ).json()["properties"]
+    assert "internal_notes" in planner
+    out = run("ogrinfo", "--debug", "on", "-ro", "-so", f"OAPIF:{live.base}", "parcels")
+    assert "Fetch(" + live.base + "/collections/parcels/schema/geojson)" in out.stderr
+    assert "OAPIF: Using JSON schema" in out.stderr, out.stderr[-2000:]
+    assert "decision_date: Date" in out.stdout and "max_floors: Integer" in out.stdout

@@ -17,6 +17,8 @@ CONFORMS_TO = [
     f"{FEATURES}-4/1.0/conf/create-replace-delete",
     f"{FEATURES}-4/1.0/conf/update",
     f"{FEATURES}-4/1.0/conf/features",
+    f"{FEATURES}-5/1.0/conf/schemas",
+    f"{FEATURES}-5/1.0/conf/core-roles-features",
     f"{CQL2}/cql2-text",
     f"{CQL2}/cql2-json",
     f"{CQL2}/basic-cql2",

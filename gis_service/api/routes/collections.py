@@ -18,6 +18,7 @@ router = APIRouter(tags=["OGC API"])
 TILESETS_REL = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
 QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 EXTENT_TTL = 30.0
+SCHEMA_REL = "http://www.opengis.net/def/rel/ogc/1.0/schema"  # OGC API - Features Part 5
 JSON_TYPES = {"string": "string", "integer": "integer", "number": "number", "boolean": "boolean", "date": "string"}
 GEOMETRY_FORMAT = {
     "MultiPolygon": "geometry-multipolygon",
@@ -68,9 +69,15 @@ def _doc(request: Request, coll: Collection, extent: dict) -> dict:
             "All features as GeoJSON text sequence",
         ),
         link(url(request, f"{base}/queryables"), QUERYABLES_REL, "application/schema+json", "Queryables"),
-        # rel values compare case-insensitively (RFC 8288), but GDAL's OAPIF driver looks for "describedBy"
-        link(url(request, f"{base}/schema"), "describedby", "application/schema+json", "Feature schema"),
-        link(url(request, f"{base}/schema"), "describedBy", "application/schema+json", "Feature schema"),
+        link(url(request, f"{base}/schema"), SCHEMA_REL, "application/schema+json", "Feature schema"),
+        # GDAL's OAPIF driver (3.6) types its fields from a schema of the whole GeoJSON Feature, linked as
+        # "describedBy" (it looks for that spelling; rel values compare case-insensitively, RFC 8288)
+        link(
+            url(request, f"{base}/schema/geojson"), "describedby", "application/schema+json", "GeoJSON Feature schema"
+        ),
+        link(
+            url(request, f"{base}/schema/geojson"), "describedBy", "application/schema+json", "GeoJSON Feature schema"
+        ),
         link(url(request, f"{base}/tiles"), TILESETS_REL, JSON, "Vector tiles"),
     ]
     doc = {
@@ -146,15 +153,16 @@ def attribute_schemas(coll: Collection, who: Principal) -> dict:
     return props
 
 
+def geometry_property(coll: Collection) -> dict:
+    """The primary geometry as queryables and schemas describe it (none for a layer without geometry)."""
+    if coll.ls.geom is None:
+        return {}
+    fmt = GEOMETRY_FORMAT.get(coll.layer.geometry_type, "geometry-any")
+    return {"geometry": {"title": "Geometry / Hình học", "format": fmt, "x-ogc-role": "primary-geometry"}}
+
+
 def queryables_doc(request: Request, coll: Collection, who: Principal) -> dict:
-    props: dict = {}
-    if coll.ls.geom is not None:
-        props["geometry"] = {
-            "title": "Geometry",
-            "format": GEOMETRY_FORMAT.get(coll.layer.geometry_type, "geometry-any"),
-            "x-ogc-role": "primary-geometry",
-        }
-    props.update(attribute_schemas(coll, who))
+    props = {**geometry_property(coll), **attribute_schemas(coll, who)}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": url(request, f"/collections/{coll.id}/queryables"),
@@ -182,16 +190,55 @@ async def queryables(
     return json_response(body, media_type="application/schema+json")
 
 
+def feature_schema_doc(request: Request, coll: Collection, who: Principal) -> dict:
+    """OGC API - Features Part 5 (schemas): each property a feature returns or accepts, in the order features
+    carry them (x-ogc-propertySeq), with its role (primary geometry, instant or interval) and readOnly where the
+    server computes it. QGIS 3.42+ and GDAL type their fields from it instead of guessing from the first page."""
+    props = geometry_property(coll)
+    temporal = coll.layer.temporal
+    roles = {}
+    if temporal is not None:
+        roles = (
+            {temporal.start: "primary-interval-start", temporal.end: "primary-interval-end"}
+            if temporal.end
+            else {temporal.start: "primary-instant"}
+        )
+    props.update(attribute_schemas(coll, who))
+    for seq, (name, p) in enumerate(props.items(), start=1):
+        p["x-ogc-propertySeq"] = seq
+        if name in roles:
+            p["x-ogc-role"] = roles[name]
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": url(request, f"/collections/{coll.id}/schema"),
+        "type": "object",
+        "title": coll.layer.title.vi,
+        "description": coll.layer.title.en,
+        "properties": props,
+    }
+
+
 @router.get(
     "/collections/{collectionId}/schema",
-    summary="JSON Schema of the collection's features",
+    summary="The schema of the collection's features (OGC API - Features Part 5)",
     responses=media("application/schema+json"),
 )
 async def feature_schema(request: Request, coll: Collection = Depends(collection), who: Principal = Depends(principal)):
-    """The schema GIS clients (GDAL's OAPIF driver) use to type the fields instead of guessing them."""
+    return json_response(feature_schema_doc(request, coll, who), media_type="application/schema+json")
+
+
+@router.get(
+    "/collections/{collectionId}/schema/geojson",
+    summary="JSON Schema of a whole GeoJSON Feature of the collection",
+    responses=media("application/schema+json"),
+)
+async def geojson_feature_schema(
+    request: Request, coll: Collection = Depends(collection), who: Principal = Depends(principal)
+):
+    """The Feature-shaped schema GDAL's OAPIF driver (3.6) reads to type its fields (it does not read Part 5's)."""
     body = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": url(request, f"/collections/{coll.id}/schema"),
+        "$id": url(request, f"/collections/{coll.id}/schema/geojson"),
         "title": coll.layer.title.vi,
         "type": "object",
         "required": ["type", "geometry", "properties"],
