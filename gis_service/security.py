@@ -27,6 +27,7 @@ class Principal:
     token_id: int | None = None
     via: str = "none"  # how the caller proved who they are: none, token (Bearer or Basic), basic (password) or session
     csrf: str | None = None  # a session's CSRF token: forms that change anything must carry it
+    desktop_editor: bool = False  # an admin allowed this account's desktop GIS to write without If-Match
 
     @property
     def privileged(self) -> bool:

@@ -125,18 +125,14 @@ async def principal(request: Request) -> Principal:
             row = await principal_row(engine, hash_token(token))
             if row is None:
                 raise unauthorized("the token is unknown, expired or revoked")
-            who = Principal(
-                role=row[2], name=row[1], user_id=row[0], admin_unit_code=row[3], token_id=row[4], via="token"
-            )
+            who = _principal(row, via="token", token_id=row[5])
     elif cookie := request.cookies.get(SESSION_COOKIE):
         row = await session_row(engine, hash_token(cookie))
         if row is None:
             who = ANONYMOUS  # an ended or expired session: the page says "public view" and offers sign-in
             request.state.session_expired = True
         else:
-            who = Principal(
-                role=row[2], name=row[1], user_id=row[0], admin_unit_code=row[3], via="session", csrf=row[5]
-            )
+            who = _principal(row, via="session", csrf=row[6])
             if request.method not in SAFE_METHODS:
                 await _require_csrf(request, who)
     else:
@@ -169,7 +165,7 @@ async def _basic(request: Request, encoded: str) -> Principal:
     engine = request.app.state.db.async_engine
     row = await principal_row(engine, hash_token(secret))
     if row is not None and row[1] == name:
-        return Principal(role=row[2], name=row[1], user_id=row[0], admin_unit_code=row[3], token_id=row[4], via="token")
+        return _principal(row, via="token", token_id=row[5])
     cache: dict = request.app.state.__dict__.setdefault("basic_cache", {})
     key = hashlib.sha256(f"{name}\0{secret}".encode()).hexdigest()
     user_id, until = cache.get(key, (None, 0.0))
@@ -187,7 +183,15 @@ async def _basic(request: Request, encoded: str) -> Principal:
     if user is None:
         cache.pop(key, None)
         raise unauthorized("the account is disabled")
-    return Principal(role=user[2], name=user[1], user_id=user[0], admin_unit_code=user[3], via="basic")
+    return _principal(user, via="basic")
+
+
+def _principal(row, via: str, **extra) -> Principal:
+    """A Principal from a user row (id, name, role, unit, desktop editor?, …)."""
+    user_id, name, role, unit, desktop = row[:5]
+    return Principal(
+        role=role, name=name, user_id=user_id, admin_unit_code=unit, desktop_editor=desktop, via=via, **extra
+    )
 
 
 MAX_FORM_PART = 40_000_000  # a drawn boundary travels as a form field (GeoJSON text); files have their own limits

@@ -11,6 +11,10 @@ from ..core.errors import LandfundError
 from ..services import users as svc
 from .common import db_url, out, user_errors
 
+DESKTOP_HELP = (
+    "Let this planner's or admin's desktop GIS (QGIS 3.32+) write without If-Match: each such write is checked "
+    "against the version of the parcel they last read, and marked in the history."
+)
 app = typer.Typer(help="Users and API tokens (roles: admin, planner, investor).", no_args_is_help=True)
 
 
@@ -24,10 +28,11 @@ def add(
         help="Planners: GSO code of the unit they may edit (11 = the whole province, 094 = a former district, …).",
     ),
     organisation: str | None = typer.Option(None, "--organisation", help="Agency or company."),
+    desktop_editor: bool = typer.Option(False, "--desktop-editor", help=DESKTOP_HELP),
 ) -> None:
     """Add a user."""
     with user_errors(), pg_connect(db_url()) as conn:
-        svc.add_user(conn, name, role, unit, organisation)
+        svc.add_user(conn, name, role, unit, organisation, desktop_editor)
         out.print(f"Added {role} {name}" + (f" for unit {unit}" if unit else "") + ".")
 
 
@@ -60,7 +65,7 @@ def list_cmd() -> None:
     """List users, their live tokens, and planners whose unit was abolished (to move them to a current one)."""
     with user_errors(), pg_connect(db_url()) as conn:
         for u in svc.list_users(conn):
-            flags = " (disabled)" if u["disabled"] else ""
+            flags = (" (disabled)" if u["disabled"] else "") + (" (desktop editor)" if u["desktop_editor"] else "")
             out.print(
                 f"{u['name']:<24} {u['role']:<9} {u['unit'] or '-':<6} {u['tokens']} token(s){flags}  "
                 f"{u['organisation'] or ''}",
@@ -78,13 +83,27 @@ def list_cmd() -> None:
 
 @app.command("set")
 def set_cmd(
-    name: str = typer.Argument(..., help="A planner."),
-    unit: str = typer.Option(..., "--unit", help="GSO code of a unit in force today (a commune, or 11)."),
+    name: str = typer.Argument(..., help="A planner (for --unit), a planner or admin (for --desktop-editor)."),
+    unit: str | None = typer.Option(None, "--unit", help="GSO code of a unit in force today (a commune, or 11)."),
+    desktop_editor: bool | None = typer.Option(
+        None, "--desktop-editor/--no-desktop-editor", help=DESKTOP_HELP, show_default=False
+    ),
 ) -> None:
-    """Move a planner to another administrative unit (for example from a former district to a commune)."""
+    """Move a planner to another administrative unit (for example from a former district to a commune), or allow
+    (or stop) a user's QGIS writing without If-Match."""
+    if unit is None and desktop_editor is None:
+        raise typer.BadParameter("give --unit CODE, --desktop-editor or --no-desktop-editor")
     with user_errors(), pg_connect(db_url()) as conn:
-        unit_name = svc.set_unit(conn, name, unit)
-        out.print(f"{name} now plans for {unit} ({unit_name}).")
+        if unit is not None:
+            unit_name = svc.set_unit(conn, name, unit)
+            out.print(f"{name} now plans for {unit} ({unit_name}).")
+        if desktop_editor is not None:
+            svc.set_desktop_editor(conn, name, desktop_editor)
+            out.print(
+                f"{name} may now edit from QGIS without If-Match (checked against what they last read)."
+                if desktop_editor
+                else f"{name}'s writes need If-Match again."
+            )
 
 
 @app.command("disable")

@@ -2,7 +2,7 @@
 
 from . import admin_units, parcels, reference, stats
 from .admin_units import AdminUnit
-from .auth import ApiToken, LoginFailure, Session, User
+from .auth import ApiToken, FeatureRead, LoginFailure, Session, User
 from .base import Base
 from .history import Decision, Document, ParcelHistory, Status, StatusTransition
 from .interests import Interest
@@ -25,6 +25,7 @@ __all__ = [
     "Decision",
     "Demand",
     "Document",
+    "FeatureRead",
     "Interest",
     "LoginFailure",
     "Parcel",

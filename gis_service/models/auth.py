@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, func
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base
@@ -25,6 +25,8 @@ class User(Base):
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     password_hash: Mapped[str | None] = mapped_column(String(255))  # argon2id; never the password itself
     password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # an admin's mark: this account's desktop GIS (QGIS) may write without If-Match (see FeatureRead)
+    desktop_editor: Mapped[bool] = mapped_column(Boolean, server_default="false")
 
     __table_args__ = (CheckConstraint("role IN ('admin', 'planner', 'investor')", name="role"),)
 
@@ -76,3 +78,17 @@ class LoginFailure(Base):
         Index("ix_login_failures_name_at", "name", "at"),
         Index("ix_login_failures_address_at", "address", "at"),
     )
+
+
+class FeatureRead(Base):
+    """The version (entity tag) of a feature a desktop editor last read. QGIS sends no If-Match on PUT and
+    PATCH; the server checks its write against this instead, so a feature changed since that user read it is
+    not overwritten (services/edits.py)."""
+
+    __tablename__ = "feature_reads"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    layer: Mapped[str] = mapped_column(String(64), primary_key=True)
+    feature_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    etag: Mapped[str] = mapped_column(String(64))
+    read_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

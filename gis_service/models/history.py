@@ -43,6 +43,11 @@ class ParcelHistory(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     decision_no: Mapped[str | None] = mapped_column(String(64))
     decision_date: Mapped[date | None] = mapped_column(Date)
+    # written without If-Match by a desktop editor (migration 0013: the default reads the writer's setting)
+    unconditional: Mapped[bool] = mapped_column(
+        Boolean,
+        server_default=text("coalesce(nullif(current_setting('landfund.unconditional', true), ''), 'off')::boolean"),
+    )
 
     __table_args__ = (
         CheckConstraint("action IN ('insert', 'update', 'delete', 'transition')", name="action"),

@@ -72,10 +72,15 @@ def _base(ls: LayerSQL, sel: Selection, *cols) -> Select:
     return select(*cols).select_from(ls.table).where(ls.where, *sel.where)
 
 
-def page_select(ls: LayerSQL, sel: Selection, crs: ApiCRS) -> Select:
-    """One row: (matched (capped at COUNT_CAP + 1), returned, features joined by commas in order)."""
+def page_select(ls: LayerSQL, sel: Selection, crs: ApiCRS, versions: bool = False) -> Select:
+    """One row: (matched (capped at COUNT_CAP + 1), returned, features joined by commas in order) and, with
+    `versions`, the page's feature ids and entity tags (what a desktop editor read, in the same snapshot)."""
     keys = [expr.label(f"k{i}") for i, (expr, _) in enumerate(sel.order)]
-    ordered = _base(ls, sel, feature_text(ls, sel, crs).label("f"), *keys).order_by(*_order(sel.order))
+    cols = [feature_text(ls, sel, crs).label("f"), *keys]
+    if versions:
+        assert ls.etag is not None
+        cols += [ls.id.label("fid"), ls.etag.label("etag")]
+    ordered = _base(ls, sel, *cols).order_by(*_order(sel.order))
     ordered = ordered.offset(sel.offset)
     if sel.limit is not None:
         ordered = ordered.limit(sel.limit)
@@ -84,7 +89,10 @@ def page_select(ls: LayerSQL, sel: Selection, crs: ApiCRS) -> Select:
     joined = func.string_agg(inner.c.f, aggregate_order_by(literal_column("','"), *agg_order))
     capped = _base(ls, sel, literal_column("1")).limit(COUNT_CAP + 1).subquery("c")
     matched = select(func.count()).select_from(capped).scalar_subquery()
-    return select(matched.label("matched"), func.count().label("returned"), joined.label("features")).select_from(inner)
+    out = [matched.label("matched"), func.count().label("returned"), joined.label("features")]
+    if versions:
+        out += [func.array_agg(inner.c.fid).label("fids"), func.array_agg(inner.c.etag).label("etags")]
+    return select(*out).select_from(inner)
 
 
 def estimate_select(ls: LayerSQL, sel: Selection) -> Select:

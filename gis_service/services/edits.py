@@ -1,5 +1,6 @@
 """Create, replace, patch and delete single features (the API's writes), through the same validator as a file
-import. Optimistic concurrency: replace/patch/delete need the feature's current entity tag (If-Match)."""
+import. Optimistic concurrency: replace/patch/delete need the feature's current entity tag (If-Match), or, from a
+desktop editor's QGIS (which sends none), the version that user last read."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from ..security import Principal, scope_unit
 from ..stores.decisions import DecisionStore
 from ..stores.history import HistoryStore
 from ..stores.parcels import ParcelStore
+from ..stores.reads import ReadStore
 from ..stores.writes import WriteStore
 from ..validation import Options
 from . import lifecycle
@@ -116,13 +118,47 @@ def _lock(conn, layer: LayerDef, province: str) -> None:
 
 
 def _require(if_match: str | None, current: str) -> None:
-    tags = {t.strip().removeprefix("W/").strip('"') for t in (if_match or "").split(",")} - {""}
+    tags = _tags(if_match)
     if not tags or tags == {"*"}:  # '*' matches any version: it protects nothing against a lost update
         raise PreconditionRequired(
             f"send If-Match with the feature's ETag (currently W/\"{current}\") to change it; '*' names no version"
         )
     if current not in tags:
         raise PreconditionFailed(f'the feature changed since you read it (its ETag is now W/"{current}")')
+
+
+def _tags(if_match: str | None) -> set[str]:
+    return {t.strip().removeprefix("W/").strip('"') for t in (if_match or "").split(",")} - {""}
+
+
+def _precondition(conn, layer: LayerDef, fid: int, principal: Principal, if_match: str | None, current: str) -> None:
+    """A write names the version it changes (If-Match). A desktop editor's QGIS sends none on PUT, PATCH and
+    DELETE: for them the server checks the version they last read instead, refuses the write if the feature
+    changed since, and marks the history entry as unconditional."""
+    if _tags(if_match) - {"*"} or not principal.desktop_editor or principal.user_id is None:
+        _require(if_match, current)
+        return
+    last = ReadStore(conn).last(principal.user_id, layer.id, fid)
+    if last is None:
+        raise PreconditionRequired(
+            f"feature {fid} was not read by {principal.name} before this change without If-Match: reload the "
+            f'layer (or send If-Match with the feature\'s ETag, currently W/"{current}")'
+        )
+    read, at = last
+    if read != current:
+        raise PreconditionFailed(
+            f"feature {fid} changed after {principal.name} read it (at {at:%Y-%m-%d %H:%M:%S %Z}): reload the layer "
+            "and make the change again; nothing was written"
+        )
+    HistoryStore(conn).mark_unconditional()
+
+
+def _remember(conn, layer: LayerDef, fid: int, principal: Principal) -> Edit:
+    """The feature's new version; a desktop editor now holds it (their client keeps what it sent)."""
+    done = Edit(fid, WriteStore(conn).etag(layer, fid))
+    if principal.desktop_editor and principal.user_id is not None:
+        ReadStore(conn).record(principal.user_id, layer.id, [(fid, done.etag)])
+    return done
 
 
 def _options(settings, layer: LayerDef) -> Options:
@@ -155,8 +191,7 @@ def create(
                 conn, stage, principal, catalogue.province.code, settings.scope_tolerance_m2
             ),
         )
-        fid = result.ids[0]
-        return Edit(fid, WriteStore(conn).etag(layer, fid))
+        return _remember(conn, layer, result.ids[0], principal)
 
 
 def replace(
@@ -177,7 +212,7 @@ def replace(
     with conn.transaction():
         _lock(conn, layer, province)
         current, status = _current(conn, layer, fid, principal, province, settings.scope_tolerance_m2)
-        _require(if_match, current)
+        _precondition(conn, layer, fid, principal, if_match, current)
         HistoryStore(conn).set_actor(principal.name, reason)
         if merge:
             frame = _merged(conn, layer, fid, feature, input_crs, lat_first)
@@ -196,7 +231,7 @@ def replace(
             update=True,
             before_write=lambda stage: _check_scope(conn, stage, principal, province, settings.scope_tolerance_m2),
         )
-        return Edit(fid, WriteStore(conn).etag(layer, fid))
+        return _remember(conn, layer, fid, principal)
 
 
 def _merged(conn, layer: LayerDef, fid: int, patch: dict, input_crs, lat_first: bool) -> pd.DataFrame:
@@ -306,7 +341,7 @@ def delete(conn, catalogue, settings, layer: LayerDef, fid: int, principal: Prin
     with conn.transaction():
         _lock(conn, layer, catalogue.province.code)
         current, _ = _current(conn, layer, fid, principal, catalogue.province.code, settings.scope_tolerance_m2)
-        _require(if_match, current)
+        _precondition(conn, layer, fid, principal, if_match, current)
         HistoryStore(conn).set_actor(principal.name)
         WriteStore(conn).delete(layer, fid)
 

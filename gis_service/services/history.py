@@ -23,7 +23,7 @@ def entries(conn, catalogue: Catalogue, fid: int, who: Principal) -> list[dict]:
         raise NotFound(f"no feature {fid} in collection parcels")
     public = {a.name for a in catalogue.layer("parcels").attributes if a.public}
     out = []
-    for hid, at, actor, action, old, new, changes, geom_changed, reason, dno, ddate in history.entries(fid):
+    for hid, at, actor, action, old, new, changes, geom_changed, reason, dno, ddate, uncond in history.entries(fid):
         if not who.privileged:
             changes = {k: v for k, v in changes.items() if k in public}
             if action == "update" and not changes and not geom_changed:
@@ -40,6 +40,7 @@ def entries(conn, catalogue: Catalogue, fid: int, who: Principal) -> list[dict]:
             "decision_date": ddate.isoformat() if ddate else None,
         }
         if who.privileged:
-            entry.update(actor=actor, reason=reason)
+            # written without If-Match by a desktop editor's QGIS (checked against the version they had read)
+            entry.update(actor=actor, reason=reason, unconditional=uncond)
         out.append(entry)
     return out

@@ -23,19 +23,43 @@ def _unit(conn: psycopg.Connection, code: str) -> tuple:
 
 
 def add_user(
-    conn: psycopg.Connection, name: str, role: str, admin_unit_code: str | None = None, organisation: str | None = None
+    conn: psycopg.Connection,
+    name: str,
+    role: str,
+    admin_unit_code: str | None = None,
+    organisation: str | None = None,
+    desktop_editor: bool = False,
 ) -> int:
     if role not in ROLES:
         raise LandfundError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     if role == "planner" and admin_unit_code is None:
         raise LandfundError("a planner needs --unit (a GSO code: the province 11, a former district, or a commune)")
+    if desktop_editor and role not in ("planner", "admin"):
+        raise LandfundError("only planners and admins edit, so only they can be desktop editors")
     if admin_unit_code is not None:
         _unit(conn, admin_unit_code)
     users = UserStore(conn)
     with conn.transaction():
         if users.exists(name):
             raise Conflict(f"user {name!r} exists already")
-        return users.insert(name, role, admin_unit_code, organisation)
+        uid = users.insert(name, role, admin_unit_code, organisation)
+    if desktop_editor:
+        set_desktop_editor(conn, name, True)
+    return uid
+
+
+def set_desktop_editor(conn: psycopg.Connection, name: str, on: bool) -> None:
+    """Allow (or stop) a planner's or admin's desktop GIS writing without If-Match. QGIS 3.32+ edits through the
+    API but never sends If-Match; for these users the server checks each such write against the version they
+    last read instead (services/edits.py), and the history marks it."""
+    with conn.transaction():
+        role = UserStore(conn).set_desktop_editor(name, on)
+        if role is None:
+            raise NotFound(f"no user {name!r}")
+        if on and role not in ("planner", "admin"):
+            raise LandfundError(
+                f"{name} is an {role}: only planners and admins edit, so only they can be desktop editors"
+            )
 
 
 def issue_token(
@@ -107,7 +131,7 @@ def delete(conn: psycopg.Connection, name: str) -> None:
 def list_users(conn: psycopg.Connection) -> list[dict]:
     """Every user, with their live tokens and, for planners, whether their unit is still in force."""
     out = []
-    for name, role, unit, org, disabled, tokens, unit_name, valid_to in UserStore(conn).listing():
+    for name, role, unit, org, disabled, desktop, tokens, unit_name, valid_to in UserStore(conn).listing():
         abolished = valid_to is not None and valid_to < date.today()
         out.append(
             {
@@ -117,6 +141,7 @@ def list_users(conn: psycopg.Connection) -> list[dict]:
                 "unit_name": unit_name,
                 "organisation": org,
                 "disabled": disabled is not None,
+                "desktop_editor": desktop,
                 "tokens": tokens,
                 "unit_abolished_on": valid_to if abolished else None,
             }

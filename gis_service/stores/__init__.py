@@ -6,6 +6,7 @@ transaction of its own unless its method says so: the service calling it decides
     staging      temporary tables a batch is COPYed into before it is checked and written
     features     every catalogue layer as one selectable (LayerSQL), and the API's reads of them
     writes       stored features as the edit service sees them (entity tag, record, delete)
+    reads        the version of each feature a desktop editor last read (their writes carry no If-Match)
     admin_units  administrative units with their validity dates
     reference    reference layers: the nearest road and facilities of a parcel
     history      the append-only history of parcels, and who is writing

@@ -124,27 +124,37 @@ def in_fund_on(ls: LayerSQL, day) -> ColumnElement:
 # -- the API's reads (async, on the read server) ------------------------------------------------------------------
 
 
+@dataclass
+class Page:
+    """A page of features: how many matched (None past the cap, with the planner's `estimate`), how many came,
+    the features as GeoJSON text joined by commas, and (when asked) each one's (id, entity tag)."""
+
+    matched: int | None
+    returned: int
+    features: str | None
+    estimate: int | None = None
+    versions: list[tuple[int, str]] = field(default_factory=list)
+
+
 class FeatureReads:
     """The API's hot read paths: one round trip each, GeoJSON built by PostGIS."""
 
     def __init__(self, engine: AsyncEngine):
         self.engine = engine
 
-    async def page(
-        self, page_stmt: Select, estimate_stmt: Select, cap: int
-    ) -> tuple[int | None, int, str | None, int | None]:
-        """(matched or None past `cap`, returned, features joined by commas, the planner's estimate past `cap`)."""
+    async def page(self, page_stmt: Select, estimate_stmt: Select, cap: int) -> Page:
+        """The page's counts and features; past `cap` matches, the planner's estimate instead of a count."""
         async with self.engine.connect() as conn:
-            matched, returned, features = (await conn.execute(page_stmt)).one()
-            estimate = None
-            if matched > cap:
+            row = (await conn.execute(page_stmt)).one()
+            page = Page(row[0], row[1], row[2], versions=list(zip(row[3] or [], row[4] or [])) if len(row) > 3 else [])
+            if page.matched is not None and page.matched > cap:
                 compiled_ = estimate_stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": False})
                 plan = (
                     await conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled_), compiled_.params)
                 ).scalar_one()
                 plan = orjson.loads(plan) if isinstance(plan, (str, bytes)) else plan
-                matched, estimate = None, int(plan[0]["Plan"]["Plan Rows"])
-        return matched, returned, features, estimate
+                page.matched, page.estimate = None, int(plan[0]["Plan"]["Plan Rows"])
+        return page
 
     async def first(self, stmt: Select):
         async with self.engine.connect() as conn:

@@ -15,7 +15,8 @@ coalesce(
 """
 
 ENTRIES_SQL = """
-SELECT id, at, actor, action, old_status, new_status, changes, geometry_changed, reason, decision_no, decision_date
+SELECT id, at, actor, action, old_status, new_status, changes, geometry_changed, reason, decision_no, decision_date,
+       unconditional
 FROM parcel_history WHERE parcel_id = %s ORDER BY at, id
 """
 
@@ -32,6 +33,11 @@ class HistoryStore(Store):
             "SELECT set_config('landfund.actor', %s, true), set_config('landfund.reason', %s, true)",
             [actor, reason or ""],
         )
+
+    def mark_unconditional(self) -> None:
+        """The history entries of this transaction say they were written without If-Match (parcel_history's
+        `unconditional` column defaults to this setting)."""
+        self.conn.execute("SELECT set_config('landfund.unconditional', 'on', true)")
 
     def actor(self) -> str | None:
         return self.one("SELECT current_setting('landfund.actor', true)")[0] or None

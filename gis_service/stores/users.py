@@ -10,13 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from .base import Store
 
 LOOKUP_SQL = """
-SELECT u.id, u.name, u.role, u.admin_unit_code, t.id
+SELECT u.id, u.name, u.role, u.admin_unit_code, u.desktop_editor, t.id
 FROM api_tokens t JOIN users u ON u.id = t.user_id
 WHERE t.token_hash = :hash AND t.revoked_at IS NULL AND t.expires_at > now() AND u.disabled_at IS NULL
 """
 
 LIST_SQL = """
-SELECT u.name, u.role, u.admin_unit_code, u.organisation, u.disabled_at,
+SELECT u.name, u.role, u.admin_unit_code, u.organisation, u.disabled_at, u.desktop_editor,
        count(t.id) FILTER (WHERE t.revoked_at IS NULL AND t.expires_at > now()) AS active_tokens,
        a.name AS unit_name, a.valid_to AS unit_valid_to
 FROM users u LEFT JOIN api_tokens t ON t.user_id = u.id
@@ -27,7 +27,7 @@ GROUP BY u.id, a.name, a.valid_to ORDER BY u.name
 
 
 async def principal_row(engine: AsyncEngine, token_hash: str) -> tuple | None:
-    """(user id, name, role, unit, token id) of a live token's user (no cache: a revoked token stops at once)."""
+    """(user id, name, role, unit, desktop editor?, token id) of a live token's user (no cache: a revoked token stops at once)."""
     async with engine.connect() as conn:
         return (await conn.execute(text(LOOKUP_SQL), {"hash": token_hash})).first()
 
@@ -72,6 +72,14 @@ class UserStore(Store):
             is not None
         )
 
+    def set_desktop_editor(self, name: str, on: bool) -> str | None:
+        """Mark (or unmark) a user as a desktop editor; their role, or None when there is no such user. Unmarking
+        forgets what they read: a later mark starts from a fresh read."""
+        row = self.one("UPDATE users SET desktop_editor = %s WHERE name = %s RETURNING id, role", [on, name])
+        if row is not None and not on:
+            self.conn.execute("DELETE FROM feature_reads WHERE user_id = %s", [row[0]])
+        return None if row is None else row[1]
+
     def disable(self, name: str) -> int | None:
         """Disable an account and revoke its tokens; the number revoked, or None when there is no such user."""
         row = self.one(
@@ -99,23 +107,24 @@ class UserStore(Store):
 
 
 SESSION_SQL = """
-SELECT u.id, u.name, u.role, u.admin_unit_code, s.id, s.csrf
+SELECT u.id, u.name, u.role, u.admin_unit_code, u.desktop_editor, s.id, s.csrf
 FROM sessions s JOIN users u ON u.id = s.user_id
 WHERE s.token_hash = :hash AND s.ended_at IS NULL AND s.expires_at > now() AND u.disabled_at IS NULL
 """
 
 
-USER_SQL = "SELECT id, name, role, admin_unit_code FROM users WHERE id = :id AND disabled_at IS NULL"
+USER_SQL = "SELECT id, name, role, admin_unit_code, desktop_editor FROM users WHERE id = :id AND disabled_at IS NULL"
 
 
 async def user_row(engine: AsyncEngine, user_id: int) -> tuple | None:
-    """(user id, name, role, unit) of an enabled user (checked on every request: disabling an account works at once)."""
+    """(user id, name, role, unit, desktop editor?) of an enabled user (checked on every request: disabling
+    an account works at once)."""
     async with engine.connect() as conn:
         return (await conn.execute(text(USER_SQL), {"id": user_id})).first()
 
 
 async def session_row(engine: AsyncEngine, token_hash: str) -> tuple | None:
-    """(user id, name, role, unit, session id, CSRF token) of a live session (checked on every request, so
+    """(user id, name, role, unit, desktop editor?, session id, CSRF token) of a live session (checked on every request, so
     signing out or disabling the account ends it at once)."""
     async with engine.connect() as conn:
         return (await conn.execute(text(SESSION_SQL), {"hash": token_hash})).first()

@@ -16,11 +16,12 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from ...query import items as q
-from ...security import Principal, visible_fields, visible_rows
+from ...security import Principal, visible_fields, visible_rows, write_denial
 from ...stores.features import FeatureReads
+from ...stores.reads import ReadStore
 from .. import flatgeobuf
 from ..crs import ApiCRS, content_crs_header
-from ..deps import Collection, collection, principal, read_engine
+from ..deps import Collection, collection, principal, read_engine, writing
 from ..errors import Problem
 from ..params import ItemsRequest, crs_param, format_param, items_request
 from ..render import GEOJSON, HTML, MEDIA, html_response, link, negotiate, self_url, url
@@ -70,9 +71,13 @@ async def get_items(
         return StreamingResponse(
             _seq(engine, q.geojsonseq_select(ls, sel, crs)), media_type=MEDIA["geojsonseq"], headers=headers
         )
-    matched, returned, features, estimate = await FeatureReads(engine).page(
-        q.page_select(ls, sel, crs), q.estimate_select(ls, sel), q.COUNT_CAP
+    keeps = keeps_reads(ir.who, ir.coll)
+    page = await FeatureReads(engine).page(
+        q.page_select(ls, sel, crs, versions=keeps), q.estimate_select(ls, sel), q.COUNT_CAP
     )
+    matched, returned, features, estimate = page.matched, page.returned, page.features, page.estimate
+    if keeps:
+        await remember_reads(request, ir.who, ir.coll, page.versions)
     links = [
         link(self_url(request), "self", GEOJSON, "This page"),
         link(self_url(request, f="html"), "alternate", HTML, "This page as HTML"),
@@ -160,6 +165,8 @@ async def get_item(
         version = "p" + hashlib.md5(feature_text.encode(), usedforsecurity=False).hexdigest()[:16]
     if version is not None:
         headers["ETag"] = etag(version)
+        if keeps_reads(who, coll):
+            await remember_reads(request, who, coll, [(fid, version)])
     base = f"/collections/{coll.id}"
     links = [
         link(self_url(request), "self", GEOJSON, "This feature"),
@@ -172,6 +179,23 @@ async def get_item(
         )
     body = feature_text.encode()[:-1] + b',"links":' + orjson.dumps(links) + b"}"
     return Response(body, media_type=GEOJSON, headers=headers)
+
+
+def keeps_reads(who: Principal, coll: Collection) -> bool:
+    """Whether the version of what `who` reads is remembered: for desktop editors who may write this collection
+    (their QGIS sends no If-Match; services/edits.py checks its writes against what they read)."""
+    return who.desktop_editor and who.user_id is not None and write_denial(who, coll.layer.storage) is None
+
+
+async def remember_reads(request: Request, who: Principal, coll: Collection, versions: list[tuple[int, str]]) -> None:
+    assert who.user_id is not None
+    user_id = who.user_id
+
+    def work(conn):
+        with conn.transaction():
+            ReadStore(conn).record(user_id, coll.id, versions)
+
+    await writing(request, work)
 
 
 def _feature_id(raw: str) -> int:
