@@ -7,6 +7,7 @@ committed. This script is how they got there and how to refresh or verify them:
 
     python scripts/fetch_assets.py            # download, verify the registry's sha512, write files + lock
     python scripts/fetch_assets.py --check    # verify the committed files against assets.lock.json (offline)
+    python scripts/fetch_assets.py --tests    # the same for tests/vendor/ (OpenLayers, MapLibre: test clients)
 
 Each package tarball is checked against the registry's published `dist.integrity` (SHA-512); each file
 written is recorded with its SHA-256 in gis_service/static/vendor/assets.lock.json.
@@ -27,6 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VENDOR = ROOT / "gis_service" / "static" / "vendor"
 LOCK = VENDOR / "assets.lock.json"
+# web-map clients the tests drive in Chromium against the API (never served by landfund)
+TEST_VENDOR = ROOT / "tests" / "vendor"
 REGISTRY = "https://registry.npmjs.org"
 
 # package, version, files to keep (paths inside the package; a trailing / keeps a folder)
@@ -57,6 +60,11 @@ MANIFEST: list[tuple[str, str, list[str]]] = [
     ("@geoman-io/leaflet-geoman-free", "2.20.2", ["dist/leaflet-geoman.min.js", "dist/leaflet-geoman.css", "LICENSE"]),
 ]
 
+TEST_MANIFEST: list[tuple[str, str, list[str]]] = [
+    ("ol", "10.11.0", ["dist/ol.js", "ol.css", "LICENSE.md"]),  # OpenLayers: ol/source/OGCVectorTile
+    ("maplibre-gl", "5.24.1", ["dist/maplibre-gl.js", "dist/maplibre-gl.css", "LICENSE.txt"]),  # TileJSON
+]
+
 
 def _get(url: str) -> bytes:
     with urllib.request.urlopen(url, timeout=60) as r:
@@ -74,8 +82,8 @@ def fetch(name: str, version: str) -> tuple[bytes, str]:
     return data, integrity
 
 
-def extract(name: str, version: str, data: bytes, keep: list[str]) -> dict[str, str]:
-    dest = VENDOR / f"{name.replace('/', '__')}@{version}"
+def extract(name: str, version: str, data: bytes, keep: list[str], vendor: Path = VENDOR) -> dict[str, str]:
+    dest = vendor / f"{name.replace('/', '__')}@{version}"
     written: dict[str, str] = {}
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tf:
         for member in tf.getmembers():
@@ -88,19 +96,19 @@ def extract(name: str, version: str, data: bytes, keep: list[str]) -> dict[str, 
             out = dest / rel
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_bytes(content)
-            written[str(out.relative_to(VENDOR))] = hashlib.sha256(content).hexdigest()
+            written[str(out.relative_to(vendor))] = hashlib.sha256(content).hexdigest()
     missing = [k for k in keep if not any(p.split("/", 1)[1].startswith(k.rstrip("/")) for p in written)]
     if missing:
         sys.exit(f"{name}@{version}: not in the package: {missing}")
     return written
 
 
-def check() -> int:
-    lock = json.loads(LOCK.read_text())
+def check(vendor: Path = VENDOR) -> int:
+    lock = json.loads((vendor / "assets.lock.json").read_text())
     bad = []
     for pkg in lock["packages"]:
         for rel, sha in pkg["files"].items():
-            path = VENDOR / rel
+            path = vendor / rel
             if not path.exists() or hashlib.sha256(path.read_bytes()).hexdigest() != sha:
                 bad.append(rel)
     for b in bad:
@@ -112,18 +120,20 @@ def check() -> int:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--check", action="store_true", help="verify committed files against the lock (offline)")
+    ap.add_argument("--tests", action="store_true", help="the web-map clients of the tests (tests/vendor/)")
     args = ap.parse_args()
+    vendor, manifest = (TEST_VENDOR, TEST_MANIFEST) if args.tests else (VENDOR, MANIFEST)
     if args.check:
-        return check()
+        return check(vendor)
     packages = []
-    for name, version, keep in MANIFEST:
+    for name, version, keep in manifest:
         data, integrity = fetch(name, version)
-        files = extract(name, version, data, keep)
+        files = extract(name, version, data, keep, vendor)
         packages.append(
             {"name": name, "version": version, "integrity": integrity, "files": dict(sorted(files.items()))}
         )
         print(f"{name}@{version}: {len(files)} files")
-    LOCK.write_text(json.dumps({"registry": REGISTRY, "packages": packages}, indent=2) + "\n")
+    (vendor / "assets.lock.json").write_text(json.dumps({"registry": REGISTRY, "packages": packages}, indent=2) + "\n")
     return 0
 
 
