@@ -104,6 +104,16 @@ def geodesic_area(poly_lonlat) -> float:
     return abs(GEOD.geometry_area_perimeter(poly_lonlat)[0])
 
 
+def discard_cluster(cluster) -> None:
+    """Stop a test's own cluster and remove its data where it lives outside the test's home (as root:
+    /var/lib/landfund/clusters/…), so test runs leave no clusters behind."""
+    import shutil
+
+    cluster.stop()
+    if not str(cluster.root).startswith(str(cluster.home)):
+        shutil.rmtree(cluster.root, ignore_errors=True)
+
+
 def seeded_cluster(home: Path, parcels: int):
     """A started embedded cluster of a test's own (so it can be stopped, restarted or replicated), migrated,
     holding `parcels` published synthetic parcels."""

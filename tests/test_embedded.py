@@ -116,6 +116,32 @@ def test_a_new_port_applies_to_an_existing_cluster(tmp_path):
             shutil.rmtree(second.root, ignore_errors=True)
 
 
+def test_a_home_made_again_at_the_same_path_gets_a_cluster_of_its_own(tmp_path):
+    """As root the data may live outside the home (/var/lib/landfund/clusters/…). A home deleted and made again at
+    the same path (a reinstall, a test run reusing a temporary path) must start empty, not adopt the cluster the
+    old home left there with its data."""
+    home = tmp_path / "home"
+    old = Cluster(home, free_port())
+    roots = [old.root]
+    try:
+        old.start()
+        with psycopg.connect(libpq_dsn(old.url("postgres")), autocommit=True) as c:
+            c.execute("CREATE TABLE left_behind (x int)")
+        old.stop()
+        shutil.rmtree(home)
+        new = Cluster(home, free_port())
+        roots.append(new.root)
+        new.start()
+        with psycopg.connect(libpq_dsn(new.url("postgres")), autocommit=True) as c:
+            assert c.execute("SELECT to_regclass('left_behind')").fetchone() == (None,)
+        new.stop()
+        assert Cluster(home, free_port()).root == new.root  # and it keeps it from then on
+    finally:
+        for r in roots:
+            if not str(r).startswith(str(tmp_path)):
+                shutil.rmtree(r, ignore_errors=True)
+
+
 def test_missing_postgresql_names_the_packages(tmp_path, monkeypatch):
     monkeypatch.setattr(embedded, "_candidate_bindirs", lambda: [tmp_path / "nothing-here"])
     embedded.find_binaries.cache_clear()

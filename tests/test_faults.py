@@ -13,7 +13,7 @@ import morecantile
 import psycopg
 import pytest
 from conftest import LiveServer, app_url, token_for
-from helpers import CHECK_N, count, seeded_cluster
+from helpers import CHECK_N, count, discard_cluster, seeded_cluster
 from test_api_write import GEOJSON, auth, feature
 
 from bench.synthetic import parcels as synthetic_parcels
@@ -28,7 +28,7 @@ def own_cluster(tmp_path):
     """A cluster of this test's own, so it can be stopped and started under a running service."""
     cluster = seeded_cluster(tmp_path / "home", 40)
     yield cluster
-    cluster.stop()
+    discard_cluster(cluster)
 
 
 def tile_path() -> str:

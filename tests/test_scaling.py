@@ -13,7 +13,7 @@ import httpx
 import psycopg
 import pytest
 from conftest import LiveServer, token_for
-from helpers import seeded_cluster
+from helpers import discard_cluster, seeded_cluster
 from test_api_write import GEOJSON, auth, feature
 from test_embedded import free_port
 
@@ -29,8 +29,8 @@ def primary_and_replica(tmp_path):
     replica.init_standby(primary)
     replica.start()
     yield primary, replica
-    replica.stop()
-    primary.stop()
+    discard_cluster(replica)
+    discard_cluster(primary)
 
 
 def _api_sessions(url: str) -> int:

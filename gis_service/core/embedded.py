@@ -157,8 +157,24 @@ class Cluster:
         root = self.home / "cluster"
         if self.user is None or _traversable_by(self.home, self.user):
             return root
-        digest = hashlib.sha256(str(self.home).encode()).hexdigest()[:16]
-        return Path("/var/lib/landfund/clusters") / digest
+        return Path("/var/lib/landfund/clusters") / self._external_id()
+
+    def _external_id(self) -> str:
+        """The name of this home's cluster under /var/lib/landfund/clusters, kept in ``home/cluster.id``. A new
+        home gets a new random one: a home deleted and made again at the same path (test runs, a reinstall)
+        must not adopt the cluster the old one left there, with its data and without its password. A home from
+        before cluster.id existed (it still has its db.password) keeps the cluster named by its path's hash."""
+        marker = self.home / "cluster.id"
+        if marker.exists():
+            return marker.read_text().strip()
+        legacy = hashlib.sha256(str(self.home).encode()).hexdigest()[:16]
+        if (self.home / "db.password").exists() and (Path("/var/lib/landfund/clusters") / legacy).exists():
+            name = legacy
+        else:
+            name = secrets.token_hex(8)
+        self.home.mkdir(parents=True, exist_ok=True)
+        marker.write_text(name + "\n")
+        return name
 
     def _run(self, args: list[str], check: bool = True, **kw) -> subprocess.CompletedProcess:
         if self.user is not None:
