@@ -202,6 +202,11 @@ class Province(BaseModel):
     cadastral_crs: str
     reform_date: date
 
+    @property
+    def cadastral_srid(self) -> int:
+        """The EPSG code of the province's VN-2000 / TM-3 zone (its cadastral CRS)."""
+        return int(self.cadastral_crs.split(":")[1])
+
 
 class Catalogue(BaseModel):
     layers: dict[str, LayerDef]

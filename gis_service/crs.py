@@ -89,6 +89,29 @@ def _epsg_substitute(crs: CRS) -> CRS | None:
     return None if _wgs84_datum(epsg) else epsg
 
 
+# VN-2000 / TM-3 zones by central meridian (each province has its own): a grid on these parameters is VN-2000's
+VN2000_TM3 = {102.0: 5896, 103.0: 9205, 104.0: 9206, 104.5: 9207, 104.75: 9208, 105.0: 5897, 105.5: 9209,
+              105.75: 9210, 106.0: 9211, 106.25: 9212, 106.5: 9213, 107.0: 9214, 107.25: 9215, 107.5: 9216,
+              107.75: 5899, 108.0: 5898, 108.25: 9217, 108.5: 9218}  # fmt: skip
+
+
+def vn2000_grid_on_wgs84(crs: CRS) -> int | None:
+    """The EPSG code of the VN-2000 / TM-3 zone whose grid `crs` describes while declaring the WGS 84 datum (a
+    .prj written that way reads 222 m off), else None."""
+    if not crs.is_projected or not _wgs84_datum(crs) or crs.is_bound:
+        return None
+    import warnings
+
+    with warnings.catch_warnings():  # to_dict() warns that a PROJ string says less than WKT; we read 6 numbers
+        warnings.simplefilter("ignore", UserWarning)
+        p = crs.to_dict()
+    if p.get("proj") != "tmerc" or abs(float(p.get("k", p.get("k_0", 1))) - 0.9999) > 1e-9:
+        return None
+    if float(p.get("x_0", 0)) != 500000 or float(p.get("y_0", 0)) != 0 or float(p.get("lat_0", 0)) != 0:
+        return None
+    return VN2000_TM3.get(round(float(p.get("lon_0", 0)), 6))
+
+
 def resolve(file_crs: CRS | None, option: str | None) -> tuple[CRS, list[str]]:
     """The CRS to read the coordinates in, and warnings to show. --crs wins over the file's CRS."""
     warnings: list[str] = []
@@ -98,6 +121,14 @@ def resolve(file_crs: CRS | None, option: str | None) -> tuple[CRS, list[str]]:
             warnings.append(f"the file says its CRS is {label(file_crs)}; using {label(crs)} from --crs instead")
     elif file_crs is not None:
         crs = file_crs
+        zone = vn2000_grid_on_wgs84(crs)
+        if zone is not None:
+            raise CRSProblem(
+                f"the file's CRS ({crs.name!r}) says WGS 84 but its grid is VN-2000 / TM-3's "
+                f"({CRS.from_epsg(zone).name}): read as WGS 84 every point would land about 220 m off. Cadastral "
+                f"files on this grid are VN-2000: import with --crs EPSG:{zone}. (If the file really is on WGS 84, "
+                "say so with --crs and its WKT.)"
+            )
     else:
         raise CRSProblem(
             "the file has no CRS. Say which one its coordinates are in, for example "

@@ -64,6 +64,27 @@ def test_vn2000_output_reproduces_the_check_point(check_point_api):
     assert corner(check_point_api.get(f"/collections/parcels/items?crs={uri}").json()["features"][0]) == [x, y]
 
 
+@pytest.mark.parametrize("code", [9206, 5897, 9210])  # Sơn La 104°00′, Hà Nội 105°00′, TP Hồ Chí Minh 105°45′
+def test_every_vn2000_zone_in_and_out(check_point_api, code):
+    """Any VN-2000 / TM-3 zone is spoken: the check point comes out where pyproj (EPSG, with the EPSG:6960 shift)
+    puts it in that zone, and a bbox in that zone finds it."""
+    from pyproj.transformer import TransformerGroup
+
+    national = next(  # EPSG's national VN-2000 to WGS 84 (2), EPSG:6960, as pyproj knows it
+        t for t in TransformerGroup(4326, code, always_xy=True).transformers if "VN-2000 to WGS 84 (2)" in t.description
+    )
+    e, n = national.transform(CHECK_LON, CHECK_LAT)
+    r = check_point_api.get(f"/collections/parcels/items?crs=EPSG:{code}")
+    assert r.status_code == 200 and r.headers["content-crs"] == f"<http://www.opengis.net/def/crs/EPSG/0/{code}>"
+    x, y = corner(r.json()["features"][0])
+    assert x == pytest.approx(e, abs=0.002) and y == pytest.approx(n, abs=0.002)
+    box = f"{e - 10},{n - 10},{e + 10},{n + 10}"
+    found = check_point_api.get(f"/collections/parcels/items?bbox={box}&bbox-crs=EPSG:{code}").json()
+    assert found["numberReturned"] == 1
+    listed = check_point_api.get("/collections/parcels").json()["crs"]
+    assert f"http://www.opengis.net/def/crs/EPSG/0/{code}" in listed
+
+
 def test_crs84_and_epsg4326_axis_order(check_point_api):
     lon, lat = corner(check_point_api.get("/collections/parcels/items").json()["features"][0])
     assert (lon, lat) == pytest.approx((CHECK_LON, CHECK_LAT), abs=1e-6)

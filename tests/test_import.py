@@ -152,6 +152,23 @@ def test_crs_without_datum_shift_uses_the_epsg_shift(conn, catalogue, settings, 
     assert distance_to_check_point(conn, "T-001") < 0.01
 
 
+WGS84_TM3_PRJ = BARE_TM3_PRJ.replace(
+    'GEOGCS["GCS_unknown",DATUM["D_unknown"', 'GEOGCS["GCS_WGS_1984",DATUM["D_WGS_1984"'
+)
+
+
+def test_a_vn2000_grid_declared_as_wgs84_is_refused_and_nothing_written(conn, catalogue, settings, tmp_path):
+    """The same grid with a .prj that names the WGS 84 datum would import 222 m off, silently: it is refused with
+    the --crs that reads it right, and --crs EPSG:9205 then puts it on the check point."""
+    path = write(parcels_vn2000(1), tmp_path / "wgs.shp", "shp")
+    path.with_suffix(".prj").write_text(WGS84_TM3_PRJ)
+    with pytest.raises(CRSProblem, match="--crs EPSG:9205"):
+        import_file(conn, catalogue, settings, path, "parcels")
+    assert count(conn, "parcels") == 0
+    import_file(conn, catalogue, settings, path, "parcels", crs="EPSG:9205")
+    assert distance_to_check_point(conn, "T-001") < 0.01
+
+
 def test_dry_run_reports_but_writes_nothing(conn, catalogue, settings, tmp_path):
     path = write(parcels_vn2000(4), tmp_path / "dry.gpkg", "gpkg")
     result = import_file(conn, catalogue, settings, path, "parcels", dry_run=True)

@@ -10,6 +10,7 @@ import io
 import json
 import re
 
+import numpy as np
 import openpyxl
 import psycopg
 import pyogrio
@@ -752,3 +753,23 @@ def test_the_interest_form_asks_the_public_to_sign_in(api):
     )
     html = api.get(f"/interests/new?parcel={fid}").text
     assert "Đăng nhập bằng tài khoản nhà đầu tư" in html and 'name="company"' not in html
+
+
+def test_parcel_page_shows_the_vn2000_grid_area_beside_the_ellipsoidal_one(demo_ro, tmp_path):
+    """The certificate's figure: the area on the province's VN-2000 grid (EPSG:9205), computed here with pyproj
+    and shapely from the stored boundary, independently of PostGIS."""
+    import shapely
+    from pyproj import Transformer
+
+    fid, _ = parcel_in(demo_ro, "03127", published=True)
+    wkt, ellipsoidal = q(demo_ro, "SELECT ST_AsText(geom), area_m2 FROM parcels WHERE id = %s", [fid])[0]
+    to_grid = Transformer.from_crs(4326, 9205, always_xy=True)
+    grid = shapely.transform(shapely.from_wkt(wkt), lambda xy: np.column_stack(to_grid.transform(xy[:, 0], xy[:, 1])))
+    assert grid.area != pytest.approx(ellipsoidal, abs=0.05)  # two different figures (scale 0.9999 and more)
+    with api_client(demo_ro, tmp_path) as c:
+        html = c.get(f"/parcels/{fid}?lang=en").text
+    shown = re.search(r"Area on the VN-2000 grid \(EPSG:9205, as certificates state\)</dt><dd>([0-9,.]+)</dd>", html)
+    computed = re.search(r"Computed area \(m²\)</dt><dd>([0-9,.]+)</dd>", html)
+    assert shown and computed, html
+    assert float(shown[1].replace(",", "")) == pytest.approx(grid.area, abs=0.06)
+    assert float(computed[1].replace(",", "")) == pytest.approx(ellipsoidal, abs=0.06)

@@ -61,7 +61,9 @@ async def format_param(
 
 async def crs_param(
     crs: str | None = Query(
-        None, description="CRS of the response geometries: CRS84 (default), EPSG:4326, EPSG:3857 or EPSG:9205."
+        None,
+        description="CRS of the response geometries: CRS84 (default), EPSG:4326, EPSG:3857 or any VN-2000 / TM-3 zone "
+        "(EPSG:9205 to 9218, 5896 to 5899; Điện Biên: EPSG:9205).",
     ),
 ) -> ApiCRS:
     return parse_crs(crs, "crs")

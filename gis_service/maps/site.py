@@ -56,7 +56,7 @@ def parcel_layer(builder, spec) -> None:
     _, drawn, _ = simplified_boundary(ctx.conn, fid, DRAW_VERTICES)
     tolerance, table_geom, table_points = simplified_boundary(ctx.conn, fid, SHEET_VERTICES)
     edges = parcels.edges(table_geom)
-    vertices = parcels.vertices(table_geom)
+    vertices = parcels.vertices(table_geom, ctx.catalogue.province.cadastral_srid)
     style = {
         "stroke": spec.style.get("color", "#c62828"),
         "weight": spec.style.get("weight", 3),

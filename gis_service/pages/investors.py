@@ -222,7 +222,7 @@ def _dossier(conn, request: Request, who: Principal, fid: int, req: su.Request) 
         "facts": _facts(conn, request, who, [fid])[fid],
         "site": ranked[0] if ranked else None,
         "edges": store.edges(table_geom),
-        "vertices": store.vertices(table_geom),
+        "vertices": store.vertices(table_geom, request.app.state.catalogue.province.cadastral_srid),
         "drawn": drawn,
         "tolerance": tolerance,
     }

@@ -61,6 +61,8 @@ def parcel_data(conn, request: Request, fid: int, who: Principal) -> dict:
             for g, at in HistoryStore(conn).previous_geometries(fid, PREVIOUS_TOLERANCE_DEG)
         ],
         "in_scope": False,
+        # the certificate's figure: area on the province's VN-2000 grid, beside the ellipsoidal area_m2
+        "grid_area_m2": ParcelStore(conn).grid_area(fid, st.catalogue.province.cadastral_srid),
     }
     if who.privileged:
         unit = scope_unit(who, st.catalogue.province.code)
@@ -99,11 +101,18 @@ def render_parcel(
     values = value_labels(layer, catalogue, lang)
     props = data["feature"]["properties"]
     names = {a.name for a in layer.attributes}
-    facts = [
-        (layer.attribute(k).title(lang), present(layer, k, v, lang, values, units))
-        for k, v in props.items()
-        if k in names
-    ]
+    facts = []
+    for k, v in props.items():
+        if k not in names:
+            continue
+        facts.append((layer.attribute(k).title(lang), present(layer, k, v, lang, values, units)))
+        if k == "area_m2" and data["grid_area_m2"] is not None:
+            facts.append(
+                (
+                    t("grid_area", crs=catalogue.province.cadastral_crs),
+                    present(layer, k, data["grid_area_m2"], lang, values, units),
+                )
+            )
     workflow = catalogue.workflow
     current = props.get("status")
     transitions = []

@@ -185,6 +185,12 @@ class ParcelStore(Store):
 
         return self.one(f"SELECT {STAGE_SINCE_SQL} FROM parcels p WHERE p.id = %s", [fid])[0]
 
+    def grid_area(self, fid: int, srid: int) -> float | None:
+        """The parcel's area on a projected grid (the province's VN-2000 / TM-3 zone: what a land-use certificate
+        states), in m²; it differs from the ellipsoidal area by the zone's scale (k = 0.9999) and distortion."""
+        row = self.one("SELECT ST_Area(ST_Transform(geom, %s)) FROM parcels WHERE id = %s", [srid, fid])
+        return None if row is None else row[0]
+
     def by_code(self, code: str, published_only: bool) -> tuple | None:
         """(id, GeoJSON) of a parcel by its code (the one the validator names as overlapped)."""
         return self.one(
@@ -245,7 +251,7 @@ class ParcelStore(Store):
         """(n, length m, lon, lat of its middle) of each edge of a boundary's outer rings."""
         return self.all(EDGES_SQL, {"g": geojson})
 
-    def vertices(self, geojson: str, srid: int = 9205) -> list[tuple]:
+    def vertices(self, geojson: str, srid: int) -> list[tuple]:
         """(n, northing, easting, lon, lat) of each vertex of a boundary's outer rings, in `srid`."""
         return self.all(VERTICES_SQL, {"g": geojson, "srid": srid})
 

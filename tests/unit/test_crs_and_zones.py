@@ -48,3 +48,26 @@ def test_swapped_axes_are_caught():
     verdict = crsmod.check_axes(np.array([square], dtype=object), CRS.from_epsg(9205))
     assert verdict.verdict == "swapped"
     assert crsmod.check_axes(crsmod.swap_xy(np.array([square], dtype=object)), CRS.from_epsg(9205)).verdict == "ok"
+
+
+ESRI_WGS84_TM3 = (  # a .prj as some desktop tools write VN-2000 / TM-3 103-00: the grid, but on "WGS 84"
+    'PROJCS["VN_2000_TM3_103",GEOGCS["GCS_WGS_1984",DATUM["D_WGS_1984",SPHEROID["WGS_1984",6378137.0,'
+    '298.257223563]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Transverse_Mercator"],'
+    'PARAMETER["False_Easting",500000.0],PARAMETER["False_Northing",0.0],PARAMETER["Central_Meridian",103.0],'
+    'PARAMETER["Scale_Factor",0.9999],PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]'
+)
+
+
+def test_a_vn2000_grid_declared_on_wgs84_is_refused_naming_the_zone():
+    """Read as WGS 84, the check point would land this far off; the file is refused with the --crs to use."""
+    as_wgs84 = Transformer.from_crs(CRS.from_wkt(ESRI_WGS84_TM3), 4326, always_xy=True).transform(CHECK[2], CHECK[3])
+    off = Transformer.from_crs(4326, 9205, always_xy=True).transform(*as_wgs84)
+    assert 200 < np.hypot(off[0] - CHECK[2], off[1] - CHECK[3]) < 240
+    with pytest.raises(crsmod.CRSProblem, match="--crs EPSG:9205"):
+        crsmod.resolve(CRS.from_wkt(ESRI_WGS84_TM3), None)
+    assert crsmod.resolve(CRS.from_wkt(ESRI_WGS84_TM3), "EPSG:9205")[0].to_epsg() == 9205  # --crs decides
+    # Sơn La's zone (104°00′) names EPSG:9206; real WGS 84 grids (UTM 48N) and VN-2000 itself pass
+    son_la = CRS.from_proj4("+proj=tmerc +lat_0=0 +lon_0=104 +k=0.9999 +x_0=500000 +y_0=0 +datum=WGS84 +units=m")
+    assert crsmod.vn2000_grid_on_wgs84(son_la) == 9206
+    for fine in (32648, 9205, 4326, 3405):
+        assert crsmod.vn2000_grid_on_wgs84(CRS.from_epsg(fine)) is None
