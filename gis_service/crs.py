@@ -17,6 +17,7 @@ import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
+from .core.bootstrap import TM3_ZONES
 from .core.errors import LandfundError
 
 WGS84 = CRS.from_epsg(4326)
@@ -89,10 +90,14 @@ def _epsg_substitute(crs: CRS) -> CRS | None:
     return None if _wgs84_datum(epsg) else epsg
 
 
-# VN-2000 / TM-3 zones by central meridian (each province has its own): a grid on these parameters is VN-2000's
-VN2000_TM3 = {102.0: 5896, 103.0: 9205, 104.0: 9206, 104.5: 9207, 104.75: 9208, 105.0: 5897, 105.5: 9209,
-              105.75: 9210, 106.0: 9211, 106.25: 9212, 106.5: 9213, 107.0: 9214, 107.25: 9215, 107.5: 9216,
-              107.75: 5899, 108.0: 5898, 108.25: 9217, 108.5: 9218}  # fmt: skip
+# VN-2000 / TM-3 zones by central meridian (each province has its own): those landfund adds to PostGIS
+# (core.bootstrap) and the four PostGIS ships (EPSG:5896-5899)
+VN2000_TM3: dict[float, int] = {lon0: code for code, (lon0, _) in TM3_ZONES.items()} | {
+    102.0: 5896,
+    105.0: 5897,
+    108.0: 5898,
+    107.75: 5899,
+}
 
 
 def vn2000_grid_on_wgs84(crs: CRS) -> int | None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from gis_service.core import embedded
+from gis_service.core import pgserver
 from gis_service.core.db import libpq_dsn
 from gis_service.core.embedded import Cluster, ClusterError
 
@@ -143,17 +143,17 @@ def test_a_home_made_again_at_the_same_path_gets_a_cluster_of_its_own(tmp_path):
 
 
 def test_missing_postgresql_names_the_packages(tmp_path, monkeypatch):
-    monkeypatch.setattr(embedded, "_candidate_bindirs", lambda: [tmp_path / "nothing-here"])
-    embedded.find_binaries.cache_clear()
+    monkeypatch.setattr(pgserver, "_candidate_bindirs", lambda: [tmp_path / "nothing-here"])
+    pgserver.find_binaries.cache_clear()
     try:
         with pytest.raises(ClusterError, match="apt-get install postgresql postgresql-15-postgis-3"):
-            embedded.find_binaries()
+            pgserver.find_binaries()
     finally:
-        embedded.find_binaries.cache_clear()
+        pgserver.find_binaries.cache_clear()
 
 
 def test_missing_postgis_names_the_package(tmp_path, monkeypatch):
-    real = embedded.find_binaries()
+    real = pgserver.find_binaries()
     fake = tmp_path / "bin"
     fake.mkdir()
     for exe in ("initdb", "pg_ctl", "postgres"):
@@ -162,13 +162,13 @@ def test_missing_postgis_names_the_package(tmp_path, monkeypatch):
     (share / "extension").mkdir(parents=True)
     (fake / "pg_config").write_text(f"#!/bin/sh\necho {share}\n")
     (fake / "pg_config").chmod(0o755)
-    monkeypatch.setattr(embedded, "_candidate_bindirs", lambda: [fake])
-    embedded.find_binaries.cache_clear()
+    monkeypatch.setattr(pgserver, "_candidate_bindirs", lambda: [fake])
+    pgserver.find_binaries.cache_clear()
     try:
         with pytest.raises(ClusterError, match=f"apt-get install postgresql-{real.major}-postgis-3"):
-            embedded.find_binaries()
+            pgserver.find_binaries()
     finally:
-        embedded.find_binaries.cache_clear()
+        pgserver.find_binaries.cache_clear()
 
 
 def _cli(args, env_extra, tmp_path):

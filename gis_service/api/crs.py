@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from pyproj import CRS, Transformer
 
-from ..crs import ApiCRS
+from ..crs import VN2000_TM3, ApiCRS
 from .errors import Problem
 
 CRS84 = ApiCRS("http://www.opengis.net/def/crs/OGC/1.3/CRS84", 4326, False, 6, True)
@@ -15,8 +15,9 @@ EPSG3857 = ApiCRS("http://www.opengis.net/def/crs/EPSG/0/3857", 3857, False, 2, 
 # Every VN-2000 / TM-3 zone (each province has its own central meridian; Điện Biên's is EPSG:9205, 103°00′;
 # Sơn La 9206, Hà Nội 5897, TP Hồ Chí Minh 9210, …): easting first, metres to the millimetre. PostGIS ships
 # 5896–5899; landfund's bootstrap adds 9205–9218 with the EPSG:6960 datum shift (core/bootstrap.py).
-VN2000_TM3 = (5896, 5897, 5898, 5899, *range(9205, 9219))
-VN2000 = tuple(ApiCRS(f"http://www.opengis.net/def/crs/EPSG/0/{c}", c, False, 3, False) for c in VN2000_TM3)
+VN2000 = tuple(
+    ApiCRS(f"http://www.opengis.net/def/crs/EPSG/0/{c}", c, False, 3, False) for c in sorted(VN2000_TM3.values())
+)
 EPSG9205 = next(c for c in VN2000 if c.srid == 9205)  # VN-2000 / TM-3 103-00
 SUPPORTED = (CRS84, EPSG4326, EPSG3857, *VN2000)
 STORAGE = CRS84
