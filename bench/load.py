@@ -39,7 +39,7 @@ START = 1000.0
 WEB = morecantile.tms.get("WebMercatorQuad")
 CENTRE = (103.02, 21.39)  # Điện Biên Phủ
 FILTERS = [
-    "status = 'approved'",
+    "status = 'programmed'",
     "land_use_code IN ('ODT','ONT')",
     "max_floors >= 5",
     "S_INTERSECTS(geometry, POLYGON((102.9 21.3, 103.1 21.3, 103.1 21.5, 102.9 21.5, 102.9 21.3)))",

@@ -23,7 +23,15 @@ import shapely
 CRS = "EPSG:9205"
 ORIGIN_E, ORIGIN_N = 520_000.0, 2_330_000.0  # south-west corner of the grid (Điện Biên Đông side)
 SIDE, PITCH = 40.0, 60.0  # a 40 m square every 60 m: 1 million parcels fit in 60 × 60 km
-STATUSES = ["proposed", "approved", "open_for_investment", "assigned", "under_construction", "completed"]
+STATUSES = [
+    "proposed",
+    "programmed",
+    "plan_approved",
+    "call_published",
+    "investor_selected",
+    "under_construction",
+    "completed",
+]
 LAND_USE = ["ODT", "ONT", "TMD", "SKC", "CLN"]
 LEVELS = ["province", "district", "commune"]
 

@@ -201,6 +201,9 @@ class Province(BaseModel):
     bbox: tuple[float, float, float, float]
     cadastral_crs: str
     reform_date: date
+    # communes and wards in urban areas of class III or above, where commercial housing and urban-area projects
+    # reserve 20 % of their residential land for social housing (Decree 100/2024, amended by Decree 261/2025)
+    reserve_units: list[str] = Field(default_factory=list)
 
     @property
     def cadastral_srid(self) -> int:

@@ -28,6 +28,8 @@ from demo_geo import (
 from shapely.geometry import LineString, Point, Polygon
 from shapely.ops import nearest_points, unary_union
 
+from gis_service.core.vocabulary import load_workflow
+
 REFORM = date(2025, 7, 1)
 FAMILY = ["Lò", "Quàng", "Lường", "Cà", "Tòng", "Vừ", "Giàng", "Sùng", "Mùa", "Nguyễn", "Trần", "Hoàng"]
 GIVEN_M = ["Văn Pâng", "Văn Ún", "Văn Khăm", "A Páo", "A Sình", "Văn Tiến", "Văn Hùng"]
@@ -218,146 +220,218 @@ def _shape(centre: np.ndarray, area: float, angle: float, rng) -> Polygon:
     return shapely.affinity.scale(poly, math.sqrt(area / poly.area), math.sqrt(area / poly.area))
 
 
-STATUS_P = {
-    "proposed": 0.28,
-    "approved": 0.2,
-    "open_for_investment": 0.2,
-    "assigned": 0.1,
-    "under_construction": 0.08,
-    "completed": 0.08,
-    "withdrawn": 0.06,
+# The province's social-housing programme as the Department of Construction reported it: about 12 sites, mainly
+# urban, of nearly 30 ha for about 3,890 units; three projects (in Thanh Nưa and Điện Biên Phủ ward) starting in
+# Q2 2026. Each site: (commune, hectares, stage, fund source, approved units or None when no 1/500 plan yet, tenure).
+PROGRAMME = [
+    ("03334", 1.9, "completed", "standalone_site", 248, "mixed"),
+    ("03127", 3.6, "under_construction", "standalone_site", 480, None),
+    ("03127", 2.8, "under_construction", "standalone_site", 372, None),
+    ("03328", 3.3, "under_construction", "public_land", 440, None),
+    ("03334", 2.2, "land_allocated", "standalone_site", 290, None),
+    ("03151", 1.8, "clearance", "public_land", 215, None),
+    ("03253", 3.0, "investor_selected", "standalone_site", 400, None),
+    ("03127", 2.8, "call_published", "standalone_site", 395, None),
+    ("03334", 2.3, "call_published", "standalone_site", 330, None),
+    ("03334", 1.2, "plan_approved", "commercial_reserve", 160, None),
+    ("03217", 1.9, "plan_approved", "public_land", 250, None),
+    ("03166", 2.2, "programmed", "public_land", None, None),
+]
+# What communes proposed to add since the reform (small sites near the former district towns), and what left the fund.
+ADDITIONS = [
+    ("03127", 0.5, "proposed", "standalone_site"),
+    ("03334", 0.4, "proposed", "public_land"),
+    ("03328", 0.6, "proposed", "public_land"),
+    ("03352", 0.5, "proposed", "public_land"),
+    ("03253", 0.45, "proposed", "public_land"),
+    ("03256", 0.4, "proposed", "standalone_site"),
+    ("03160", 0.35, "proposed", "public_land"),
+    ("03203", 0.4, "proposed", "public_land"),
+    ("03169", 0.3, "proposed", "public_land"),
+    ("03151", 0.5, "proposed", "standalone_site"),
+    ("03217", 0.8, "withdrawn", "public_land"),
+    ("03253", 1.1, "withdrawn", "standalone_site"),
+    ("03127", 0.9, "reserve_paid", "commercial_reserve"),
+]
+# Sites decided before the reform whose responsibility still names the abolished district (the bottleneck report's
+# finding): Mường Chà's and Mường Nhé's.
+STILL_DISTRICT = ("03166", "03160")
+ORDER = load_workflow(Path(__file__).resolve().parent.parent / "layers").main_line()
+INVESTORS = [
+    ("Công ty Cổ phần Đầu tư Xây dựng Điện Biên", "bidding"),
+    ("Công ty TNHH Phát triển Nhà Tây Bắc", "assignment"),
+    ("Ban Quản lý dự án đầu tư xây dựng tỉnh Điện Biên", "project_board"),
+    ("Liên danh Nhà ở Mường Thanh", "bidding"),
+]
+ISSUERS = {
+    "programmed": "HĐND tỉnh Điện Biên",
+    "plan_approved": "UBND tỉnh Điện Biên",
+    "call_published": "Sở Xây dựng tỉnh Điện Biên",
+    "investor_selected": "UBND tỉnh Điện Biên",
+    "clearance": "UBND tỉnh Điện Biên",
+    "land_allocated": "UBND tỉnh Điện Biên",
+    "under_construction": "Sở Xây dựng tỉnh Điện Biên",
+    "completed": "Sở Xây dựng tỉnh Điện Biên",
 }
 
 
-def _attributes(u: dict, status: str, area: float, seq: int, rng) -> dict:
+def _site(u: dict, status: str, fund: str, area: float, seq: int, units: int | None, tenure, rng) -> dict:
+    """A parcel's attributes, consistent with its stage: the plan's figures from plan_approved on, the investor from
+    investor_selected on, a cleared site with its households and cost from land_allocated on."""
     urban = u["urban"]
-    codes, p = (
-        (["ODT", "TMD", "SKC", "BHK", "CLN"], [0.62, 0.1, 0.06, 0.14, 0.08])
-        if urban
-        else (["ONT", "BHK", "CLN", "LUK", "NHK", "RSX"], [0.55, 0.15, 0.15, 0.05, 0.05, 0.05])
+    at = ORDER.index(status) if status in ORDER else (2 if status == "reserve_paid" else 0)
+    floors = int(rng.integers(5, 10) if urban else rng.integers(3, 6))
+    density = float(rng.choice([35, 40, 45]))
+    # a FAR the density and floors can reach (rounded down, never up past density × floors)
+    far = (
+        math.floor(10 * min(density / 100 * floors, float(rng.uniform(1.4, 2.6) if urban else rng.uniform(0.9, 1.4))))
+        / 10
     )
-    clearance = {
-        "proposed": ["not_started"],
-        "approved": ["not_started", "in_progress"],
-        "open_for_investment": ["in_progress", "cleared"],
-        "withdrawn": ["not_started", "in_progress"],
-    }.get(status, ["cleared"])
-    decided = status not in ("proposed",)
-    ddate = date(2022, 1, 1) + timedelta(days=int(rng.integers(0, (date(2026, 10, 31) - date(2022, 1, 1)).days)))
-    district = next(d for d in DISTRICTS if d[0] == u["district"])
-    big_town = u["district"] in ("094", "095", "099")
-    fund = rng.choice(
-        ["standalone_site", "commercial_reserve", "public_land"], p=[0.45, 0.35, 0.2] if big_town else [0.7, 0.05, 0.25]
-    )
-    if decided and ddate < REFORM and rng.random() < 0.45:
+    decided = status not in ("proposed", "withdrawn") or rng.random() < 0.5 or u["code"] in STILL_DISTRICT
+    ddate = date(2022, 3, 1) + timedelta(days=int(rng.integers(0, (date(2026, 9, 30) - date(2022, 3, 1)).days)))
+    if u["code"] in STILL_DISTRICT:
+        ddate = date(2024, 5, 1) + timedelta(days=int(rng.integers(0, 300)))
+    if status in ("under_construction", "completed"):
+        started = date(2026, 4, 1) + timedelta(days=int(rng.integers(0, 60)))  # Q2 2026, as the province hoped
+        ddate = started if status == "under_construction" else date(2025, 11, 20)
+    if ddate < REFORM and (status == "withdrawn" or u["code"] in STILL_DISTRICT):
+        district = next(d for d in DISTRICTS if d[0] == u["district"])
         level, agency = "district", f"UBND {district[2]} {district[1]}"
-    elif big_town or fund == "commercial_reserve" or rng.random() < 0.3:
-        level, agency = (
-            "province",
-            rng.choice(["Sở Xây dựng tỉnh Điện Biên", "Sở Nông nghiệp và Môi trường tỉnh Điện Biên"]),
-        )
-    else:
+    elif u["code"] in ("03127", "03334", "03151") or fund == "commercial_reserve":
+        level, agency = "province", "Sở Xây dựng tỉnh Điện Biên"
+    elif status == "proposed":
         level, agency = "commune", f"UBND {u['kind']} {u['name']}"
-    note = None
-    if rng.random() < 0.3:
+    else:
+        level, agency = "province", "Sở Xây dựng tỉnh Điện Biên"
+    clearance = (
+        "cleared"
+        if at >= ORDER.index("land_allocated")
+        else "in_progress"
+        if status == "clearance"
+        else ("in_progress" if at >= ORDER.index("investor_selected") else "not_started")
+    )
+    props = {
+        "code": f"NOXH-{u['code']}-{seq:02d}",
+        "name": f"Khu nhà ở xã hội {u['kind']} {u['name']}" + (f" ({seq})" if seq > 1 else ""),
+        "map_sheet_no": str(int(rng.integers(1, 80))),
+        "parcel_no": str(int(rng.integers(1, 650))),
+        "land_use_code": "ODT" if urban else "ONT",
+        "status": status,
+        "fund_source": fund,
+        "responsible_level": level,
+        "responsible_agency": agency,
+        "clearance_status": clearance,
+        "max_far": far,
+        "max_density": density,
+        "max_floors": floors,
+        "decision_no": f"{int(rng.integers(100, 3000))}/QĐ-UBND" if decided else None,
+        "decision_date": ddate.isoformat() if decided else None,
+        "approved_units": units if at >= ORDER.index("plan_approved") else None,
+        "approved_floor_m2": round(units * float(rng.uniform(48, 56)), -1) if units and at >= 2 else None,
+        "investor_name": None,
+        "selection_method": None,
+        "clearance_households": None,
+        "clearance_cost_vnd": None,
+        "tenure": tenure,
+        "reserve_payment_vnd": 18_600_000_000 if status == "reserve_paid" else None,
+        "reserve_replaced_by": None,
+        "legal_area_m2": round(area * float(rng.uniform(0.995, 1.005)), 1) if decided else None,
+        "published": status not in ("proposed", "withdrawn"),
+        "internal_notes": None,
+    }
+    if at >= ORDER.index("investor_selected") and status != "reserve_paid":
+        # state-funded sites on public land go to the province's project board; the others to investors
+        name, method = INVESTORS[2] if fund == "public_land" else INVESTORS[(seq + int(u["code"])) % 2]
+        props["investor_name"], props["selection_method"] = name, method
+    if at >= ORDER.index("clearance") and status != "reserve_paid":
+        hh = int(rng.integers(0, 25))
+        props["clearance_households"] = hh
+        props["clearance_cost_vnd"] = hh * int(rng.integers(450, 900)) * 1_000_000
+    if status == "clearance" or (status == "proposed" and rng.random() < 0.5):
         who = f"{'ông' if rng.random() < 0.5 else 'bà'} {rng.choice(FAMILY)} " + (
             rng.choice(GIVEN_M) if rng.random() < 0.5 else rng.choice(GIVEN_F)
         )
-        note = rng.choice(
-            [
-                f"Hộ {who} chưa đồng ý phương án bồi thường.",
-                "Chờ ý kiến về chuyển mục đích sử dụng đất.",
-                f"Đã làm việc với hộ {who} về tái định cư tại chỗ.",
-                "Cần rà soát lại ranh giới với đất rừng sản xuất.",
-            ]
+        props["internal_notes"] = (
+            f"Hộ {who} chưa đồng ý phương án bồi thường."
+            if status == "clearance"
+            else "Cần rà soát lại ranh giới với đất rừng sản xuất."
         )
-    return {
-        "code": f"NOXH-{u['district']}-{seq:03d}",
-        "name": f"Khu nhà ở xã hội {u['kind']} {u['name']} số {seq}",
-        "map_sheet_no": str(int(rng.integers(1, 80))),
-        "parcel_no": str(int(rng.integers(1, 650))),
-        "land_use_code": str(rng.choice(codes, p=p)),
-        "status": status,
-        "fund_source": str(fund),
-        "responsible_level": level,
-        "responsible_agency": str(agency),
-        "clearance_status": str(rng.choice(clearance)),
-        "max_far": round(float(rng.uniform(1.5, 3.0) if urban else rng.uniform(0.6, 1.2)), 1),
-        "max_density": float(rng.choice([40, 45, 50, 55, 60, 70])),
-        "max_floors": int(rng.integers(5, 10) if urban else rng.integers(2, 5)),
-        "decision_no": f"{int(rng.integers(100, 3000))}/QĐ-UBND" if decided else None,
-        "decision_date": ddate.isoformat() if decided else None,
-        "legal_area_m2": round(area * float(rng.uniform(0.985, 1.015)), 1) if rng.random() < 0.75 else None,
-        "published": bool(
-            status in ("open_for_investment", "assigned", "under_construction", "completed")
-            or (status == "approved" and rng.random() < 0.5)
-        ),
-        "internal_notes": note,
-    }
+    return props
+
+
+def _place(u: dict, area_m2: float, roads_buf, placed: list, rng) -> Polygon:
+    """A site of `area_m2` near the unit's seat, inside the unit, off the roads, apart from the other sites."""
+    spread = 700.0
+    for attempt in range(4000):
+        centre = u["seat"] + rng.normal(0, spread, 2)
+        poly = _shape(centre, area_m2, rng.uniform(0, math.pi), rng)
+        if attempt % 200 == 199:
+            spread *= 1.4
+        if not poly.is_valid or not u["geom"].contains(poly) or poly.intersects(roads_buf):
+            continue
+        if any(poly.distance(other) < 30 for other in placed):
+            continue
+        return poly
+    raise RuntimeError(f"no room for a {area_m2:.0f} m² site in {u['code']}")
 
 
 def parcels(n: int, prov, units: list[dict], lines: list[LineString], hazard_polys: list, rng) -> list[dict]:
-    communes = [u for u in units if u["level"] == "commune"]
-    towns = [u for u in communes if u["urban"]]
-    town_w = np.array([5.0 if u["district"] == "094" else 1.5 if u["kind"] == "phường" else 1.0 for u in towns])
+    """The programme's sites, the communes' proposed additions and what left the fund (`n` is ignored: the demo
+    follows the province's published programme)."""
+    communes = {u["code"]: u for u in units if u["level"] == "commune"}
     roads_buf = unary_union([ln.buffer(15) for ln in lines])
     placed: list[Polygon] = []
     feats, seqs = [], {}
-    statuses = list(STATUS_P)
-    while len(feats) < n:
-        mode = rng.random()
-        if mode < 0.55:
-            u = towns[rng.choice(len(towns), p=town_w / town_w.sum())]
-            centre, angle = u["seat"] + rng.normal(0, 1800, 2), rng.uniform(0, math.pi)
-        else:
-            line = lines[rng.integers(len(lines))] if mode < 0.9 else None
-            if line is not None:
-                d = rng.uniform(0, line.length)
-                p, q = line.interpolate(d), line.interpolate(min(d + 10, line.length))
-                angle = math.atan2(q.y - p.y, q.x - p.x)
-                side = rng.choice([-1, 1]) * rng.uniform(80, 400)
-                centre = np.array([p.x - math.sin(angle) * side, p.y + math.cos(angle) * side])
-            else:
-                u = communes[rng.integers(len(communes))]
-                centre, angle = u["seat"] + rng.normal(0, 2500, 2), rng.uniform(0, math.pi)
-        area = math.exp(rng.uniform(math.log(3000), math.log(50000)))
-        poly = _shape(centre, area, angle, rng)
-        home = next((u for u in communes if u["geom"].contains(poly)), None)
-        if home is None or not poly.is_valid or poly.intersects(roads_buf):
-            continue
-        if any(poly.distance(other) < 8 for other in placed if other.bounds[0] < poly.bounds[2] + 50):
-            continue
+    sites = [(c, ha, st, fund, units_, tenure) for c, ha, st, fund, units_, tenure in PROGRAMME]
+    sites += [(c, ha, st, fund, None, None) for c, ha, st, fund in ADDITIONS]
+    for code, ha, status, fund, approved, tenure in sites:
+        u = communes[code]
+        poly = _place(u, ha * 10_000, roads_buf, placed, rng)
         placed.append(poly)
-        seqs[home["district"]] = seqs.get(home["district"], 0) + 1
-        status = statuses[rng.choice(len(statuses), p=list(STATUS_P.values()))]
-        props = _attributes(home, status, poly.area, seqs[home["district"]], rng)
-        feats.append(feature(to_ll(poly), props))
+        seqs[code] = seqs.get(code, 0) + 1
+        feats.append(feature(to_ll(poly), _site(u, status, fund, poly.area, seqs[code], approved, tenure, rng)))
     feats.sort(key=lambda f: f["properties"]["code"])
     return feats
 
 
-def _demand_base(d) -> float:
-    _code, _, kind, area, pop, *_ = d
-    pop = pop or area * 635921 / 9539.93 * 0.8
-    share = 0.10 if kind != "huyện" else 0.06
-    return pop / 4.3 * share
+# Households eligible for social housing by the Housing Law 2023's groups (art. 76), mainly urban: poor rural
+# households are helped to build or repair their own homes (the programmes below) and are not buyers of
+# social-housing apartments; with no industrial park planned, few workers. Illustrative province totals for 2026.
+GROUPS = {
+    "civil_servants": 1400,
+    "armed_forces": 900,
+    "low_income_urban": 1500,
+    "urban_poor": 350,
+    "workers": 250,
+    "revolutionary_merit": 150,
+    "land_recovered": 200,
+}
+# where that demand lives: the wards, Thanh Nưa beside the city, and the communes that hold a former district town
+DEMAND_SHARE = {"03127": 0.27, "03334": 0.25, "03151": 0.06, "03328": 0.07}
+TOWN_SHARE = 0.35  # split among the former district towns
 
 
 def tables(out: Path, units: list[dict]) -> None:
     note = "Illustrative split for the demo, not official figures"
+    towns = [u["code"] for u in units if u["level"] == "commune" and u["urban"] and u["code"] not in DEMAND_SHARE]
+    shares = {**DEMAND_SHARE, **{c: TOWN_SHARE / len(towns) for c in towns}}
+    district_of = {u["code"]: u["district"] for u in units if u["level"] == "commune"}
     with open(out / "demand.csv", "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["admin_unit_code", "year", "households", "note"])
-        for d in DISTRICTS:
-            for k, year in enumerate((2023, 2024, 2025)):
-                w.writerow([d[0], year, round(_demand_base(d) * 1.03**k), note])
-        for d in DISTRICTS:
-            members = [u for u in units if u["level"] == "commune" and u["district"] == d[0]]
-            shares = [0.4] + [0.6 / (len(members) - 1)] * (len(members) - 1) if len(members) > 1 else [1.0]
-            for k, year in enumerate((2025, 2026)):
-                total = round(_demand_base(d) * 1.03 ** (k + 2))
-                for u, n in zip(members, allocate(total, shares)):
-                    w.writerow([u["code"], year, n, note])
+        w.writerow(["admin_unit_code", "year", "eligible_group", "households", "note"])
+        for year, growth in ((2023, 0.90), (2024, 0.94)):  # before the reform: by district
+            for group, total in GROUPS.items():
+                by_district: dict[str, float] = {}
+                for c, share in shares.items():
+                    by_district[district_of[c]] = by_district.get(district_of[c], 0.0) + share
+                codes = sorted(by_district)
+                for d, n in zip(codes, allocate(round(total * growth), [by_district[d] for d in codes])):
+                    w.writerow([d, year, group, n, note])
+        for year, growth in ((2025, 0.97), (2026, 1.0)):  # after: by commune and ward
+            for group, total in GROUPS.items():
+                codes = sorted(shares)
+                for c, n in zip(codes, allocate(round(total * growth), [shares[c] for c in codes])):
+                    w.writerow([c, year, group, n, note])
     weights = {"094": 0.1, "095": 0.5, "096": 1.6, "103": 1.6}
     shares = [(d[4] or d[3] * 50) * weights.get(d[0], 1.0) for d in DISTRICTS]
     households = allocate(1647, shares)
@@ -389,6 +463,32 @@ def tables(out: Path, units: list[dict]) -> None:
                 "",
                 "",
                 "Reported: more than 12,000 households since 2018 (cumulative; source report)",
+            ]
+        )
+        w.writerow(
+            [
+                "11",
+                2024,
+                "",
+                "Hỗ trợ nhà ở cho người có công với cách mạng",
+                572,
+                "",
+                "",
+                21_000_000_000,
+                "Reported: 572 houses, about 21 billion VND (source report)",
+            ]
+        )
+        w.writerow(
+            [
+                "11",
+                2024,
+                "",
+                "Quỹ Vì người nghèo (Ủy ban MTTQ Việt Nam tỉnh)",
+                315,
+                "",
+                "",
+                15_750_000_000,
+                "Reported: 311 + 4 households, 15.75 billion VND (source report)",
             ]
         )
         for d, h, f in zip(DISTRICTS, households, funding_m):

@@ -42,29 +42,36 @@ def independent_coverage(url: str, as_of: date, level: str, published_only: bool
             [level, as_of, as_of],
         ).fetchall()
         parcels = c.execute(
-            "SELECT status, max_far, ST_AsBinary(geom), decision_date, created_at::date FROM parcels "
+            "SELECT status, max_far, ST_AsBinary(geom), decision_date, created_at::date, approved_units FROM parcels "
             "WHERE published OR NOT %s",
             [published_only],
         ).fetchall()
     shapes = {code: shapely.from_wkb(bytes(w)) for code, w in units}
     out = {code: {"parcels": 0, "est_units": 0, "area_m2": 0.0} for code in shapes}
-    for status, far, wkb, decided, recorded in parcels:
+    share = s.net_residential_ratio * (1 - s.commercial_share)
+    for status, far, wkb, decided, recorded, approved in parcels:
         # in the fund on `as_of` once decided or recorded, whichever came first
         if min(d for d in (decided, recorded) if d is not None) > as_of:
             continue
         g = shapely.from_wkb(bytes(wkb))
         spot = g.point_on_surface()
         code = next((k for k, u in shapes.items() if u.intersects(spot)), None)
-        if code is None or status == "withdrawn":
+        if code is None or status in ("withdrawn", "reserve_paid", "reserve_elsewhere"):  # no longer in the fund
             continue
         area = abs(GEOD.geometry_area_perimeter(g)[0])
         out[code]["parcels"] += 1
         out[code]["area_m2"] += area
-        out[code]["est_units"] += math.floor(area * (far or s.default_far) * s.net_floor_ratio / s.avg_unit_m2)
+        # the approved plan's units, else the estimate
+        out[code]["est_units"] += (
+            approved
+            if approved is not None
+            else math.floor(area * share * (far or s.default_far) * s.net_floor_ratio / s.avg_unit_m2)
+        )
     demand = pd.read_csv(DEMO / "demand.csv", dtype={"admin_unit_code": str})
     for code in out:
         rows = demand[(demand.admin_unit_code == code) & (demand.year <= as_of.year)]
-        out[code]["households"] = int(rows.sort_values("year").households.iloc[-1]) if len(rows) else None
+        # the latest year's demand, summed over the eligible groups
+        out[code]["households"] = int(rows[rows.year == rows.year.max()].households.sum()) if len(rows) else None
     prog = pd.read_csv(DEMO / "programmes.csv", dtype={"admin_unit_code": str})
     prog = prog[prog.period_start.isna() & (prog.year <= as_of.year)]
     for code in out:
@@ -161,7 +168,7 @@ def test_bottleneck_report(conn, catalogue, database, tmp_path):
             parcel(
                 "P2",
                 2,
-                status="approved",
+                status="plan_approved",
                 decision_date=ago(200),
                 clearance_status="not_started",
                 responsible_level="province",
@@ -170,7 +177,7 @@ def test_bottleneck_report(conn, catalogue, database, tmp_path):
             parcel(
                 "P3",
                 3,
-                status="approved",
+                status="plan_approved",
                 decision_date=ago(100),
                 clearance_status="not_started",
                 responsible_level="province",
@@ -179,7 +186,7 @@ def test_bottleneck_report(conn, catalogue, database, tmp_path):
             parcel(
                 "P4",
                 4,
-                status="open_for_investment",
+                status="call_published",
                 decision_date=ago(400),
                 clearance_status="cleared",
                 responsible_level="province",
@@ -221,7 +228,7 @@ def test_bottleneck_report(conn, catalogue, database, tmp_path):
             conn,
             catalogue.workflow,
             conn.execute("SELECT id FROM parcels WHERE code = 'P7'").fetchone()[0],
-            "approved",
+            "programmed",
             Principal("admin", name="test"),
             "phê duyệt",
             "proposed",
@@ -301,7 +308,7 @@ def layout(conn, catalogue, database):
         [
             {
                 "code": c,
-                "status": "open_for_investment",
+                "status": "call_published",
                 "published": True,
                 "clearance_status": cl,
                 "geometry": lonlat(box(e0 + dx, n0 + dy, e0 + dx + 100, n0 + dy + 100)),

@@ -126,14 +126,14 @@ def test_queryables(api):
 
 
 CASES = [
-    ("status = 'approved'", "status = 'approved'"),
-    ("status <> 'approved' AND area_m2 > 20000", "status <> 'approved' AND area_m2 > 20000"),
+    ("status = 'programmed'", "status = 'programmed'"),
+    ("status <> 'programmed' AND area_m2 > 20000", "status <> 'programmed' AND area_m2 > 20000"),
     ("max_floors < 4 OR max_far >= 3", "max_floors < 4 OR max_far >= 3"),
     ("NOT (status = 'proposed')", "NOT (status = 'proposed')"),
     ("name LIKE 'Khu nhà ở xã hội phường%'", "name LIKE 'Khu nhà ở xã hội phường%'"),
     ("code LIKE 'NOXH-09_-00%'", "code LIKE 'NOXH-09_-00%'"),
-    ("status IN ('assigned', 'completed')", "status IN ('assigned', 'completed')"),
-    ("status NOT IN ('assigned', 'completed')", "status NOT IN ('assigned', 'completed')"),
+    ("status IN ('investor_selected', 'completed')", "status IN ('investor_selected', 'completed')"),
+    ("status NOT IN ('investor_selected', 'completed')", "status NOT IN ('investor_selected', 'completed')"),
     ("max_far BETWEEN 2 AND 3", "max_far BETWEEN 2 AND 3"),
     ("legal_area_m2 IS NULL", "legal_area_m2 IS NULL"),
     ("decision_no IS NOT NULL", "decision_no IS NOT NULL"),
@@ -168,7 +168,7 @@ def test_cql2_json_and_spatial_functions(api, demo_ro):
     expr = {
         "op": "and",
         "args": [
-            {"op": "=", "args": [{"property": "status"}, "approved"]},
+            {"op": "=", "args": [{"property": "status"}, "call_published"]},
             {"op": "s_intersects", "args": [{"property": "geometry"}, poly]},
         ],
     }
@@ -177,7 +177,7 @@ def test_cql2_json_and_spatial_functions(api, demo_ro):
         r[0]
         for r in sql(
             demo_ro,
-            "SELECT id FROM parcels WHERE published AND status = 'approved' AND "
+            "SELECT id FROM parcels WHERE published AND status = 'call_published' AND "
             "ST_Intersects(geom, ST_GeomFromGeoJSON(%s))",
             [json.dumps(poly)],
         )

@@ -154,8 +154,8 @@ def test_unknown_collection_and_feature_are_404_problems(api):
 
 
 def test_property_filters_and_bbox(api, demo_ro):
-    body = api.get("/collections/parcels/items?status=approved&limit=10000").json()
-    expected = sql(demo_ro, "SELECT count(*) FROM parcels WHERE published AND status = 'approved'")[0][0]
+    body = api.get("/collections/parcels/items?status=programmed&limit=10000").json()
+    expected = sql(demo_ro, "SELECT count(*) FROM parcels WHERE published AND status = 'programmed'")[0][0]
     assert body["numberMatched"] == expected == len(body["features"]) > 0
     box = (102.9, 21.3, 103.1, 21.5)
     body = api.get("/collections/parcels/items?bbox=" + ",".join(map(str, box)) + "&limit=10000").json()
@@ -262,10 +262,19 @@ def test_bulk_geojson_seq_and_flatgeobuf(api, demo_ro, tmp_path):
     # every value survives, NULLs included (PostGIS 3.3.2's own writer shifted the columns after a NULL)
     frame = pyogrio.read_dataframe(path).set_index("id")
     by_id = {x["id"]: x["properties"] for x in records}
-    assert frame["legal_area_m2"].isna().any() and frame["legal_area_m2"].notna().any()
+    assert frame["approved_units"].isna().any() and frame["approved_units"].notna().any()
     for fid, row in frame.iterrows():
         want = by_id[fid]
-        for name in ("code", "name", "status", "max_floors", "est_units", "legal_area_m2", "published"):
+        for name in (
+            "code",
+            "name",
+            "status",
+            "max_floors",
+            "est_units",
+            "approved_units",
+            "legal_area_m2",
+            "published",
+        ):
             got = row[name]
             assert (want[name] is None and (got is None or got != got)) or got == want[name], (fid, name)
         assert str(row["decision_date"])[:10] == (want["decision_date"] or "None")[:10]

@@ -66,7 +66,7 @@ def test_round_trip_post_get_patch_put_delete(api_rw, admin):
 
     r = api_rw.patch(
         location,
-        json={"properties": {"status": "approved"}},
+        json={"properties": {"status": "programmed"}},
         headers=auth(admin, **{"Content-Type": "application/merge-patch+json", "If-Match": tag}),
     )
     assert r.status_code == 409 and "transitions" in r.json()["detail"]  # status changes need a reason

@@ -42,7 +42,7 @@ def test_a_newcomer_adds_a_hazard_layer_with_its_own_legend_by_adding_files(demo
     site_id, x, y = sql(
         demo_db,
         "SELECT id, ST_X(pos), ST_Y(pos) FROM parcels WHERE published AND status = "
-        "'open_for_investment' AND intersecting_hazards(geom) IS NULL ORDER BY id LIMIT 1",
+        "'call_published' AND intersecting_hazards(geom) IS NULL ORDER BY id LIMIT 1",
     )[0]
     # 1. a catalogue entry with its role and style, and its file
     (layers / "catalogue" / "sinkholes.yaml").write_text(
@@ -206,6 +206,15 @@ def test_history_records_every_parcel_column(api_rw):
         "decision_date": "2026-01-02",
         "legal_area_m2": 1600.0,
         "internal_notes": "ghi chú",
+        "approved_units": 20,
+        "approved_floor_m2": 1000.0,
+        "investor_name": "Công ty A",
+        "selection_method": "bidding",
+        "clearance_households": 3,
+        "clearance_cost_vnd": 1_200_000_000,
+        "tenure": "rent",
+        "reserve_payment_vnd": 5_000_000,
+        "reserve_replaced_by": "NOXH-X",
     }
     r = api_rw.post("/collections/parcels/items", json=feature("ALL-COLUMNS", **props), headers=auth(admin, **GEOJSON))
     assert r.status_code == 201, r.text

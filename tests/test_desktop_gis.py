@@ -154,13 +154,13 @@ def test_gdal_pushes_where_to_the_server(live, demo_ro):
         f"OAPIF:{live.base}",
         "parcels",
         "-where",
-        "status = 'approved'",
+        "status = 'programmed'",
     )
     assert out.returncode == 0, out.stderr
     fetched = [line for line in out.stderr.splitlines() if "Fetch(" in line and "/items?" in line]
-    assert any("status=approved" in line for line in fetched), fetched
+    assert any("status=programmed" in line for line in fetched), fetched
     got = json.loads(out.stdout)["features"]
-    assert len(got) == db(demo_ro, "SELECT count(*) FROM parcels WHERE published AND status = 'approved'")[0][0]
+    assert len(got) == db(demo_ro, "SELECT count(*) FROM parcels WHERE published AND status = 'programmed'")[0][0]
 
 
 def test_openapi_has_an_items_path_per_collection(api):

@@ -167,7 +167,7 @@ def test_backup_and_restore_round_trip_every_table(demo_db, tmp_path, server_url
     with psycopg.connect(libpq_dsn(demo_db)) as c:
         c.execute("SELECT set_config('landfund.actor', 'test:backup', false)")
         c.execute(
-            "UPDATE parcels SET status = 'approved' WHERE id = (SELECT min(id) FROM parcels WHERE status = 'proposed')"
+            "UPDATE parcels SET status = 'programmed' WHERE id = (SELECT min(id) FROM parcels WHERE status = 'proposed')"
         )
     tables = _tables(demo_db)
     before = {t: _digest(demo_db, t) for t in tables}

@@ -67,7 +67,7 @@ def test_gdal_bbox_and_attribute_filters(live, demo_ro, tmp_path):
     assert set(pyogrio.read_dataframe(out)["code"]) == expected and expected
     expected = {
         r[0]
-        for r in db(demo_ro, "SELECT code FROM parcels WHERE published AND status = 'approved' AND max_floors >= 5")
+        for r in db(demo_ro, "SELECT code FROM parcels WHERE published AND status = 'programmed' AND max_floors >= 5")
     }
     out = tmp_path / "where.gpkg"
     gdal(
@@ -78,7 +78,7 @@ def test_gdal_bbox_and_attribute_filters(live, demo_ro, tmp_path):
         f"OAPIF:{live.base}",
         "parcels",
         "-where",
-        "status = 'approved' AND max_floors >= 5",
+        "status = 'programmed' AND max_floors >= 5",
     )
     assert set(pyogrio.read_dataframe(out)["code"]) == expected and expected
 
@@ -103,11 +103,11 @@ def test_owslib_features_client(live, demo_ro):
     assert api.conformance()["conformsTo"]
     parcels = api.collection("parcels")
     assert parcels["storageCrs"].endswith("CRS84")
-    items = api.collection_items("parcels", limit=25, status="approved")
-    expected = db(demo_ro, "SELECT count(*) FROM parcels WHERE published AND status = 'approved'")[0][0]
+    items = api.collection_items("parcels", limit=25, status="programmed")
+    expected = db(demo_ro, "SELECT count(*) FROM parcels WHERE published AND status = 'programmed'")[0][0]
     assert items["numberMatched"] == expected and items["numberReturned"] == min(25, expected)
     one = api.collection_item("parcels", str(items["features"][0]["id"]))
-    assert one["properties"]["status"] == "approved"
+    assert one["properties"]["status"] == "programmed"
     q = api.collection_queryables("parcels")
     assert "land_use_code" in q["properties"]
     found = api.collection_items("parcels", bbox=[102.95, 21.3, 103.1, 21.5], limit=1000)

@@ -72,7 +72,7 @@ def test_a_parcel_has_at_most_5000_vertices_and_a_boundary_layer_may_have_more(a
 def test_the_site_sheet_of_a_huge_parcel_is_bounded(demo_db, tmp_path):
     """A parcel stored with 99,000 vertices (before the limit existed): its sheet answers, with at most 60 vertices in
     the table and on the map, and says how it simplified them."""
-    fid = sql(demo_db, "SELECT id FROM parcels WHERE published AND status = 'open_for_investment' LIMIT 1")[0][0]
+    fid = sql(demo_db, "SELECT id FROM parcels WHERE published AND status = 'call_published' LIMIT 1")[0][0]
     ring = shape(
         circle(99_000, *sql(demo_db, f"SELECT ST_X(pos), ST_Y(pos) FROM parcels WHERE id = {fid}")[0], r=0.0008)
     )
@@ -395,12 +395,14 @@ def test_the_service_connects_as_the_application_role(api, demo_ro):
 
 def test_a_new_parcel_cannot_start_in_a_later_stage(api_rw, demo_db, tmp_path):
     admin = token_for(api_rw.db, "admin")
-    for status in ("completed", "assigned"):
+    for status in ("completed", "investor_selected"):
         r = api_rw.post(
             "/collections/parcels/items", json=feature(f"LATE-{status}", status=status), headers=auth(admin, **GEOJSON)
         )
         assert r.status_code == 400 and "starts as proposed" in r.json()["detail"]
-    path = write(parcels_vn2000(2, e0=CHECK_E + 30_000, prefix="OLD", status="approved"), tmp_path / "old.gpkg", "gpkg")
+    path = write(
+        parcels_vn2000(2, e0=CHECK_E + 30_000, prefix="OLD", status="programmed"), tmp_path / "old.gpkg", "gpkg"
+    )
     env = {"PATH": os.environ["PATH"], "DATABASE_URL": app_url(demo_db), "LANDFUND_HOME": str(tmp_path)}
     r = subprocess.run([LANDFUND, "import", str(path)], env=env, capture_output=True, text=True)
     assert r.returncode == 1 and "--keep-status" in r.stdout + r.stderr
@@ -411,7 +413,7 @@ def test_a_new_parcel_cannot_start_in_a_later_stage(api_rw, demo_db, tmp_path):
         "SELECT DISTINCT h.reason, h.new_status FROM parcel_history h JOIN parcels p ON p.id = "
         "h.parcel_id WHERE p.code LIKE 'OLD-%' AND h.action = 'insert'",
     )
-    assert len(reasons) == 1 and "--keep-status" in reasons[0][0] and reasons[0][1] == "approved"
+    assert len(reasons) == 1 and "--keep-status" in reasons[0][0] and reasons[0][1] == "programmed"
 
 
 def test_if_match_star_names_no_version(api_rw):
@@ -424,7 +426,7 @@ def test_if_match_star_names_no_version(api_rw):
         api_rw.put(loc, json=feature("STAR-1"), headers=auth(admin, **GEOJSON, **star)),
         api_rw.post(
             f"{loc}/transitions",
-            json={"to": "approved", "reason": "theo kế hoạch"},
+            json={"to": "programmed", "reason": "theo kế hoạch"},
             headers=auth(admin, **JSON, **star),
         ),
         api_rw.delete(loc, headers=auth(admin, **star)),
@@ -436,9 +438,9 @@ def test_if_match_star_names_no_version(api_rw):
 
 @pytest.fixture
 def open_parcel(api_rw):
-    return sql(
-        api_rw.db, "SELECT id FROM parcels WHERE published AND status = 'open_for_investment' ORDER BY id LIMIT 1"
-    )[0][0]
+    return sql(api_rw.db, "SELECT id FROM parcels WHERE published AND status = 'call_published' ORDER BY id LIMIT 1")[
+        0
+    ][0]
 
 
 def _interest(parcel: int, company: str = "Công ty CP Nhà ở Mường Thanh") -> dict:
@@ -453,7 +455,7 @@ def _interest(parcel: int, company: str = "Công ty CP Nhà ở Mường Thanh")
 
 def test_one_investor_one_open_interest_per_parcel(live_rw):
     investor = token_for(live_rw.db, "investor")
-    parcel = sql(live_rw.db, "SELECT id FROM parcels WHERE published AND status = 'open_for_investment' LIMIT 1")[0][0]
+    parcel = sql(live_rw.db, "SELECT id FROM parcels WHERE published AND status = 'call_published' LIMIT 1")[0][0]
     answers = _parallel(
         8,
         lambda i: httpx.post(
@@ -611,7 +613,7 @@ def test_public_history_shows_public_fields_only_and_no_hidden_edit(api_rw):
     tag = api_rw.post(
         f"{loc}/transitions",
         json={
-            "to": "approved",
+            "to": "programmed",
             "reason": "giao cho Công ty Bí Mật",
             "decision_no": "12/QĐ-UBND",
             "decision_date": "2026-02-01",

@@ -159,12 +159,12 @@ def test_english_labels(browser, server):
 
 def test_planner_filters(browser, server, demo_ro):
     p = Page(browser).open(
-        f"{server.base}/maps/planner?admin_unit=094&status=approved,open_for_investment&as_of=2025-01-01"
+        f"{server.base}/maps/planner?admin_unit=094&status=programmed,call_published&as_of=2025-01-01"
     )
     expected = db(
         demo_ro,
         "SELECT count(*) FROM parcels p, admin_units a WHERE a.code = '094' AND p.published AND "
-        "p.status IN ('approved', 'open_for_investment') AND ST_Intersects(a.geom, p.pos) "
+        "p.status IN ('programmed', 'call_published') AND ST_Intersects(a.geom, p.pos) "
         "AND LEAST(p.decision_date, p.created_at::date) <= '2025-01-01'",  # in the fund on that day
     )[0][0]
     assert p.js(COUNT_PARCELS) == expected
@@ -179,9 +179,7 @@ def test_planner_filters(browser, server, demo_ro):
 
 def test_investor_map(browser, server, demo_ro):
     p = Page(browser).open(f"{server.base}/maps/investor")
-    sites = db(
-        demo_ro, "SELECT code FROM parcels WHERE published AND status = 'open_for_investment' ORDER BY area_m2 DESC"
-    )
+    sites = db(demo_ro, "SELECT code FROM parcels WHERE published AND status = 'call_published' ORDER BY area_m2 DESC")
     assert p.js(COUNT_PARCELS) == len(sites) > 0
     text = click_feature(p, sites[0][0])
     assert sites[0][0] in text and "Mức độ phù hợp" in text and "%" in text and "Đến đường gần nhất" in text
@@ -384,7 +382,7 @@ def test_every_investor_site_can_be_clicked_and_hazard_sites_say_so(browser, ser
     sites = db(
         demo_ro,
         "SELECT p.code, EXISTS (SELECT 1 FROM reference_features r WHERE r.layer = 'hazard_zones' "
-        "AND ST_Intersects(r.geom, p.geom)) FROM parcels p WHERE p.published AND p.status = 'open_for_investment'",
+        "AND ST_Intersects(r.geom, p.geom)) FROM parcels p WHERE p.published AND p.status = 'call_published'",
     )
     assert any(h for _, h in sites), "the demo has sites in hazard zones"
     p = Page(browser).open(f"{server.base}/maps/investor")
@@ -518,7 +516,7 @@ def test_site_sheet_is_one_a4_page_with_numbered_vertices(browser, server, demo_
     pid, code, unit = db(
         demo_ro,
         "SELECT p.id, p.code, a.name FROM parcels p JOIN admin_units a ON a.code = p.admin_unit_code "
-        "WHERE p.published AND p.status = 'open_for_investment' ORDER BY p.area_m2 DESC LIMIT 1",
+        "WHERE p.published AND p.status = 'call_published' ORDER BY p.area_m2 DESC LIMIT 1",
     )[0]
     p = Page(browser).open(f"{server.base}/maps/parcels/{pid}")
     rows = len(p.page.query_selector_all(".lf-vertices tr")) - 1

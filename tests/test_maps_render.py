@@ -111,12 +111,12 @@ def test_language_and_number_formats(conn):
 def test_filters_reduce_the_parcels(conn):
     everything, _ = page(conn, "planner", who=Principal("admin"))
     one_unit, _ = page(conn, "planner", who=Principal("admin"), filters=data.Filters(admin_unit="095"))
-    approved, _ = page(conn, "planner", who=Principal("admin"), filters=data.Filters(status=["approved"]))
+    approved, _ = page(conn, "planner", who=Principal("admin"), filters=data.Filters(status=["programmed"]))
     count = lambda h: len(codes_in(h, "parcels"))  # noqa: E731
     n095 = conn.execute(
         "SELECT count(*) FROM parcels p, admin_units a WHERE a.code = '095' AND ST_Intersects(a.geom, p.pos)"
     ).fetchone()[0]
-    napp = conn.execute("SELECT count(*) FROM parcels WHERE status = 'approved'").fetchone()[0]
+    napp = conn.execute("SELECT count(*) FROM parcels WHERE status = 'programmed'").fetchone()[0]
     assert count(everything) == conn.execute("SELECT count(*) FROM parcels").fetchone()[0]
     assert count(one_unit) == n095 and count(approved) == napp
 
@@ -133,13 +133,18 @@ def test_as_of_switches_districts_and_communes(conn):
 
 
 def test_big_land_funds_come_as_vector_tiles(conn):
-    html, fig = page(conn, "planner", map_inline_max_features=10, filters=data.Filters(status=["approved", "proposed"]))
+    html, fig = page(
+        conn,
+        "planner",
+        map_inline_max_features=3,
+        filters=data.Filters(status=["call_published", "under_construction"]),
+    )
     parcels = next(la for la in spec_of(html)["layers"] if la["kind"] == "parcels")
     assert "vectorGrid" in fig.used and parcels["data"] is None
     assert "/collections/parcels/tiles/WebMercatorQuad/{z}/{x}/{y}?filter=status+IN" in parcels["tiles"]["url"]
     assert spec_of(html)["search"]["api"] == "http://127.0.0.1:9/collections/parcels/items"
     assert not codes_in(html, "parcels")  # no parcel is inline
-    static, fig = page(conn, "planner", map_inline_max_features=10, api=None)
+    static, fig = page(conn, "planner", map_inline_max_features=3, api=None)
     assert "vectorGrid" not in fig.used and codes_in(static, "parcels")  # without a server parcels stay inline
 
 
@@ -163,11 +168,11 @@ def test_a_big_investor_map_holds_the_best_ranked_sites(conn):
     from gis_service.analytics import suitability
 
     ranked = suitability.rank(conn, Settings(), suitability.Request(limit=None))
-    assert len(ranked) > 3
-    html, _ = page(conn, "investor", lang="en", map_inline_max_features=3)
+    assert len(ranked) > 1
+    html, _ = page(conn, "investor", lang="en", map_inline_max_features=1)
     codes = set(codes_in(html, "sites"))
-    assert codes == {r["code"] for r in ranked[:3]}
-    assert f"Showing the 3 best-ranked of {len(ranked):,} sites" in html
+    assert codes == {r["code"] for r in ranked[:1]}
+    assert f"Showing the 1 best-ranked of {len(ranked):,} sites" in html
     full, _ = page(conn, "investor", lang="en")
     assert "best-ranked of" not in full
 
@@ -175,9 +180,7 @@ def test_a_big_investor_map_holds_the_best_ranked_sites(conn):
 def test_investor_map_holds_only_published_open_sites(conn):
     html, _ = page(conn, "investor")
     codes = set(codes_in(html, "sites"))
-    expected = {
-        r[0] for r in conn.execute("SELECT code FROM parcels WHERE published AND status = 'open_for_investment'")
-    }
+    expected = {r[0] for r in conn.execute("SELECT code FROM parcels WHERE published AND status = 'call_published'")}
     assert codes == expected and expected
     site = next(la for la in spec_of(html)["layers"] if la["kind"] == "sites")["data"]["features"][0]["properties"]
     assert "score" in site and "road_m" in site

@@ -146,12 +146,12 @@ def test_parcels_are_partitioned_by_province(demo_db):
         assert "parcels_p12" in plan and "parcels_p11" not in plan and "parcels_default" not in plan
         # the moved rows keep working: triggers fire on the new partition, interests reference them
         fid = c.execute("SELECT id FROM parcels WHERE province_code = '12' ORDER BY id LIMIT 1").fetchone()[0]
-        c.execute("UPDATE parcels SET status = 'approved' WHERE id = %s", [fid])
+        c.execute("UPDATE parcels SET status = 'programmed' WHERE id = %s", [fid])
         assert c.execute(
             "SELECT action, new_status, actor, province_code FROM parcel_history WHERE parcel_id = %s "
             "ORDER BY id DESC LIMIT 1",
             [fid],
-        ).fetchone() == ("transition", "approved", "test:partitions", "12")
+        ).fetchone() == ("transition", "programmed", "test:partitions", "12")
         # every history record carries its parcel's province (the key a distributed layout co-locates on)
         assert (
             c.execute(

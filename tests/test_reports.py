@@ -87,8 +87,9 @@ def test_dashboard_figures_match_an_independent_count(api, planner, demo_ro, as_
         stages = {r["Giai đoạn"]: r for r in rows_of(wb.worksheets[0])}
         for status, label in stage_names.items():
             assert stages[label]["Số khu đất"] == expected.get(status, 0), (status, public)
-        in_fund = sum(n for s, n in expected.items() if s != "withdrawn")
-        # the headline's parcels: the land fund without withdrawn parcels, as the page prints it
+        in_fund = sum(n for s, n in expected.items() if s not in ("withdrawn", "reserve_paid", "reserve_elsewhere"))
+        # the headline's parcels: the land fund without the parcels that left it (withdrawn, a 20 % reserve paid
+        # for or provided elsewhere), as the page prints it
         assert f'data-figure="parcels"><b>{in_fund:,}'.replace(",", ".") in page.text
         assert ("Chế độ công khai" in page.text) is public
         assert ('id="chart-overdue"' in page.text) is (not public)  # who holds what: planners only
@@ -102,11 +103,16 @@ def test_dashboard_target_programmes_and_charts(api, planner):
     assert "2021–2025" in page and "400" in page
     later = api.get("/dashboard?as_of=2026-11-01").text
     assert "2026–2030" in later and "1.100" in later
-    # the programme figures of the demo's source report: 1,647 households and 82.735 billion VND in 2024
+    # the programme figures of the demo's source report for 2024: 1,647 households and 82.735 billion VND from the
+    # poverty-reduction programme, 572 houses for people of revolutionary merit (about 21 billion), 311 + 4 households
+    # from the Fatherland Front's fund (15.75 billion)
     prog = pd.read_csv(DEMO / "programmes.csv", dtype={"admin_unit_code": str})
     yearly = prog[prog.period_start.isna() | (prog.period_start == prog.year)]
     y2024 = yearly[yearly.year == 2024]
-    assert (int(y2024.households.sum()), int(y2024.funding_vnd.sum())) == (1647, 82_735_000_000)
+    assert (int(y2024.households.sum()), int(y2024.funding_vnd.sum())) == (
+        1647 + 572 + 315,
+        82_735_000_000 + 21_000_000_000 + 15_750_000_000,
+    )
     wb = workbook(api.get("/dashboard?as_of=2024-12-31&f=xlsx").content)
     programmes = {
         r["Năm"]: r
@@ -114,7 +120,7 @@ def test_dashboard_target_programmes_and_charts(api, planner):
             wb["Hộ được hỗ trợ theo năm"] if "Hộ được hỗ trợ theo năm" in wb.sheetnames else wb.worksheets[3]
         )
     }
-    assert programmes[2024]["Số hộ có nhu cầu"] == 1647 and programmes[2024]["Kinh phí (đồng)"] == 82_735_000_000
+    assert programmes[2024]["Số hộ có nhu cầu"] == 2534 and programmes[2024]["Kinh phí (đồng)"] == 119_485_000_000
     assert "hơn 12.000 hộ được xây mới hoặc sửa chữa nhà" in page  # the cumulative figure since 2018
     # every chart is drawn on the server (SVG, no script) and is also a table
     for chart in ("pipeline", "coverage", "trend", "programmes"):

@@ -196,7 +196,7 @@ def test_overlap_within_the_file(conn, catalogue):
 @pytest.mark.parametrize(
     "field,value,message",
     [
-        ("status", "maybe", "'maybe' is not one of: proposed, approved, open_for_investment"),
+        ("status", "maybe", "'maybe' is not one of: proposed, programmed, plan_approved"),
         ("max_far", "abc", "'abc' is not a number"),
         ("max_far", "-1", "-1 is below the minimum 0.1"),
         ("max_floors", "2.5", "'2.5' is not a whole number"),
@@ -236,7 +236,7 @@ def test_every_bad_row_is_named_and_nothing_is_written(conn, catalogue, settings
     gdf = parcels_vn2000(
         6,
         land_use_code=["ODT", "XYZ", "ODT", "ODT", "ONT", "ODT"],
-        status=["proposed", "proposed", "nonsense", "approved", "proposed", "proposed"],
+        status=["proposed", "proposed", "nonsense", "programmed", "proposed", "proposed"],
     )
     gdf.loc[4, "code"] = "T-001"  # duplicate of row 1
     path = write(gdf, tmp_path / "bad.gpkg", "gpkg")
@@ -269,7 +269,7 @@ def test_demand_rows_are_validated_too(conn, catalogue, tmp_path, settings):
         import_file(conn, catalogue, settings, csv, "demand")
     msgs = sorted((p.row, p.message) for p in exc.value.report.problems)
     assert msgs == [
-        (2, "duplicate admin_unit_code/year '094/2024': already used by row 1 of this input"),
+        (2, "duplicate admin_unit_code/year/eligible_group '094/2024/all': already used by row 1 of this input"),
         (3, "'two thousand' is not a whole number"),
     ]
     assert count(conn, "demand") == 0

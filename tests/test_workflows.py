@@ -8,11 +8,20 @@ from conftest import token_for
 from helpers import CHECK_E
 from test_api_write import GEOJSON, auth, feature
 
+from gis_service.catalogue import get_catalogue
 from gis_service.core.db import libpq_dsn
 
 JSON = {"Content-Type": "application/json"}
+# what entering each stage records besides its decision (layers/workflow.yaml `requires`)
+STAGE_FACTS = {
+    "plan_approved": {"approved_units": 240, "approved_floor_m2": 12000},
+    "investor_selected": {"investor_name": "Công ty CP Đầu tư Nhà Tây Bắc", "selection_method": "bidding"},
+    "completed": {"tenure": "mixed"},
+}
+
 MERGE = {"Content-Type": "application/merge-patch+json"}
-LIFE = ["approved", "open_for_investment", "assigned", "under_construction", "completed"]
+LIFE = get_catalogue().workflow.main_line()[1:]  # the eight stages after the proposal, in order
+DECIDED = set(LIFE)  # every stage after the proposal is entered by a decision of its own
 
 
 def sql(url, q, params=None):
@@ -34,9 +43,21 @@ def new_parcel(api_rw, token, code="WF-1", dx=3000.0, **props) -> tuple[str, str
 
 
 def move(api_rw, token, loc, tag, to, reason="theo kế hoạch", **more):
-    if to == "approved":  # approval is a decision of the People's Committee (layers/workflow.yaml)
+    """One transition, giving what the target stage requires (layers/workflow.yaml) unless the test gives it; the
+    site is cleared (by an edit, as a planner records it) before land is allocated."""
+    for name, value in STAGE_FACTS.get(to, {}).items():
+        more.setdefault(name, value)
+    if to in DECIDED:
         more.setdefault("decision_no", "1/QĐ-UBND")
         more.setdefault("decision_date", "2026-01-15")
+    if to == "land_allocated" and more.pop("clear", True):
+        r = api_rw.patch(
+            loc,
+            json={"properties": {"clearance_status": "cleared", "clearance_households": 7, "clearance_cost_vnd": 5e9}},
+            headers=auth(token, **MERGE, **{"If-Match": tag}),
+        )
+        assert r.status_code in (200, 204), r.text
+        tag = r.headers["etag"]
     return api_rw.post(
         f"{loc}/transitions",
         json={"to": to, "reason": reason, **more},
@@ -56,6 +77,7 @@ def test_the_whole_lifecycle_is_recorded(api_rw, admin):
             reason=f"bước {i + 1}",
             decision_no=f"{100 + i}/QĐ-UBND",
             decision_date=f"2026-0{i + 1}-15",
+            issuing_body="UBND tỉnh Điện Biên",
         )
         assert r.status_code == 204, r.text
         tag = r.headers["etag"]
@@ -63,8 +85,26 @@ def test_the_whole_lifecycle_is_recorded(api_rw, admin):
     history = api_rw.get(f"{loc}/history", headers=auth(admin)).json()["entries"]
     transitions = [h for h in history if h["action"] == "transition"]
     assert [(h["old_status"], h["new_status"]) for h in transitions] == list(zip(["proposed", *LIFE[:-1]], LIFE))
-    assert [h["reason"] for h in transitions] == [f"bước {i + 1}" for i in range(5)]
+    assert [h["reason"] for h in transitions] == [f"bước {i + 1}" for i in range(len(LIFE))]
     assert transitions[2]["decision_no"] == "102/QĐ-UBND" and transitions[2]["decision_date"] == "2026-03-15"
+    # each stage keeps its own decision (none overwrites the one before), tied to its history entry
+    fid = int(loc.rsplit("/", 1)[1])
+    decisions = sql(
+        api_rw.db,
+        "SELECT d.stage, d.number, d.decided_on::text, d.issuing_body, h.new_status FROM decisions d "
+        "JOIN parcel_history h ON h.id = d.history_id WHERE d.parcel_id = %s ORDER BY d.id",
+        [fid],
+    )
+    assert [(d[0], d[1], d[2]) for d in decisions] == [
+        (to, f"{100 + i}/QĐ-UBND", f"2026-0{i + 1}-15") for i, to in enumerate(LIFE)
+    ]
+    assert all(d[0] == d[4] and d[3] == "UBND tỉnh Điện Biên" for d in decisions)
+    # what the stages recorded is on the parcel: the plan's figures (its units replace the estimate), the investor,
+    # the clearance, the tenure
+    props = api_rw.get(loc, headers=auth(admin)).json()["properties"]
+    assert props["approved_units"] == 240 and props["approved_floor_m2"] == 12000 and props["est_units"] == 240
+    assert props["investor_name"] == "Công ty CP Đầu tư Nhà Tây Bắc" and props["selection_method"] == "bidding"
+    assert props["clearance_status"] == "cleared" and props["clearance_households"] == 7 and props["tenure"] == "mixed"
     assert all(h["actor"].startswith("admin-") for h in transitions)
     assert history[0]["action"] == "insert" and history[0]["changes"]["code"] == [None, "WF-1"]
 
@@ -72,11 +112,13 @@ def test_the_whole_lifecycle_is_recorded(api_rw, admin):
 @pytest.mark.parametrize(
     "path,to,allowed",
     [
-        ([], "open_for_investment", "approved, withdrawn"),  # skipping a stage
-        ([], "completed", "approved, withdrawn"),
+        ([], "call_published", "programmed, withdrawn"),  # skipping a stage
+        ([], "completed", "programmed, withdrawn"),
         (LIFE, "withdrawn", "none: it is final"),  # completed is final
-        (["withdrawn"], "approved", "none: it is final"),
-        (["approved"], "proposed", "open_for_investment, withdrawn"),  # no going back
+        (["withdrawn"], "programmed", "none: it is final"),
+        (["programmed"], "proposed", "plan_approved, withdrawn"),  # no going back
+        # land is not allocated before clearance: from clearance, only allocation (once cleared) or withdrawal
+        (LIFE[:5], "under_construction", "land_allocated, withdrawn"),
     ],
 )
 def test_illegal_transitions_are_409_naming_the_allowed_ones(api_rw, admin, path, to, allowed):
@@ -99,14 +141,14 @@ def test_withdrawal_from_any_stage_before_completion(api_rw, admin):
 def test_transition_rules_and_guards(api_rw, admin):
     loc, tag = new_parcel(api_rw, admin)
     assert (
-        api_rw.post(f"{loc}/transitions", json={"to": "approved", "reason": "ok ok"}, headers=JSON).status_code == 401
+        api_rw.post(f"{loc}/transitions", json={"to": "programmed", "reason": "ok ok"}, headers=JSON).status_code == 401
     )
     investor = token_for(api_rw.db, "investor")
-    assert move(api_rw, investor, loc, tag, "approved").status_code == 403
-    r = api_rw.post(f"{loc}/transitions", json={"to": "approved", "reason": "ok ok"}, headers=auth(admin, **JSON))
+    assert move(api_rw, investor, loc, tag, "programmed").status_code == 403
+    r = api_rw.post(f"{loc}/transitions", json={"to": "programmed", "reason": "ok ok"}, headers=auth(admin, **JSON))
     assert r.status_code == 428
-    assert move(api_rw, admin, loc, 'W/"v99"', "approved").status_code == 412
-    r = move(api_rw, admin, loc, tag, "approved", reason="")
+    assert move(api_rw, admin, loc, 'W/"v99"', "programmed").status_code == 412
+    r = move(api_rw, admin, loc, tag, "programmed", reason="")
     assert r.status_code == 400 and "reason" in r.json()["detail"]
     r = move(api_rw, admin, loc, tag, "sold")
     assert r.status_code == 400 and "unknown status 'sold'" in r.json()["detail"]
@@ -127,7 +169,7 @@ def test_history_is_complete_and_append_only(api_rw, admin):
     tag = r.headers["etag"]
     moved = feature("WF-1", e=CHECK_E + 3100)["geometry"]
     tag = api_rw.patch(loc, json={"geometry": moved}, headers=auth(admin, **MERGE, **{"If-Match": tag})).headers["etag"]
-    tag = move(api_rw, admin, loc, tag, "approved", decision_no="9/QĐ-UBND").headers["etag"]
+    tag = move(api_rw, admin, loc, tag, "programmed", decision_no="9/QĐ-UBND").headers["etag"]
     history = api_rw.get(f"{loc}/history", headers=auth(admin)).json()["entries"]
     assert [h["action"] for h in history] == ["insert", "update", "update", "transition"]
     assert history[1]["changes"] == {
@@ -181,7 +223,7 @@ def offer(code: str = "INV", units: int = 120, **more) -> dict:
 @pytest.fixture
 def open_parcel(api_rw, admin):
     loc, tag = new_parcel(api_rw, admin, code="OPEN-1")
-    for step in ("approved", "open_for_investment"):
+    for step in ("programmed", "plan_approved", "call_published"):
         tag = move(api_rw, admin, loc, tag, step).headers["etag"]
     return int(loc.rsplit("/", 1)[1])
 
@@ -208,17 +250,41 @@ def test_interest_workflow_end_to_end(api_rw, admin, open_parcel):
     r = api_rw.post(f"/interests/{ia}/accept", json={"reason": "Năng lực tài chính tốt"}, headers=auth(a, **JSON))
     assert r.status_code == 403 and "for planners and admins" in r.json()["detail"]
     assert api_rw.post(f"/interests/{ia}/accept", json={"reason": "x"}, headers=auth(a, **JSON)).status_code == 403
+    # selecting the investor is a decision, and says how it was selected; without them nothing is written
     r = api_rw.post(
         f"/interests/{ia}/accept",
         json={"reason": "Năng lực tài chính tốt", "decision_no": "77/QĐ-UBND"},
         headers=auth(planner, **JSON),
     )
+    assert r.status_code == 400 and "decision_date" in r.json()["detail"], r.text
+    assert api_rw.get(f"/interests/{ia}", headers=auth(a)).json()["status"] == "submitted"
+    r = api_rw.post(
+        f"/interests/{ia}/accept",
+        json={"reason": "Năng lực tài chính tốt", "decision_no": "77/QĐ-UBND", "decision_date": "2026-06-01"},
+        headers=auth(planner, **JSON),
+    )
+    assert r.status_code == 400 and "selection_method" in r.json()["detail"], r.text
+    r = api_rw.post(
+        f"/interests/{ia}/accept",
+        json={
+            "reason": "Năng lực tài chính tốt",
+            "decision_no": "77/QĐ-UBND",
+            "decision_date": "2026-06-01",
+            "selection_method": "assignment",
+        },
+        headers=auth(planner, **JSON),
+    )
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "accepted" and r.json()["decided_by"].startswith("planner-")
-    row = sql(api_rw.db, "SELECT status, investor_interest_id, decision_no FROM parcels WHERE id = %s", [open_parcel])[
+    row = sql(
+        api_rw.db,
+        "SELECT status, investor_interest_id, decision_no, investor_name, selection_method FROM parcels WHERE id = %s",
+        [open_parcel],
+    )[0]
+    assert row == ("investor_selected", ia, "77/QĐ-UBND", "Công ty CP Đầu tư A", "assignment")
+    assert sql(api_rw.db, "SELECT stage, number FROM decisions WHERE parcel_id = %s ORDER BY id DESC", [open_parcel])[
         0
-    ]
-    assert row == ("assigned", ia, "77/QĐ-UBND")
+    ] == ("investor_selected", "77/QĐ-UBND")
     other = api_rw.get(f"/interests/{ib}", headers=auth(b)).json()
     assert other["status"] == "declined" and "another investor" in other["decision_reason"]
     assert (
@@ -230,7 +296,7 @@ def test_interest_workflow_end_to_end(api_rw, admin, open_parcel):
         "SELECT action, new_status, reason FROM parcel_history WHERE parcel_id = %s ORDER BY id DESC LIMIT 1",
         [open_parcel],
     )[0]
-    assert last[:2] == ("transition", "assigned") and "Công ty CP Đầu tư A" in last[2]
+    assert last[:2] == ("transition", "investor_selected") and "Công ty CP Đầu tư A" in last[2]
     # a parcel no longer open takes no more interest
     r = api_rw.post("/interests", json={"parcel_id": open_parcel, **offer("C")}, headers=auth(b, **JSON))
     assert r.status_code == 409 and "not open for investment" in r.json()["detail"]
@@ -253,7 +319,7 @@ def test_decline_and_validation(api_rw, admin, open_parcel):
     iid = api_rw.post("/interests", json={"parcel_id": open_parcel, **offer()}, headers=auth(inv, **JSON)).json()["id"]
     r = api_rw.post(f"/interests/{iid}/decline", json={"reason": "Chưa đủ năng lực"}, headers=auth(planner, **JSON))
     assert r.json()["status"] == "declined" and r.json()["decision_reason"] == "Chưa đủ năng lực"
-    assert sql(api_rw.db, "SELECT status FROM parcels WHERE id = %s", [open_parcel])[0][0] == "open_for_investment"
+    assert sql(api_rw.db, "SELECT status FROM parcels WHERE id = %s", [open_parcel])[0][0] == "call_published"
 
 
 def test_interest_form_page(api_rw, open_parcel):

@@ -30,6 +30,10 @@ def q(url: str, sql: str, params=()):
         return c.execute(sql, params).fetchall()
 
 
+# the parcels the land fund counts: not withdrawn, not a 20 % reserve paid for or provided elsewhere
+GONE = "status NOT IN ('withdrawn', 'reserve_paid', 'reserve_elsewhere')"
+
+
 def parcel_in(url: str, unit: str, status: str | None = None, published: bool | None = None) -> tuple[int, str]:
     where, params = ["admin_unit_code = %s"], [unit]
     if status:
@@ -93,8 +97,8 @@ def test_sign_in_sets_a_safe_session_cookie_and_returns_where_the_user_was(api_r
     name = user_for(api_rw.db, "planner", DBP)
     form = api_rw.get("/login?next=/parcels%3Fstatus%3Dapproved")
     assert form.status_code == 200 and 'name="username"' in form.text and 'type="password"' in form.text
-    r = sign_in(api_rw, name, next_="/parcels?status=approved")
-    assert r.status_code == 303 and r.headers["location"] == "/parcels?status=approved"
+    r = sign_in(api_rw, name, next_="/parcels?status=programmed")
+    assert r.status_code == 303 and r.headers["location"] == "/parcels?status=programmed"
     cookie = r.headers["set-cookie"]
     assert "landfund_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie.replace("Lax", "lax")
     assert "Secure" not in cookie  # plain http (a test server); see the https case below
@@ -179,11 +183,11 @@ def test_the_session_has_the_users_scope_everywhere(planner, api_rw):
     assert planner.get(f"/collections/parcels/items/{hidden}").status_code == 200
     assert planner.get(f"/parcels/{hidden}").status_code == 200
     coverage = planner.get("/analytics/coverage").json()["units"]
-    assert sum(u["parcels"] for u in coverage) == count(api_rw.db, "parcels", "status <> 'withdrawn'")
+    assert sum(u["parcels"] for u in coverage) == count(api_rw.db, "parcels", GONE)
     anonymous = api_client(api_rw.db, api_rw.app.state.settings.home)
     with anonymous:
         public = anonymous.get("/analytics/coverage").json()["units"]
-        assert sum(u["parcels"] for u in public) == count(api_rw.db, "parcels", "published AND status <> 'withdrawn'")
+        assert sum(u["parcels"] for u in public) == count(api_rw.db, "parcels", f"published AND {GONE}")
         assert f"{published} khu đất" in anonymous.get("/parcels").text
         assert anonymous.get(f"/parcels/{hidden}").status_code == 404
         assert anonymous.get(f"/collections/parcels/items/{hidden}").status_code == 404
@@ -254,12 +258,16 @@ def test_every_page_has_the_navigation_bar_maps_included(api):
 def test_the_gis_data_pages_speak_the_readers_language(api):
     vi = api.get("/collections/parcels/items?f=html&limit=50").text
     table = vi.split("<tbody>")[1].split("</tbody>")[0]
-    assert "Kêu gọi đầu tư" in table and "open_for_investment" not in table and re.search(r">\d{2}/\d{2}/\d{4}<", table)
+    assert (
+        "Đã công bố mời gọi đầu tư" in table
+        and "call_published" not in table
+        and re.search(r">\d{2}/\d{2}/\d{4}<", table)
+    )
     assert 'class="lf-scroll"' in vi and "Trạng thái" in vi
     en = api.get("/collections/parcels/items?f=html&limit=50&lang=en").text
     api.cookies.delete("landfund_lang")
     table = en.split("<tbody>")[1].split("</tbody>")[0]
-    assert 'lang="en"' in en and "Open for investment" in table and "Status" in en
+    assert 'lang="en"' in en and "Call for investors published" in table and "Status" in en
     assert re.search(r">\d{4}-\d{2}-\d{2}<", table)
 
 
@@ -282,22 +290,22 @@ def test_a_page_error_is_a_page_for_people_and_a_problem_for_scripts(api):
 
 
 def test_list_shows_vietnamese_labels_and_formats(planner, api_rw):
-    fid, code = parcel_in(api_rw.db, DBP, "open_for_investment")
+    fid, code = parcel_in(api_rw.db, DBP, "call_published")
     area = q(api_rw.db, "SELECT area_m2 FROM parcels WHERE id = %s", [fid])[0][0]
     html = planner.get(f"/parcels?q={code}").text
-    assert "Kêu gọi đầu tư" in html and "open_for_investment" not in html.split("<tbody>")[1]
+    assert "Đã công bố mời gọi đầu tư" in html and "call_published" not in html.split("<tbody>")[1]
     shown = f"{area / 1e4:,.2f}".rstrip("0").rstrip(".").replace(",", "X").replace(".", ",").replace("X", ".")
     assert f">{shown}<" in html
     assert "Điện Biên Phủ (03127)" in html
     assert re.search(r">\d{2}/\d{2}/\d{4}<", html)  # dates dd/mm/yyyy
     en = planner.get(f"/parcels?q={code}&lang=en").text
-    assert "Open for investment" in en and 'lang="en"' in en and re.search(r">\d{4}-\d{2}-\d{2}<", en)
+    assert "Call for investors published" in en and 'lang="en"' in en and re.search(r">\d{4}-\d{2}-\d{2}<", en)
 
 
 def test_list_filters_sort_and_pages(planner, api_rw):
     db = api_rw.db
-    n = count(db, "parcels", "status = 'approved'")
-    assert f"{n} khu đất" in planner.get("/parcels?status=approved").text
+    n = count(db, "parcels", "status = 'programmed'")
+    assert f"{n} khu đất" in planner.get("/parcels?status=programmed").text
     n_unit = q(
         db, "SELECT count(*) FROM parcels p, admin_units a WHERE a.code = %s AND ST_Intersects(a.geom, p.pos)", [DBP]
     )[0][0]
@@ -310,6 +318,13 @@ def test_list_filters_sort_and_pages(planner, api_rw):
     desc = planner.get("/parcels?sort=area_m2&dir=desc").text
     biggest = q(db, "SELECT code FROM parcels ORDER BY area_m2 DESC NULLS LAST, id LIMIT 1")[0][0]
     assert desc.split("<tbody>")[1].split("</tr>")[0].count(biggest) == 1
+    # more parcels than a page holds (50): the demo's few dozen, copied twice alongside
+    q(
+        db,
+        "INSERT INTO parcels (code, name, province_code, status, geom) SELECT code || '-B' || g, name, "
+        "province_code, 'proposed', ST_Translate(geom, 0.03 * g, 0) FROM parcels, generate_series(1, 2) g "
+        "RETURNING id",
+    )
     two = planner.get("/parcels?page=2").text
     assert "Trang 2/" in two and 'rel="prev"' in two
     assert planner.get("/parcels?status=nonsense").status_code == 400
@@ -318,28 +333,28 @@ def test_list_filters_sort_and_pages(planner, api_rw):
 
 def test_downloads_hold_exactly_what_is_filtered(planner, api_rw):
     db = api_rw.db
-    n = count(db, "parcels", "status = 'approved'")
-    r = planner.get("/parcels/download.csv?status=approved")
+    n = count(db, "parcels", "status = 'programmed'")
+    r = planner.get("/parcels/download.csv?status=programmed")
     assert r.status_code == 200 and r.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=";"))
     assert len(rows) == n + 1 and "Diện tích (ha)" in rows[0]
     area = rows[1][rows[0].index("Diện tích (ha)")]
     assert "," in area and "." not in area  # a decimal comma, as Excel with Vietnamese settings reads it
-    assert all(r[rows[0].index("Trạng thái")] == "Đã phê duyệt" for r in rows[1:])
-    x = planner.get("/parcels/download.xlsx?status=approved")
+    assert all(r[rows[0].index("Trạng thái")] == "Trong chương trình, kế hoạch" for r in rows[1:])
+    x = planner.get("/parcels/download.xlsx?status=programmed")
     wb = openpyxl.load_workbook(io.BytesIO(x.content))
     ws = wb.worksheets[0]
     assert ws.max_row == n + 1 and ws.freeze_panes == "A2"
     header = [c.value for c in ws[1]]
     assert isinstance(ws.cell(2, header.index("Diện tích (ha)") + 1).value, float)
-    assert "status=approved" in " ".join(str(c.value) for c in wb.worksheets[-1]["B"])
-    g = planner.get("/parcels/download.geojson?status=approved")
+    assert "status=programmed" in " ".join(str(c.value) for c in wb.worksheets[-1]["B"])
+    g = planner.get("/parcels/download.geojson?status=programmed")
     assert g.status_code == 200 and len(g.json()["features"]) == n
-    p = planner.get("/parcels/download.gpkg?status=approved")
+    p = planner.get("/parcels/download.gpkg?status=programmed")
     gpkg = api_rw.app.state.settings.home / "t.gpkg"
     gpkg.write_bytes(p.content)
     assert len(pyogrio.read_dataframe(gpkg)) == n
-    en = planner.get("/parcels/download.csv?status=approved&lang=en")
+    en = planner.get("/parcels/download.csv?status=programmed&lang=en")
     assert next(iter(csv.reader(io.StringIO(en.content.decode("utf-8-sig")))))[0] == "ID"
 
 
@@ -357,18 +372,18 @@ def test_public_downloads_leave_out_unpublished_parcels_and_internal_fields(api)
 
 
 def test_parcel_page_shows_stage_since_history_and_interests(planner, api_rw):
-    fid, code = parcel_in(api_rw.db, DBP, "open_for_investment")
+    fid, code = parcel_in(api_rw.db, DBP, "call_published")
     html = planner.get(f"/parcels/{fid}").text
     assert (
         code in html
-        and "Kêu gọi đầu tư" in html
+        and "Đã công bố mời gọi đầu tư" in html
         and re.search(r"Vào giai đoạn từ \d{2}/\d{2}/\d{4} \([\d.]+ ngày\)", html)
     )
     assert "Lịch sử thay đổi" in html and "Tạo mới" in html
     assert "Đăng ký quan tâm đầu tư" in html  # the planner's section
     assert island(html, "parcel-data")["parcel"]["id"] == fid
-    assert "Chuyển sang: Đã giao chủ đầu tư" in html and "Chuyển sang: Đã rút khỏi quỹ đất" in html
-    assert "Chuyển sang: Hoàn thành" not in html  # only the transitions its stage allows
+    assert "Chuyển sang: Đã lựa chọn chủ đầu tư" in html and "Chuyển sang: Đã rút khỏi quỹ đất" in html
+    assert "Chuyển sang: Nghiệm thu, bàn giao" not in html  # only the transitions its stage allows
 
 
 def test_parcel_page_for_the_public_hides_internal_fields_and_actions(api_rw):
@@ -562,7 +577,7 @@ def _free_spot(db: str, unit: str) -> dict:
 def test_a_transition_asks_for_what_its_stage_requires_and_records_the_decision(planner, api_rw):
     fid, _ = parcel_in(api_rw.db, DBP, "proposed")
     html = planner.get(f"/parcels/{fid}").text
-    base = {"csrf": csrf_of(html), "etag": etag_of(html), "to": "approved", "reason": "Đủ điều kiện"}
+    base = {"csrf": csrf_of(html), "etag": etag_of(html), "to": "programmed", "reason": "Đủ điều kiện"}
     r = planner.post(f"/parcels/{fid}/transition", data=base)
     assert (
         r.status_code == 400 and "số và ngày quyết định" in r.text and '<details class="lf-transition" open>' in r.text
@@ -587,7 +602,12 @@ def test_a_transition_asks_for_what_its_stage_requires_and_records_the_decision(
     )
     assert r.status_code == 303
     page = planner.get(f"/parcels/{fid}").text
-    assert "Đã phê duyệt" in page and "2107/QĐ-UBND" in page and "20/11/2026" in page and "UBND tỉnh Điện Biên" in page
+    assert (
+        "Trong chương trình, kế hoạch" in page
+        and "2107/QĐ-UBND" in page
+        and "20/11/2026" in page
+        and "UBND tỉnh Điện Biên" in page
+    )
     doc = re.search(r'href="http://testserver/documents/(\d+)"', page).group(1)
     served = planner.get(f"/documents/{doc}")
     assert served.content == PDF and served.headers["content-type"] == "application/pdf"
@@ -597,6 +617,59 @@ def test_a_transition_asks_for_what_its_stage_requires_and_records_the_decision(
     assert served.headers["repr-digest"] == f"sha-256=:{base64.b64encode(hashlib.sha256(PDF).digest()).decode()}:"
     with api_client(api_rw.db, api_rw.app.state.settings.home) as anonymous:
         assert anonymous.get(f"/documents/{doc}", headers={"Accept": "application/json"}).status_code == 401
+
+
+def test_the_procedure_s_gates_on_the_parcel_page(planner, api_rw):
+    """A planner walks a site through the plan's approval (its units and floor area asked for and recorded) and is
+    stopped at land allocation until the site is cleared: the message is beside the form, nothing is written."""
+    db = api_rw.db
+    fid, _ = parcel_in(db, DBP, "proposed")
+    decision = {"decision_no": "5/QĐ-UBND", "decision_date": "2026-02-03", "issuing_body": "UBND tỉnh Điện Biên"}
+
+    def post(to: str, **more):
+        html = planner.get(f"/parcels/{fid}").text
+        data = {"csrf": csrf_of(html), "etag": etag_of(html), "to": to, "reason": "Theo kế hoạch", **decision, **more}
+        return planner.post(f"/parcels/{fid}/transition", data=data, follow_redirects=False)
+
+    assert post("programmed").status_code == 303
+    html = planner.get(f"/parcels/{fid}").text
+    form = html.split("Chuyển sang: Đã duyệt quy hoạch 1/500")[1].split("</form>")[0]
+    assert 'name="approved_units"' in form and 'name="approved_floor_m2"' in form
+    assert "Số căn hộ theo quy hoạch 1/500" in form  # labelled from the catalogue
+    r = post("plan_approved", approved_units="240")
+    assert r.status_code == 400 and "số căn hộ và diện tích sàn" in r.text
+    r = post("plan_approved", approved_units="hai trăm", approved_floor_m2="12000")
+    assert (
+        r.status_code == 400
+        and "không phải là số nguyên" in r.text.split('name="approved_units"')[1].split("</label>")[1]
+    )
+    assert q(db, "SELECT status, approved_units FROM parcels WHERE id = %s", [fid])[0] == ("programmed", None)
+    assert post("plan_approved", approved_units="240", approved_floor_m2="12.000,5").status_code == 303
+    assert q(db, "SELECT approved_units, approved_floor_m2 FROM parcels WHERE id = %s", [fid])[0] == (240, 12000.5)
+    assert post("call_published").status_code == 303
+    methods = planner.get(f"/parcels/{fid}").text.split('name="selection_method"')[1].split("</select>")[0]
+    # bidding, assignment under Resolution 201, a project board; the commercial developer is only a reserve's
+    assert "Nghị quyết 201/2025/QH15" in methods and "bidding" in methods and "commercial_developer" not in methods
+    assert (
+        post("investor_selected", investor_name="Công ty CP Nhà Tây Bắc", selection_method="bidding").status_code == 303
+    )
+    assert post("clearance").status_code == 303
+    # not before the site is cleared
+    html = planner.get(f"/parcels/{fid}").text
+    assert "Chỉ giao đất, cho thuê đất khi đã hoàn thành giải phóng mặt bằng" in html
+    r = post("land_allocated")
+    assert r.status_code == 400 and "giải phóng mặt bằng hoàn thành, số hộ bị thu hồi đất" in r.text
+    assert q(db, "SELECT status FROM parcels WHERE id = %s", [fid])[0][0] == "clearance"
+    q(
+        db,
+        "UPDATE parcels SET clearance_status = 'cleared', clearance_households = 4, clearance_cost_vnd = 3100000000 "
+        "WHERE id = %s RETURNING id",
+        [fid],
+    )
+    assert post("land_allocated").status_code == 303
+    assert q(db, "SELECT status FROM parcels WHERE id = %s", [fid])[0][0] == "land_allocated"
+    stages = [r[0] for r in q(db, "SELECT stage FROM decisions WHERE parcel_id = %s ORDER BY id", [fid])]
+    assert stages == api_rw.app.state.catalogue.workflow.main_line()[1:7]  # each stage kept its own decision
 
 
 def test_a_stale_transition_says_someone_changed_the_parcel(planner, api_rw):
@@ -689,8 +762,8 @@ def test_bulk_import_confirmed_writes_all_rows_in_the_planners_name(planner, api
 
 def test_interest_inbox_for_investors_and_planners(api_rw):
     db = api_rw.db
-    fid, code = parcel_in(db, DBP, "open_for_investment", published=True)
-    far, _far_code = parcel_in(db, MT, "open_for_investment", published=True)
+    fid, code = parcel_in(db, DBP, "call_published", published=True)
+    far, _far_code = parcel_in(db, MT, "call_published", published=True)
     investor = user_for(db, "investor")
     other = user_for(db, "investor")
     with api_client(db, api_rw.app.state.settings.home) as inv, api_client(db, api_rw.app.state.settings.home) as inv2:
@@ -733,13 +806,20 @@ def test_interest_inbox_for_investors_and_planners(api_rw):
         iid = int(re.search(r'id="interest-(\d+)"', inbox).group(1))
         r = planner.post(f"/inbox/{iid}", data={"csrf": csrf_of(inbox), "action": "accept", "reason": ""})
         assert r.status_code == 400 and "Cần ghi lý do" in r.text
-        r = planner.post(
-            f"/inbox/{iid}",
-            data={"csrf": csrf_of(inbox), "action": "accept", "assign": "on", "reason": "Năng lực phù hợp"},
-            follow_redirects=False,
+        accept = {"csrf": csrf_of(inbox), "action": "accept", "assign": "on", "reason": "Năng lực phù hợp"}
+        r = planner.post(f"/inbox/{iid}", data=accept, follow_redirects=False)
+        # selecting the investor is a decision: without its number and date, nothing is written
+        assert r.status_code == 400
+        assert "quyết định" in r.text.split('class="lf-error" role="alert">')[1].split("</p>")[0]
+        assert q(db, "SELECT status FROM parcels WHERE id = %s", [fid])[0][0] == "call_published"
+        accept.update(decision_no="45/QĐ-UBND", decision_date="2026-11-02", selection_method="assignment")
+        r = planner.post(f"/inbox/{iid}", data=accept, follow_redirects=False)
+        assert r.status_code == 303, r.text
+        assert q(db, "SELECT status, investor_name, selection_method FROM parcels WHERE id = %s", [fid])[0] == (
+            "investor_selected",
+            "Công ty A",
+            "assignment",
         )
-        assert r.status_code == 303
-        assert q(db, "SELECT status FROM parcels WHERE id = %s", [fid])[0][0] == "assigned"
     with api_client(db, api_rw.app.state.settings.home) as inv:
         sign_in(inv, investor)
         assert "Được chấp thuận" in inv.get("/inbox").text and "Năng lực phù hợp" in inv.get("/inbox").text
@@ -747,9 +827,7 @@ def test_interest_inbox_for_investors_and_planners(api_rw):
 
 def test_the_interest_form_asks_the_public_to_sign_in(api):
     fid = int(
-        re.search(r'href="http://testserver/parcels/(\d+)"', api.get("/parcels?status=open_for_investment").text).group(
-            1
-        )
+        re.search(r'href="http://testserver/parcels/(\d+)"', api.get("/parcels?status=call_published").text).group(1)
     )
     html = api.get(f"/interests/new?parcel={fid}").text
     assert "Đăng nhập bằng tài khoản nhà đầu tư" in html and 'name="company"' not in html

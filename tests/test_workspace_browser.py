@@ -98,7 +98,7 @@ def test_a_planner_does_the_days_work_in_the_browser(browser, site, tmp_path):
     p.shot("ws-history-desktop")
 
     # approve it with the decision and its document
-    p.page.click("summary:has-text('Chuyển sang: Đã phê duyệt')")
+    p.page.click("summary:has-text('Chuyển sang: Trong chương trình, kế hoạch')")
     form = p.page.locator("details[open] form")
     form.locator("textarea[name=reason]").fill("Đủ điều kiện theo quy hoạch chung")
     form.locator("input[name=decision_no]").fill("2107/QĐ-UBND")
@@ -109,9 +109,9 @@ def test_a_planner_does_the_days_work_in_the_browser(browser, site, tmp_path):
     form.locator("input[name=document]").set_input_files(str(pdf))
     p.shot("ws-transition-desktop")
     submit(p, "details[open] form button.lf-primary")
-    assert "Đã phê duyệt" in p.page.inner_text(".lf-stage")
+    assert "Trong chương trình, kế hoạch" in p.page.inner_text(".lf-stage")
     assert "2107/QĐ-UBND" in p.page.inner_text("#history") and "20/11/2026" in p.page.inner_text("#history")
-    assert q(db, "SELECT status, decision_no FROM parcels WHERE id = %s", [fid])[0] == ("approved", "2107/QĐ-UBND")
+    assert q(db, "SELECT status, decision_no FROM parcels WHERE id = %s", [fid])[0] == ("programmed", "2107/QĐ-UBND")
     assert p.page.locator("#history a:has-text('QĐ 2107.pdf')").count() == 1
 
     # add a parcel by drawing it
@@ -192,7 +192,7 @@ def test_a_planner_cannot_edit_outside_their_unit(browser, site):
 
 def test_an_investor_sees_only_their_interests(browser, site):
     db = site.db
-    fid, code = parcel_in(db, DBP, "open_for_investment", published=True)
+    fid, code = parcel_in(db, DBP, "call_published", published=True)
     mine, theirs = user_for(db, "investor"), user_for(db, "investor")
     for who, company in ((theirs, "Công ty Khác"), (mine, "Công ty CP Nhà ở Mường Thanh")):
         p = Page(browser)
@@ -234,7 +234,7 @@ def test_every_page_fits_the_screen_desktop_and_phone(browser, site, phone):
     """Every page opens without a script error, in Vietnamese, and nothing is wider than the screen (tables scroll
     inside their own box); a screenshot of each is kept."""
     planner = user_for(site.db, "planner", DBP)
-    fid, _ = parcel_in(site.db, DBP, "open_for_investment")
+    fid, _ = parcel_in(site.db, DBP, "call_published")
     p = Page(browser, phone=phone)
     sign_in(p, site.base, planner)
     label = "phone" if phone else "desktop"

@@ -22,8 +22,8 @@ def report(conn, settings, as_of: date, reform: date, unit: str | None = None, f
     workflow = load_workflow(settings.layers_dir)
     order = workflow.order
     final = [s for s, st in workflow.stages.items() if st.final]
-    # stages from approval up to and including the choice of an investor: clearance should be under way
-    clearing = order[order.index(workflow.roles.approved) : order.index(workflow.roles.investor) + 1]
+    # stages from the plan's approval up to and including land recovery: clearance should be under way
+    clearing = order[order.index(workflow.roles.approved) : order.index(workflow.roles.clearance) + 1]
     findings = []
     rows = AnalyticsStore(conn).stages(final, workflow.roles.approved, as_of, unit, fund_source)
     for pid, code, name, status, clearance, level, agency, unit, since, approved_at, decision_date in rows:

@@ -127,7 +127,7 @@ def coverage(
     `published_only` counts only published parcels (what the public may know of)."""
     year = year or as_of.year
     workflow = load_workflow(settings.layers_dir)
-    workflow_order, withdrawn = workflow.order, workflow.withdrawn
+    workflow_order, gone = workflow.order, workflow.gone()
     units_rows, by_status, demand, programmes = AnalyticsStore(conn).coverage(
         settings, level, as_of, year, unit, published_only, fund_source
     )
@@ -135,7 +135,7 @@ def coverage(
     for code, status, n, area, est in by_status:
         u = units[code]
         u.by_status[status] = {"parcels": n, "area_m2": round(area or 0, 1), "est_units": int(est or 0)}
-        if status != withdrawn:
+        if status not in gone:
             u.parcels += n
             u.area_m2 += area or 0
             u.est_units += int(est or 0)

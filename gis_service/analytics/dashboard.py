@@ -39,10 +39,11 @@ def dashboard(conn, settings, reform: date, filters: Filters, published_only: bo
         row["area_ha"] = round(row["area_m2"] / 1e4, 2)
     units_in = {r["stage"]: r["est_units"] for r in by_stage}
     period = targets.province.period(as_of.year)
-    final_done = [s for s, st in workflow.stages.items() if st.final and s != workflow.withdrawn]
+    # dwellings handed over; a 20 % reserve paid for or provided elsewhere delivers none here
+    final_done = [workflow.roles.completed]
     order = workflow.order
     investor_at = order.index(workflow.roles.investor)
-    under_way = [s for s in order[investor_at:] if s not in final_done and s != workflow.withdrawn]
+    under_way = [s for s in order[investor_at:] if not workflow.stages[s].final]
     pipeline = [s for s in order[:investor_at] if s != workflow.withdrawn]
     progress = None
     if period is not None:

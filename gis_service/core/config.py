@@ -68,7 +68,23 @@ class Settings(BaseSettings):
     layers_dir: Path = Field(default_factory=lambda: _shipped("layers"))
     maps_dir: Path = Field(default_factory=lambda: _shipped("maps"))
 
-    # Estimated dwelling units = area × FAR × net floor ratio ÷ average unit size.
+    # Dwelling units: the approved 1/500 plan's number when there is one; otherwise estimated as
+    # site area × net residential ratio × (1 − commercial share) × FAR × net floor ratio ÷ average unit size
+    # (with the defaults, about 130 units per hectare: the province's programme plans 3,890 units on 30 ha).
+    net_residential_ratio: float = Field(
+        default=0.65,
+        gt=0,
+        le=1,
+        description="Share of a site that becomes residential lots; the rest is roads, green space, parking and "
+        "public facilities that a 1/500 plan must provide (QCVN 01:2021/BXD).",
+    )
+    commercial_share: float = Field(
+        default=0.20,
+        ge=0,
+        lt=1,
+        description="Share of a social-housing project's residential land its investor may use for commercial "
+        "housing and services (Housing Law 2023, art. 85); those dwellings are not social housing.",
+    )
     default_far: float = Field(default=2.0, gt=0, le=20, description="FAR used when a parcel declares none.")
     net_floor_ratio: float = Field(
         default=0.70, gt=0, le=1, description="Share of gross floor area that is apartment floor area."
@@ -113,9 +129,12 @@ class Settings(BaseSettings):
     stage_limit_days: dict[str, int] = Field(
         default_factory=lambda: {
             "proposed": 365,
-            "approved": 180,
-            "open_for_investment": 365,
-            "assigned": 180,
+            "programmed": 365,
+            "plan_approved": 180,
+            "call_published": 365,
+            "investor_selected": 180,
+            "clearance": 365,
+            "land_allocated": 180,
             "under_construction": 730,
         },
         description="Days a parcel may stay in a stage before the bottleneck report lists it (JSON object; the keys are "

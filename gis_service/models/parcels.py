@@ -60,6 +60,16 @@ class Parcel(Base):
     max_floors: Mapped[int | None] = mapped_column(Integer)
     decision_no: Mapped[str | None] = mapped_column(String(64))
     decision_date: Mapped[date | None] = mapped_column(Date)
+    # what the procedure's stages record (migration 0014)
+    approved_units: Mapped[int | None] = mapped_column(Integer)
+    approved_floor_m2: Mapped[float | None] = mapped_column(Float)
+    investor_name: Mapped[str | None] = mapped_column(String(255))
+    selection_method: Mapped[str | None] = mapped_column(String(32))
+    clearance_households: Mapped[int | None] = mapped_column(Integer)
+    clearance_cost_vnd: Mapped[int | None] = mapped_column(BigInteger)
+    tenure: Mapped[str | None] = mapped_column(String(16))
+    reserve_payment_vnd: Mapped[int | None] = mapped_column(BigInteger)
+    reserve_replaced_by: Mapped[str | None] = mapped_column(String(64))
     legal_area_m2: Mapped[float | None] = mapped_column(Float)
     published: Mapped[bool] = mapped_column(Boolean, server_default="false")
     internal_notes: Mapped[str | None] = mapped_column(Text)
@@ -114,6 +124,15 @@ INPUT_COLUMNS = (
     "max_floors",
     "decision_no",
     "decision_date",
+    "approved_units",
+    "approved_floor_m2",
+    "investor_name",
+    "selection_method",
+    "clearance_households",
+    "clearance_cost_vnd",
+    "tenure",
+    "reserve_payment_vnd",
+    "reserve_replaced_by",
     "legal_area_m2",
     "published",
     "internal_notes",

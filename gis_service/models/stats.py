@@ -16,11 +16,13 @@ class Demand(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     admin_unit_code: Mapped[str] = mapped_column(String(10))
     year: Mapped[int] = mapped_column(Integer)
+    # a group of the Housing Law 2023 (art. 76), or `all` for a figure not split by group (migration 0015)
+    eligible_group: Mapped[str] = mapped_column(String(32), server_default="all")
     households: Mapped[int] = mapped_column(Integer)
     note: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
-        UniqueConstraint("admin_unit_code", "year"),
+        UniqueConstraint("admin_unit_code", "year", "eligible_group"),
         CheckConstraint("households >= 0", name="households"),
     )
 
@@ -50,8 +52,8 @@ class Programme(Base):
 
 DEMAND_SPEC = StoreSpec(
     table="demand",
-    columns=("admin_unit_code", "year", "households", "note"),
-    key=("admin_unit_code", "year"),
+    columns=("admin_unit_code", "year", "eligible_group", "households", "note"),
+    key=("admin_unit_code", "year", "eligible_group"),
     spatial=False,
 )
 PROGRAMMES_SPEC = StoreSpec(

@@ -65,6 +65,12 @@ def _page(
         rows=rows,
         status_filter=status or "",
         statuses=STATUSES,
+        methods=[
+            (k, v.label(lang))
+            for k, v in (
+                request.app.state.catalogue.layer("parcels").attribute("selection_method").values or {}
+            ).items()
+        ],
         errors=errors or {},
         sent=sent or {},
         flash=flash_of(request, lang),
@@ -79,10 +85,14 @@ async def decide(request: Request, interest_id: int, who: SignedIn):
     sent = {k: str(v) for k, v in form.items() if isinstance(v, str) and k != "csrf"}
     st = request.app.state
     try:
-        decision = wf.Decision(
-            reason=sent.get("reason", ""),
-            assign=sent.get("assign") == "on",
-            decision_no=sent.get("decision_no") or None,
+        decision = wf.Decision.model_validate(
+            {
+                "reason": sent.get("reason", ""),
+                "assign": sent.get("assign") == "on",
+                "decision_no": sent.get("decision_no") or None,
+                "decision_date": sent.get("decision_date") or None,
+                "selection_method": sent.get("selection_method") or None,
+            }
         )
         accept = sent.get("action") == "accept"
         await writing(

@@ -51,6 +51,46 @@ VIETNAMESE: list[tuple[re.Pattern, str]] = [
         (r"^entering (?P<s>\S+) needs the decision: .*$", "giai đoạn này cần số và ngày quyết định"),
         (r"^a parcel cannot go from (?P<a>\S+) to (?P<b>\S+);.*$", "không thể chuyển từ {a} sang {b}"),
         (
+            r"^entering \S+ needs the approved plan's number of units .*$",
+            "giai đoạn này cần số căn hộ và diện tích sàn nhà ở theo quy hoạch chi tiết 1/500 đã duyệt",
+        ),
+        (
+            r"^entering \S+ needs the investor .*$",
+            "giai đoạn này cần tên chủ đầu tư và hình thức lựa chọn chủ đầu tư",
+        ),
+        (
+            r"^land is allocated or leased only once site clearance is complete; (?P<c>\S+) still needs: (?P<g>.+) "
+            r"\(clearance is .*$",
+            "chỉ giao đất, cho thuê đất khi đã hoàn thành giải phóng mặt bằng; khu đất {c} còn thiếu: {g} "
+            "(cập nhật tại “Sửa”)",
+        ),
+        (
+            r"^entering \S+ needs the tenure: .*$",
+            "giai đoạn này cần hình thức bàn giao: bán, cho thuê hoặc cho thuê mua",
+        ),
+        (r"^entering \S+ needs the sum paid instead .*$", "giai đoạn này cần số tiền nộp thay quỹ đất 20 %"),
+        (r"^entering \S+ needs the code of the parcel that replaces .*$", "cần mã khu đất bố trí thay quỹ đất 20 %"),
+        (
+            r"^reserve_replaced_by: no other parcel (?P<c>.+) in the land fund$",
+            "không có khu đất {c} khác trong quỹ đất",
+        ),
+        (
+            r"^selection_method: commercial_developer .*$",
+            "hình thức “chủ đầu tư dự án nhà ở thương mại” chỉ áp dụng cho quỹ đất 20 % của dự án đó",
+        ),
+        (
+            r"^the 20 % reserve of a commercial housing or urban-area project applies only in urban areas of class III "
+            r"or above \(in (?P<p>[^:]+): (?P<u>[^)]*)\); this parcel lies in (?P<h>.+)$",
+            "quỹ đất 20 % trong dự án nhà ở thương mại, khu đô thị chỉ áp dụng tại đô thị từ loại III trở lên "
+            "(tỉnh {p}: {u}); khu đất này thuộc {h}",
+        ),
+        (
+            r"^FAR (?P<f>\S+) cannot be reached with (?P<d>\S+) % building density and (?P<n>\S+) floors "
+            r"\(at most (?P<m>\S+)\); correct one of the three$",
+            "hệ số sử dụng đất {f} không thể đạt với mật độ xây dựng {d} % và {n} tầng (tối đa {m}); "
+            "cần sửa một trong ba chỉ tiêu",
+        ),
+        (
             r"^the parcel lies outside your administrative unit (?P<u>\S+): (?P<a>.+) of it is in other units.*$",
             "khu đất nằm ngoài đơn vị hành chính của bạn ({u}): {a} thuộc đơn vị khác",
         ),
@@ -65,7 +105,19 @@ VIETNAMESE: list[tuple[re.Pattern, str]] = [
     ]
 ]
 WORDS_VI = {"extends beyond": "vượt ra ngoài", "lies outside": "nằm ngoài", "code": "mã"}
-AMOUNTS = {"a", "n", "m"}  # groups holding amounts (formatted the Vietnamese way); the others are names and values
+# what a gate says is missing (group g), in words
+GAPS_VI = {
+    "clearance_status cleared": "giải phóng mặt bằng hoàn thành",
+    "clearance_households": "số hộ bị thu hồi đất",
+    "clearance_cost_vnd": "chi phí bồi thường, hỗ trợ, tái định cư",
+}
+AMOUNTS = {
+    "a",
+    "n",
+    "m",
+    "f",
+    "d",
+}  # groups holding amounts (formatted the Vietnamese way); the others are names and values
 ENGLISH_NUMBER = re.compile(r"\b\d{1,3}(?:,\d{3})+(?:\.\d+)?\b|\b\d+\.\d+\b")
 
 
@@ -84,6 +136,8 @@ def translated(message: str, lang: str) -> str:
                 k: WORDS_VI.get(v, ENGLISH_NUMBER.sub(_vi_number, v) if k in AMOUNTS else v)
                 for k, v in m.groupdict().items()
             }
+            if "g" in groups:
+                groups["g"] = ", ".join(GAPS_VI.get(x, x) for x in groups["g"].split(", "))
             text = vi.format(**groups)
             return text[:1].upper() + text[1:]
     return message

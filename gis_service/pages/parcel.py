@@ -18,13 +18,14 @@ from ..crs import ApiCRS
 from ..i18n import value_labels
 from ..query.items import Selection, item_select
 from ..security import Principal, scope_unit, visible_fields, visible_rows
-from ..services import edits, history
+from ..services import edits, history, lifecycle
 from ..services.interests import list_interests
 from ..stores.decisions import DecisionStore
 from ..stores.features import FeatureStore
 from ..stores.history import HistoryStore
 from ..stores.parcels import ParcelStore
 from ..stores.writes import WriteStore
+from ..validation.fields import coerce_value
 from .common import load_units, present, see_other
 from .listing import flash_of, parcels_layer, parcels_sql
 from .messages import translated
@@ -117,10 +118,17 @@ def render_parcel(
     current = props.get("status")
     transitions = []
     if who.privileged and data["in_scope"]:
-        for target in workflow.allowed(current):
+        for target in workflow.allowed(current, props.get("fund_source")):
             stage = workflow.stages[target]
             transitions.append(
-                {"id": target, "label": stage.label(lang), "requires": list(stage.requires), "color": stage.color}
+                {
+                    "id": target,
+                    "label": stage.label(lang),
+                    "hint": stage.hint(lang) if stage.hint else None,
+                    "requires": list(stage.requires),
+                    "color": stage.color,
+                    "fields": _requirement_fields(layer, stage.requires, values, lang, props),
+                }
             )
     timeline = []
     for entry in data["history"]:
@@ -141,8 +149,8 @@ def render_parcel(
                 "changes_shown": changes,
                 "decision": data["decisions"].get(entry["id"]),
                 "label": t(f"action_{entry['action']}"),
-                "old_label": values["status"].get(entry["old_status"] or "", entry["old_status"]),
-                "new_label": values["status"].get(entry["new_status"] or "", entry["new_status"]),
+                "old_label": workflow.label(entry["old_status"], lang),
+                "new_label": workflow.label(entry["new_status"], lang),
             }
         )
     timeline.reverse()  # newest first
@@ -170,6 +178,9 @@ def render_parcel(
         timeline=timeline,
         interests=interests,
         transitions=transitions,
+        clearance_shown=values.get("clearance_status", {}).get(
+            props.get("clearance_status"), props.get("clearance_status")
+        ),
         can_edit=who.privileged and data["in_scope"],
         etag=data["etag"],
         island=island,
@@ -232,6 +243,7 @@ async def transition(request: Request, fid: int, who: Planner):
             decided_on = date.fromisoformat(sent["decision_date"])
         except ValueError:
             errors["decision_date"] = t("bad_date")
+    facts = _facts(request, sent, errors, lang)
     if not errors:
         st = request.app.state
         try:
@@ -250,6 +262,7 @@ async def transition(request: Request, fid: int, who: Planner):
                     decided_on,
                     sent.get("issuing_body", "").strip() or None,
                     doc,
+                    facts,
                 ),
             )
             return see_other(f"/parcels/{fid}?done=moved")
@@ -262,9 +275,63 @@ async def transition(request: Request, fid: int, who: Planner):
     return render_parcel(request, who, data, units, lang, errors, status=400, sent=sent)
 
 
+# What a stage's requirement asks for on the form (layers/workflow.yaml `requires`), by parcel attribute.
+REQUIREMENT_FIELDS = {
+    "plan": ("approved_units", "approved_floor_m2"),
+    "investor": ("investor_name", "selection_method"),
+    "tenure": ("tenure",),
+    "payment": ("reserve_payment_vnd",),
+    "elsewhere": ("reserve_replaced_by",),
+}
+FACT_FIELDS = tuple(f for fields in REQUIREMENT_FIELDS.values() for f in fields)
+
+
+def _requirement_fields(layer, requires, values: dict, lang: str, props: dict) -> list[dict]:
+    """The inputs a transition's form shows for what the target stage requires (labels from the catalogue)."""
+    out = []
+    for req in requires:
+        for name in REQUIREMENT_FIELDS.get(req, ()):
+            a = layer.attribute(name)
+            out.append(
+                {
+                    "name": name,
+                    "label": a.title(lang),
+                    "kind": "select" if a.values else ("number" if a.type in ("integer", "number") else "text"),
+                    "step": "1" if a.type == "integer" else "any",
+                    "options": [
+                        (k, label)
+                        for k, label in values.get(name, {}).items()
+                        # a 20 % reserve's investor is its commercial project's developer, and only its
+                        if name != "selection_method"
+                        or (k == lifecycle.RESERVE_METHOD) == (props.get("fund_source") == lifecycle.RESERVE)
+                    ],
+                    "value": props.get(name),
+                }
+            )
+    return out
+
+
+def _facts(request: Request, sent: dict, errors: dict, lang: str) -> lifecycle.Facts:
+    """The stage's facts from the form, each read by the one validator's rules for its attribute (so "12.000,5" is
+    a Vietnamese number); a value it refuses is reported beside its field."""
+    catalogue = request.app.state.catalogue
+    layer = parcels_layer(request)
+    got: dict = {}
+    for name in FACT_FIELDS:
+        raw = (sent.get(name) or "").strip()
+        if not raw:
+            continue
+        value, problem = coerce_value(layer.attribute(name), catalogue, raw)
+        if problem:
+            errors[name] = translated(problem, lang)
+        else:
+            got[name] = value
+    return lifecycle.Facts(**got)
+
+
 def _field_of(message: str) -> str:
     """Which field a lifecycle error is about (it names it), so the page shows it there."""
-    for name in ("decision_date", "decision_no", "issuing_body", "document", "reason"):
+    for name in ("decision_date", "decision_no", "issuing_body", "document", "reason", *FACT_FIELDS):
         if name.replace("_", " ") in message or name in message:
             return name
     return "transition"

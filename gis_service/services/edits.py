@@ -283,6 +283,7 @@ def transition(
     decision_date=None,
     issuing_body: str | None = None,
     document: Upload | None = None,
+    facts: lifecycle.Facts = lifecycle.Facts(),
 ) -> Edit:
     """Move a parcel to `target`, recording the decision (its number, date, issuing body and document) beside the
     history entry the transition writes; all in one transaction."""
@@ -291,7 +292,7 @@ def transition(
         current, status = _current(conn, layer, fid, principal, catalogue.province.code, settings.scope_tolerance_m2)
         _require(if_match, current)
         lifecycle.transition(
-            conn, catalogue.workflow, fid, target, principal, reason, status, decision_no, decision_date
+            conn, catalogue.workflow, fid, target, principal, reason, status, decision_no, decision_date, facts=facts
         )
         decisions = DecisionStore(conn)
         doc_id = None

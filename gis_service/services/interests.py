@@ -4,11 +4,14 @@ by planners. Accepting can assign the parcel to the investor. Investors only eve
 from __future__ import annotations
 
 import re
+from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..core.errors import Conflict, Forbidden, LandfundError, NotFound
 from ..security import Principal, scope_unit
+from ..stores.decisions import DecisionStore
 from ..stores.history import HistoryStore
 from ..stores.interests import InterestStore
 from ..stores.parcels import ParcelStore, scope_sql
@@ -53,7 +56,10 @@ class Decision(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     reason: str = Field(min_length=3, max_length=4000)
     assign: bool = True
+    # accepting with `assign` selects the investor: the decision and how it was selected (layers/workflow.yaml)
     decision_no: str | None = Field(None, max_length=64)
+    decision_date: date | None = None
+    selection_method: Literal["bidding", "assignment", "project_board", "commercial_developer"] | None = None
 
 
 def submit(conn, principal: Principal, sub: Submission, call_stage: str) -> dict:
@@ -131,10 +137,21 @@ def decide(
                 parcel_id,
                 workflow.roles.investor,
                 principal,
-                f"assigned to {company}: {decision.reason}",
+                f"investor selected, {company}: {decision.reason}",
                 parcel_status,
                 decision.decision_no,
+                decision.decision_date,
                 investor_interest_id=interest_id,
+                facts=lifecycle.Facts(investor_name=company, selection_method=decision.selection_method),
+            )
+            DecisionStore(conn).add(
+                parcel_id,
+                workflow.roles.investor,
+                decision.decision_no,
+                decision.decision_date,
+                None,
+                None,
+                principal.name,
             )
             interests.decline_others(parcel_id, interest_id, principal.name)
         decided = interests.get(interest_id, None)

@@ -43,10 +43,12 @@ WHERE u.level = %(level)s AND u.valid_from <= %(as_of)s AND (u.valid_to IS NULL 
 GROUP BY u.code, p.status
 """
 
-# The latest demand figure at or before the year of interest, per unit.
+# The latest demand at or before the year of interest, per unit: the sum over its eligible groups that year.
 DEMAND_SQL = """
-SELECT DISTINCT ON (admin_unit_code) admin_unit_code, year, households FROM demand
-WHERE year <= %(year)s ORDER BY admin_unit_code, year DESC
+SELECT d.admin_unit_code, d.year, sum(d.households)::bigint FROM demand d
+JOIN (SELECT admin_unit_code, max(year) AS year FROM demand WHERE year <= %(year)s GROUP BY admin_unit_code) l
+  ON l.admin_unit_code = d.admin_unit_code AND l.year = d.year
+GROUP BY d.admin_unit_code, d.year
 """
 
 # Yearly programme figures (not cumulative ones) of the latest year at or before the year of interest.

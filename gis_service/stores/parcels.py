@@ -11,13 +11,18 @@ from .base import Store
 
 
 def est_units_sql(settings, table: str = "parcels") -> str:
-    """Estimated dwelling units = area × FAR × net floor ratio ÷ average unit size (defaults from settings).
+    """Dwelling units: the approved 1/500 plan's number when recorded, otherwise estimated as area × net residential
+    ratio × (1 − commercial share) × FAR × net floor ratio ÷ average unit size (defaults from settings).
 
     Settings are floats validated by pydantic, so they are inlined as SQL literals."""
     far = float(settings.default_far)
+    share = float(settings.net_residential_ratio) * (1.0 - float(settings.commercial_share))
     net = float(settings.net_floor_ratio)
     unit = float(settings.avg_unit_m2)
-    return f"floor({table}.area_m2 * coalesce({table}.max_far, {far!r}) * {net!r} / {unit!r})::integer"
+    return (
+        f"coalesce({table}.approved_units, floor({table}.area_m2 * {share!r} * coalesce({table}.max_far, {far!r}) "
+        f"* {net!r} / {unit!r})::integer)"
+    )
 
 
 def listed_sql(table: str = "p") -> str:
@@ -83,6 +88,19 @@ WHERE s.admin_unit_code IS NOT NULL AND NOT ST_Intersects(u.geom, ST_PointOnSurf
 ORDER BY s.row_no
 """
 
+# Staged 20 % reserves (fund source commercial_reserve) that lie in none of the units where the reserve applies
+# (urban areas of class III or above: layers/province.yaml reserve_units); (row, code, the unit that holds it).
+RESERVE_OUTSIDE_SQL = """
+SELECT s.row_no, s.code, held.code || ' ' || held.name
+FROM {stage} s
+LEFT JOIN LATERAL (SELECT a.code, a.name FROM admin_units a
+                   WHERE a.level = 'commune' AND ST_Intersects(a.geom, ST_PointOnSurface(s.geom))
+                     AND a.valid_from <= current_date AND (a.valid_to IS NULL OR a.valid_to >= current_date)
+                   ORDER BY a.code LIMIT 1) held ON TRUE
+WHERE s.fund_source = 'commercial_reserve' AND (held.code IS NULL OR held.code <> ALL(%(units)s))
+ORDER BY s.row_no
+"""
+
 # Writes to one province's land fund take turns: the overlap and duplicate-code checks then see every parcel
 # written before them, however many requests or imports run at once (held until the transaction ends).
 LOCK_WRITES_SQL = "SELECT pg_advisory_xact_lock(hashtextextended('landfund:parcels:' || %s, 0))"
@@ -127,9 +145,19 @@ RETURNING p.id
 
 SET_STATUS_SQL = """
 UPDATE parcels SET status = %s, decision_no = coalesce(%s, decision_no), decision_date = coalesce(%s, decision_date),
-       investor_interest_id = coalesce(%s, investor_interest_id)
+       investor_interest_id = coalesce(%s, investor_interest_id){facts}
 WHERE id = %s
 """
+# what a transition may write beside the status (services.lifecycle.Facts)
+FACT_COLUMNS = (
+    "approved_units",
+    "approved_floor_m2",
+    "investor_name",
+    "selection_method",
+    "tenure",
+    "reserve_payment_vnd",
+    "reserve_replaced_by",
+)
 
 
 def scope_sql(geom: str) -> str:
@@ -165,6 +193,9 @@ class ParcelStore(Store):
     def wrong_units(self, stage: str) -> list[tuple]:
         return self.all(sql.SQL(WRONG_ADMIN_UNIT_SQL).format(stage=sql.Identifier(stage)))
 
+    def reserve_outside(self, stage: str, units: list[str]) -> list[tuple]:
+        return self.all(sql.SQL(RESERVE_OUTSIDE_SQL).format(stage=sql.Identifier(stage)), {"units": list(units)})
+
     def outside_unit(self, stage: str, unit: str) -> list[tuple]:
         """(row, code, m² outside `unit`) of every staged parcel."""
         return self.all(sql.SQL(OUTSIDE_UNIT_SQL).format(stage=sql.Identifier(stage)), {"unit": unit})
@@ -175,9 +206,36 @@ class ParcelStore(Store):
 
     # -- one parcel ------------------------------------------------------------------------------------------
     def set_status(
-        self, fid: int, status: str, decision_no=None, decision_date=None, investor_interest_id: int | None = None
+        self,
+        fid: int,
+        status: str,
+        decision_no=None,
+        decision_date=None,
+        investor_interest_id: int | None = None,
+        facts: dict | None = None,
     ) -> None:
-        self.conn.execute(SET_STATUS_SQL, [status, decision_no, decision_date, investor_interest_id, fid])
+        """The new status, its decision and what the stage records (`facts`: columns of FACT_COLUMNS), in one
+        update, so the history shows one entry."""
+        facts = facts or {}
+        unknown = set(facts) - set(FACT_COLUMNS)
+        assert not unknown, unknown
+        names = [n for n in FACT_COLUMNS if n in facts]
+        q = SET_STATUS_SQL.format(facts="".join(f", {n} = %s" for n in names))
+        self.conn.execute(
+            q, [status, decision_no, decision_date, investor_interest_id, *(facts[n] for n in names), fid]
+        )
+
+    def gate_facts(self, fid: int) -> tuple:
+        """(fund source, clearance status, households affected, compensation cost, code): what the lifecycle's gates
+        read of a parcel."""
+        return self.one(
+            "SELECT fund_source, clearance_status, clearance_households, clearance_cost_vnd, code FROM parcels "
+            "WHERE id = %s",
+            [fid],
+        )
+
+    def code_exists(self, code: str) -> bool:
+        return self.one("SELECT EXISTS (SELECT 1 FROM parcels WHERE code = %s)", [code])[0]
 
     def stage_since(self, fid: int):
         """When the parcel entered its current stage (see stores.history.STAGE_SINCE_SQL)."""

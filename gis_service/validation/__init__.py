@@ -139,6 +139,8 @@ def validate(
         parcel_rules.new_parcels_start_proposed(
             list(typed["status"]), targets, report, rows, codes, catalogue.workflow.initial
         )
+    if layer.storage == "parcels":
+        parcel_rules.planning_limits_agree(typed, report, rows, codes)
     if layer.storage == "parcels" and not options.allow_overlap and geoms is not None:
         parcel_rules.overlaps_within_batch(
             geoms,

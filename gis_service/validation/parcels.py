@@ -71,6 +71,31 @@ def new_parcels_start_proposed(
             )
 
 
+def planning_limits_agree(typed, report: Report, rows: np.ndarray, codes: list) -> None:
+    """A floor-area ratio above building density × floors cannot be built (FAR = floor area ÷ site area, and each
+    floor covers at most the density's share of the site): such limits contradict each other and are refused."""
+    if not {"max_far", "max_density", "max_floors"} <= set(typed.columns):
+        return
+    for i, (far, dens, floors) in enumerate(zip(typed["max_far"], typed["max_density"], typed["max_floors"])):
+        if far is None or dens is None or floors is None:
+            continue
+        try:
+            far, dens, floors = float(far), float(dens), float(floors)
+        except (TypeError, ValueError):
+            continue
+        if np.isnan(far) or np.isnan(dens) or np.isnan(floors):
+            continue
+        most = dens / 100.0 * floors
+        if far > most + 1e-9:
+            report.add(
+                int(rows[i]),
+                "max_far",
+                f"FAR {far:g} cannot be reached with {dens:g} % building density and {floors:g} floors "
+                f"(at most {most:.2f}); correct one of the three",
+                codes[i],
+            )
+
+
 def check_against_store(
     conn, stage: str, catalogue: Catalogue, report: Report, *, allow_overlap: bool, tolerance_m2: float
 ) -> None:
@@ -87,6 +112,15 @@ def check_against_store(
             report.add(
                 row_no, "geometry", f"overlaps existing parcel {other} by {_m2(area)}", code, kind="overlap", ref=other
             )
+    for row_no, code, held in store.reserve_outside(stage, province.reserve_units):
+        report.add(
+            row_no,
+            "fund_source",
+            "the 20 % reserve of a commercial housing or urban-area project applies only in urban areas of class III "
+            f"or above (in {province.name}: {', '.join(province.reserve_units) or 'none'}); this parcel lies in "
+            f"{held or 'no commune'}",
+            code,
+        )
     for row_no, code, unit in store.unknown_units(stage):
         report.add(row_no, "admin_unit_code", f"unknown administrative unit {unit!r}", code)
     for row_no, code, unit, unit_name, held, held_name in store.wrong_units(stage):

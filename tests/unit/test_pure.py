@@ -27,8 +27,8 @@ def test_openapi_31_becomes_30():
 
 def test_the_lifecycle_comes_from_the_workflow_file():
     w = get_catalogue().workflow
-    assert w.allowed("proposed") == ["approved", "withdrawn"] and w.allowed("completed") == []
-    assert ("approved", "open_for_investment") in w.transitions() and ("proposed", "completed") not in w.transitions()
+    assert w.allowed("proposed") == ["programmed", "withdrawn"] and w.allowed("completed") == []
+    assert ("plan_approved", "call_published") in w.transitions() and ("proposed", "completed") not in w.transitions()
     status = get_catalogue().layer("parcels").attribute("status")
     assert list(status.values) == w.order and status.default == w.initial  # the catalogue reads it too
 

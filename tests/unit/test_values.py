@@ -28,7 +28,8 @@ PARCELS = CAT.layer("parcels")
         ("published", "có", True),
         ("published", "Không", False),
         ("status", "Đề xuất", "proposed"),
-        ("status", "open for investment", "open_for_investment"),
+        ("status", "call for investors published", "call_published"),
+        ("status", "Đã duyệt quy hoạch 1/500", "plan_approved"),
         ("land_use_code", "odt", "ODT"),
     ],
 )

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ...services import edits, history
+from ...services import edits, history, lifecycle
 from ...services import interests as wf
 from ..deps import CurrentPrincipal, Investor, Planner, SignedIn, reading, writing
 from ..errors import Problem
@@ -26,6 +26,18 @@ class TransitionIn(BaseModel):
     reason: str = Field(min_length=3, max_length=4000)
     decision_no: str | None = Field(None, max_length=64)
     decision_date: date | None = None
+    issuing_body: str | None = Field(None, max_length=255)
+    # what the target stage records (layers/workflow.yaml `requires`)
+    approved_units: int | None = Field(None, ge=1, le=100000, description="Units in the approved 1/500 plan.")
+    approved_floor_m2: float | None = Field(None, gt=0, description="Housing floor area in the approved plan, m².")
+    investor_name: str | None = Field(None, max_length=255)
+    selection_method: Literal["bidding", "assignment", "project_board", "commercial_developer"] | None = None
+    tenure: Literal["sale", "rent", "lease_purchase", "mixed"] | None = None
+    reserve_payment_vnd: int | None = Field(None, gt=0, description="Paid instead of the 20 % reserve, VND.")
+    reserve_replaced_by: str | None = Field(None, max_length=64, description="The parcel that replaces the reserve.")
+
+    def facts(self) -> lifecycle.Facts:
+        return lifecycle.Facts(**{f: getattr(self, f) for f in lifecycle.Facts.__dataclass_fields__})
 
 
 async def _json(request: Request, model):
@@ -68,6 +80,8 @@ async def post_transition(request: Request, featureId: str, who: Planner):
             body.reason,
             body.decision_no,
             body.decision_date,
+            body.issuing_body,
+            facts=body.facts(),
         ),
     )
     return Response(status_code=204, headers={"ETag": etag(done.etag)})
