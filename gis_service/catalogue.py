@@ -20,7 +20,7 @@ from .core.errors import LandfundError
 from .core.vocabulary import Workflow, load_workflow
 
 AttrType = Literal["string", "integer", "number", "boolean", "date"]
-Storage = Literal["parcels", "admin_units", "reference", "demand", "programmes"]
+Storage = Literal["parcels", "admin_units", "reference", "demand", "programmes", "former_units"]
 GeometryType = Literal["Point", "LineString", "MultiPolygon", "none"]
 GEOMETRY_FAMILIES: dict[str, tuple[str, ...]] = {
     "Point": ("Point", "MultiPoint"),

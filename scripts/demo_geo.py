@@ -66,11 +66,16 @@ DISTRICTS = [
     ("103", "Nậm Pồ", "huyện", 1495.59, 59783, 2022, (21.809, 102.762), True),
 ]
 
-# The 45 units from 1 July 2025 (GSO letter 1027/CTK-CSCL), grouped by the former district they are drawn
-# in. The grouping is schematic: several new communes merged land from more than one former district.
-# The first unit of each group holds the former district seat.
+# The 45 units from 1 July 2025 (GSO letter 1027/CTK-CSCL), grouped by the former district most of their former
+# communes belonged to (layers/units/dien_bien_2025_merger.csv; a test checks it): the new Mường Chà was formed
+# in the former Nậm Pồ, Mường Phăng in Điện Biên Phủ city, Nà Tấu mostly in Mường Ảng. The first unit of each
+# group is the one the former district seat (its township) became: Mường Chà's township is now Na Sang.
 COMMUNES = {
-    "094": [("03334", "Mường Thanh", "phường"), ("03127", "Điện Biên Phủ", "phường")],
+    "094": [
+        ("03334", "Mường Thanh", "phường"),
+        ("03127", "Điện Biên Phủ", "phường"),
+        ("03325", "Mường Phăng", "xã"),
+    ],
     "095": [("03151", "Mường Lay", "phường")],
     "096": [
         ("03160", "Mường Nhé", "xã"),
@@ -80,7 +85,6 @@ COMMUNES = {
         ("03164", "Quảng Lâm", "xã"),
     ],
     "097": [
-        ("03166", "Mường Chà", "xã"),
         ("03172", "Na Sang", "xã"),
         ("03181", "Mường Tùng", "xã"),
         ("03193", "Pa Ham", "xã"),
@@ -107,8 +111,6 @@ COMMUNES = {
         ("03356", "Sam Mứn", "xã"),
         ("03358", "Núa Ngam", "xã"),
         ("03368", "Mường Nhà", "xã"),
-        ("03325", "Mường Phăng", "xã"),
-        ("03316", "Nà Tấu", "xã"),
         ("03202", "Mường Pồn", "xã"),
     ],
     "101": [
@@ -119,12 +121,18 @@ COMMUNES = {
         ("03385", "Tìa Dình", "xã"),
         ("03382", "Phình Giàng", "xã"),
     ],
-    "102": [("03256", "Mường Ảng", "xã"), ("03301", "Búng Lao", "xã"), ("03313", "Mường Lạn", "xã")],
+    "102": [
+        ("03256", "Mường Ảng", "xã"),
+        ("03301", "Búng Lao", "xã"),
+        ("03313", "Mường Lạn", "xã"),
+        ("03316", "Nà Tấu", "xã"),
+    ],
     "103": [
         ("03169", "Nà Hỳ", "xã"),
         ("03176", "Nà Bủng", "xã"),
         ("03175", "Chà Tở", "xã"),
         ("03199", "Si Pa Phìn", "xã"),
+        ("03166", "Mường Chà", "xã"),
     ],
 }
 

@@ -235,7 +235,7 @@ PROGRAMME = [
     ("03334", 2.3, "call_published", "standalone_site", 330, None),
     ("03334", 1.2, "plan_approved", "commercial_reserve", 160, None),
     ("03217", 1.9, "plan_approved", "public_land", 250, None),
-    ("03166", 2.2, "programmed", "public_land", None, None),
+    ("03172", 2.2, "programmed", "public_land", None, None),
 ]
 # What communes proposed to add since the reform (small sites near the former district towns), and what left the fund.
 ADDITIONS = [
@@ -254,8 +254,15 @@ ADDITIONS = [
     ("03127", 0.9, "reserve_paid", "commercial_reserve"),
 ]
 # Sites decided before the reform whose responsibility still names the abolished district (the bottleneck report's
-# finding): Mường Chà's and Mường Nhé's.
-STILL_DISTRICT = ("03166", "03160")
+# finding): in Na Sang (the former Mường Chà township) and Mường Nhé.
+STILL_DISTRICT = ("03172", "03160")
+# the communes before the reform, by the unit each became: a parcel's cadastral map is its former commune's
+FORMER: dict[str, list[str]] = {}
+with open(
+    Path(__file__).resolve().parent.parent / "layers" / "units" / "dien_bien_2025_merger.csv", encoding="utf-8"
+) as _fh:
+    for _row in csv.DictReader(_fh):
+        FORMER.setdefault(_row["successor_code"], []).append(_row["former_code"])
 ORDER = load_workflow(Path(__file__).resolve().parent.parent / "layers").main_line()
 INVESTORS = [
     ("Công ty Cổ phần Đầu tư Xây dựng Điện Biên", "bidding"),
@@ -313,6 +320,7 @@ def _site(u: dict, status: str, fund: str, area: float, seq: int, units: int | N
     props = {
         "code": f"NOXH-{u['code']}-{seq:02d}",
         "name": f"Khu nhà ở xã hội {u['kind']} {u['name']}" + (f" ({seq})" if seq > 1 else ""),
+        "former_commune_code": str(rng.choice(sorted(FORMER[u["code"]]))),
         "map_sheet_no": str(int(rng.integers(1, 80))),
         "parcel_no": str(int(rng.integers(1, 650))),
         "land_use_code": "ODT" if urban else "ONT",

@@ -216,6 +216,14 @@ def test_history_records_every_parcel_column(api_rw):
         "reserve_payment_vnd": 5_000_000,
         "reserve_replaced_by": "NOXH-X",
     }
+    # the former commune whose successor holds the parcel (any other is refused)
+    place = feature("ALL-COLUMNS", **props)
+    props["former_commune_code"] = sql(
+        api_rw.db,
+        "SELECT f.former_code FROM former_units f JOIN admin_units a ON a.code = f.successor_code "
+        "WHERE ST_Intersects(a.geom, ST_PointOnSurface(ST_GeomFromGeoJSON(%s))) ORDER BY 1 LIMIT 1",
+        [json.dumps(place["geometry"])],
+    )[0][0]
     r = api_rw.post("/collections/parcels/items", json=feature("ALL-COLUMNS", **props), headers=auth(admin, **GEOJSON))
     assert r.status_code == 201, r.text
     changes = api_rw.get(f"{r.headers['location']}/history", headers=auth(admin)).json()["entries"][0]["changes"]

@@ -7,7 +7,7 @@ import json
 from datetime import date
 
 import pytest
-from helpers import count
+from helpers import CHECK_E, CHECK_N, count
 
 from gis_service.ingest.demo import load_demo
 from gis_service.stores.parcels import est_units_sql
@@ -215,3 +215,18 @@ def test_generator_is_seeded(tmp_path):
     for f in sorted((REPO / "layers" / "demo").glob("*.*")):
         if f.suffix in (".geojson", ".csv"):
             assert (tmp_path / f.name).read_bytes() == f.read_bytes(), f.name
+
+
+def test_a_unit_from_a_schematic_boundary_is_said_so(conn, demo, catalogue, settings, tmp_path):
+    """The import report warns that the units (and "inside the province") came from schematic boundaries; a
+    province's legal boundaries carry no such note and the warning goes."""
+    from helpers import parcels_vn2000, write
+
+    from gis_service.ingest.load import import_file
+
+    path = write(parcels_vn2000(2, e0=CHECK_E + 5000, n0=CHECK_N + 5000, prefix="SCH"), tmp_path / "two.gpkg", "gpkg")
+    result = import_file(conn, catalogue, settings, path, "parcels")
+    assert any("2 parcel(s) were given their administrative unit" in w and "schematic" in w for w in result.warnings)
+    conn.execute("UPDATE admin_units SET boundary_note = 'Hồ sơ địa giới hành chính 2025 (legal)'")
+    path = write(parcels_vn2000(1, e0=CHECK_E + 5600, n0=CHECK_N + 5000, prefix="LEG"), tmp_path / "one.gpkg", "gpkg")
+    assert not any("schematic" in w for w in import_file(conn, catalogue, settings, path, "parcels").warnings)

@@ -10,7 +10,7 @@ from ..stores.maintenance import MaintenanceStore
 from .load import load_file
 
 # Units first (parcels are assigned to them), parcels before the tables that refer to units by code.
-ORDER = {"admin_units": 0, "reference": 1, "parcels": 2, "demand": 3, "programmes": 4}
+ORDER = {"admin_units": 0, "former_units": 0, "reference": 1, "parcels": 2, "demand": 3, "programmes": 4}
 
 
 def has_data(conn: psycopg.Connection) -> bool:

@@ -1,7 +1,7 @@
 """Database models. Each module keeps the SQL that belongs to its tables."""
 
 from . import admin_units, parcels, reference, stats
-from .admin_units import AdminUnit
+from .admin_units import AdminUnit, FormerUnit
 from .auth import ApiToken, FeatureRead, LoginFailure, Session, User
 from .base import Base
 from .history import Decision, Document, ParcelHistory, Status, StatusTransition
@@ -16,6 +16,7 @@ SPECS = {
     "reference": reference.SPEC,
     "demand": stats.DEMAND_SPEC,
     "programmes": stats.PROGRAMMES_SPEC,
+    "former_units": admin_units.FORMER_SPEC,
 }
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "Demand",
     "Document",
     "FeatureRead",
+    "FormerUnit",
     "Interest",
     "LoginFailure",
     "Parcel",

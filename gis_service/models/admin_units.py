@@ -60,3 +60,39 @@ SPEC = StoreSpec(
     ),
     key=("code", "valid_from"),
 )
+
+
+class FormerUnit(Base):
+    """A commune, ward or township abolished by the 2025 reform, and the unit it became (the merge table). They
+    have no geometry of their own here: the parcels of a former commune lie in its successor."""
+
+    __tablename__ = "former_units"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    former_code: Mapped[str] = mapped_column(String(10))
+    former_name: Mapped[str] = mapped_column(String(255))
+    former_type: Mapped[str | None] = mapped_column(String(32))
+    former_district_code: Mapped[str | None] = mapped_column(String(10))
+    former_district_name: Mapped[str | None] = mapped_column(String(255))
+    successor_code: Mapped[str] = mapped_column(String(10))
+    successor_name: Mapped[str | None] = mapped_column(String(255))
+    valid_to: Mapped[date] = mapped_column(Date)
+
+    __table_args__ = (UniqueConstraint("former_code"), Index("ix_former_units_successor_code", "successor_code"))
+
+
+FORMER_SPEC = StoreSpec(
+    table="former_units",
+    columns=(
+        "former_code",
+        "former_name",
+        "former_type",
+        "former_district_code",
+        "former_district_name",
+        "successor_code",
+        "successor_name",
+        "valid_to",
+    ),
+    key=("former_code",),
+    spatial=False,
+)

@@ -70,6 +70,7 @@ class Parcel(Base):
     tenure: Mapped[str | None] = mapped_column(String(16))
     reserve_payment_vnd: Mapped[int | None] = mapped_column(BigInteger)
     reserve_replaced_by: Mapped[str | None] = mapped_column(String(64))
+    former_commune_code: Mapped[str | None] = mapped_column(String(10))
     legal_area_m2: Mapped[float | None] = mapped_column(Float)
     published: Mapped[bool] = mapped_column(Boolean, server_default="false")
     internal_notes: Mapped[str | None] = mapped_column(Text)
@@ -133,6 +134,7 @@ INPUT_COLUMNS = (
     "tenure",
     "reserve_payment_vnd",
     "reserve_replaced_by",
+    "former_commune_code",
     "legal_area_m2",
     "published",
     "internal_notes",

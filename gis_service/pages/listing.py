@@ -20,6 +20,7 @@ from ..i18n import day, value_labels
 from ..ingest import tables
 from ..query import listing
 from ..security import Principal, visible_fields, visible_rows
+from ..stores.admin_units import AdminUnitStore
 from ..stores.base import compiled
 from ..stores.features import LayerSQL, area_ha, layer_sql
 from .common import load_units, present
@@ -100,9 +101,12 @@ async def parcel_list(request: Request, who: CurrentPrincipal):
 
     def read(conn):
         total = _rows(conn, listing.count_select(ls, query))[0]["n"]
-        return total, _rows(conn, listing.page_select(ls, query, names))
+        return total, _rows(conn, listing.page_select(ls, query, names)), AdminUnitStore(conn).former_communes()
 
-    total, rows = await reading(request, read)
+    total, rows, former = await reading(request, read)
+    former_groups: dict[str, list[tuple[str, str]]] = {}
+    for code, name, district, successor in former:  # by former district, each naming the unit it became
+        former_groups.setdefault(district or "", []).append((code, f"{name} → {units.get(successor, successor)}"))
     values = value_labels(layer, request.app.state.catalogue, lang)
     for r in rows:
         r["shown"] = {k: present(layer, k, v, lang, values, units) for k, v in r.items()}
@@ -128,6 +132,7 @@ async def parcel_list(request: Request, who: CurrentPrincipal):
         filters={n: getattr(query, n) or "" for n in listing.FILTERS},
         options=options,
         units=unit_options,
+        former_groups=former_groups,
         sort=query.sort,
         descending=query.descending,
         flash=flash_of(request, lang),

@@ -28,6 +28,12 @@ VIETNAMESE: list[tuple[re.Pattern, str]] = [
             "{w} ranh giới tỉnh {p}",
         ),
         (r"^unknown administrative unit (?P<u>.+)$", "đơn vị hành chính không tồn tại: {u}"),
+        (r"^unknown former commune (?P<u>\S+) .*$", "không có xã cũ (trước 01/7/2025) mã {u}"),
+        (
+            r"^former commune (?P<f>\S+) \((?P<fn>[^)]*)\) became (?P<s>\S+) \((?P<sn>[^)]*)\), which does not hold this "
+            r"parcel; by its location it is in (?P<h>.+)$",
+            "xã cũ {f} ({fn}) đã sáp nhập vào {s} ({sn}), nhưng khu đất không thuộc {s}; theo vị trí, khu đất thuộc {h}",
+        ),
         (
             r"^(?P<u>.+) does not hold this parcel; by its location it is in (?P<h>.+)$",
             "{u} không chứa khu đất này; theo vị trí, khu đất thuộc {h}",

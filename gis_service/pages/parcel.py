@@ -64,6 +64,8 @@ def parcel_data(conn, request: Request, fid: int, who: Principal) -> dict:
         "in_scope": False,
         # the certificate's figure: area on the province's VN-2000 grid, beside the ellipsoidal area_m2
         "grid_area_m2": ParcelStore(conn).grid_area(fid, st.catalogue.province.cadastral_srid),
+        # the unit (and "inside the province") come from a schematic boundary: the page says so
+        "schematic_unit": ParcelStore(conn).schematic_unit(fid),
     }
     if who.privileged:
         unit = scope_unit(who, st.catalogue.province.code)
@@ -178,6 +180,7 @@ def render_parcel(
         timeline=timeline,
         interests=interests,
         transitions=transitions,
+        schematic_unit=data["schematic_unit"],
         clearance_shown=values.get("clearance_status", {}).get(
             props.get("clearance_status"), props.get("clearance_status")
         ),

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, or_, select
 from sqlalchemy.sql import ColumnElement, Select
 
-from ..models.admin_units import AdminUnit
+from ..models.admin_units import AdminUnit, FormerUnit
 from ..stores.features import LayerSQL
 
 PAGE_SIZE = 50
@@ -25,13 +25,14 @@ SORTABLE = (
     "clearance_status",
     "decision_date",
 )
-FILTERS = ("unit", "status", "fund_source", "responsible_level", "clearance_status", "q")
+FILTERS = ("unit", "former", "status", "fund_source", "responsible_level", "clearance_status", "q")
 SHEET_PARCEL = re.compile(r"^\s*(?:tờ\s*)?(\w+)\s*(?:/|-|\s+thửa\s+|\s+)\s*(\w+)\s*$", re.I)
 
 
 @dataclass
 class ListQuery:
     unit: str | None = None
+    former: str | None = None  # a commune before 1 July 2025: its parcels, by their old address
     status: str | None = None
     fund_source: str | None = None
     responsible_level: str | None = None
@@ -58,6 +59,21 @@ class ListQuery:
                 .scalar_subquery()
             )
             where.append(func.ST_Intersects(area, t.pos))
+        if self.former:  # recorded with that former commune, or (not recorded) lying in the unit it became
+            successor = select(FormerUnit.successor_code).where(FormerUnit.former_code == self.former).scalar_subquery()
+            area = (
+                select(AdminUnit.geom)
+                .where(AdminUnit.code == successor)
+                .order_by(AdminUnit.valid_from.desc())
+                .limit(1)
+                .scalar_subquery()
+            )
+            where.append(
+                or_(
+                    t.former_commune_code == self.former,
+                    t.former_commune_code.is_(None) & func.ST_Intersects(area, t.pos),
+                )
+            )
         if self.q and self.q.strip():
             text = self.q.strip()
             like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

@@ -55,3 +55,10 @@ class AdminUnitStore(Store):
                   AND (u.valid_to IS NULL OR u.valid_to >= %(as_of)s) {unit_filter} ORDER BY u.code""",
             {"level": level, "as_of": as_of, "unit": within},
         )
+
+    def former_communes(self) -> list[tuple[str, str, str | None, str]]:
+        """(code, name, former district, successor's code) of every commune before the 2025 reform, by district."""
+        return self.all(
+            "SELECT former_code, former_name, former_district_name, successor_code FROM former_units "
+            "ORDER BY former_district_code, former_name"
+        )

@@ -31,7 +31,7 @@ from sqlalchemy.sql import ColumnElement, FromClause, Select
 
 from ..catalogue import LayerDef
 from ..models import SPECS
-from ..models.admin_units import AdminUnit
+from ..models.admin_units import AdminUnit, FormerUnit
 from ..models.parcels import Parcel
 from ..models.reference import ReferenceFeature
 from ..models.stats import Demand, Programme
@@ -39,7 +39,13 @@ from .base import run
 from .parcels import est_units_column
 
 SQL_TYPES = {"string": String, "integer": BigInteger, "number": Float, "boolean": Boolean, "date": Date}
-TABLES = {"parcels": Parcel, "admin_units": AdminUnit, "demand": Demand, "programmes": Programme}
+TABLES = {
+    "parcels": Parcel,
+    "admin_units": AdminUnit,
+    "demand": Demand,
+    "programmes": Programme,
+    "former_units": FormerUnit,
+}
 PRECISION = 6  # ~0.1 m: more is noise in a web map
 SIMPLIFY_DEG = 2e-6  # ~0.2 m: invisible even at the highest zoom
 

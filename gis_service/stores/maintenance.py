@@ -5,7 +5,16 @@ from __future__ import annotations
 from .base import Store
 
 # Every table of landfund's data, in the order TRUNCATE … CASCADE needs none of.
-DATA_TABLES = ("parcels", "admin_units", "reference_features", "demand", "programmes", "interests", "parcel_history")
+DATA_TABLES = (
+    "parcels",
+    "admin_units",
+    "former_units",
+    "reference_features",
+    "demand",
+    "programmes",
+    "interests",
+    "parcel_history",
+)
 
 
 class MaintenanceStore(Store):

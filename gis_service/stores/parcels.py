@@ -101,6 +101,21 @@ WHERE s.fund_source = 'commercial_reserve' AND (held.code IS NULL OR held.code <
 ORDER BY s.row_no
 """
 
+# Staged parcels whose former commune (before 1 July 2025) is unknown, or became a unit that does not hold them:
+# (row, code, former code, former name, successor code and name (NULL when unknown), the commune holding it).
+FORMER_COMMUNE_SQL = """
+SELECT s.row_no, s.code, s.former_commune_code, f.former_name, f.successor_code, f.successor_name,
+       held.code || ' ' || held.name
+FROM {stage} s
+LEFT JOIN former_units f ON f.former_code = s.former_commune_code
+LEFT JOIN LATERAL (SELECT a.code, a.name FROM admin_units a
+                   WHERE a.level = 'commune' AND ST_Intersects(a.geom, ST_PointOnSurface(s.geom))
+                     AND a.valid_from <= current_date AND (a.valid_to IS NULL OR a.valid_to >= current_date)
+                   ORDER BY a.code LIMIT 1) held ON TRUE
+WHERE s.former_commune_code IS NOT NULL AND (f.id IS NULL OR held.code IS DISTINCT FROM f.successor_code)
+ORDER BY s.row_no
+"""
+
 # Writes to one province's land fund take turns: the overlap and duplicate-code checks then see every parcel
 # written before them, however many requests or imports run at once (held until the transaction ends).
 LOCK_WRITES_SQL = "SELECT pg_advisory_xact_lock(hashtextextended('landfund:parcels:' || %s, 0))"
@@ -192,6 +207,27 @@ class ParcelStore(Store):
 
     def wrong_units(self, stage: str) -> list[tuple]:
         return self.all(sql.SQL(WRONG_ADMIN_UNIT_SQL).format(stage=sql.Identifier(stage)))
+
+    def on_schematic_units(self, stage: str) -> int:
+        """How many staged parcels lie in a unit whose boundary is schematic (its note says so), not legal."""
+        return self.one(
+            sql.SQL(
+                "SELECT count(*) FROM {stage} s WHERE EXISTS (SELECT 1 FROM admin_units a "
+                "WHERE a.boundary_note ILIKE 'schematic%%' AND ST_Intersects(a.geom, ST_PointOnSurface(s.geom)))"
+            ).format(stage=sql.Identifier(stage))
+        )[0]
+
+    def schematic_unit(self, fid: int) -> str | None:
+        """The code of the unit holding parcel `fid` when that unit's boundary is schematic, else None."""
+        row = self.one(
+            "SELECT a.code FROM parcels p JOIN admin_units a ON a.code = p.admin_unit_code "
+            "WHERE p.id = %s AND a.boundary_note ILIKE 'schematic%%' LIMIT 1",
+            [fid],
+        )
+        return row[0] if row else None
+
+    def wrong_former_communes(self, stage: str) -> list[tuple]:
+        return self.all(sql.SQL(FORMER_COMMUNE_SQL).format(stage=sql.Identifier(stage)))
 
     def reserve_outside(self, stage: str, units: list[str]) -> list[tuple]:
         return self.all(sql.SQL(RESERVE_OUTSIDE_SQL).format(stage=sql.Identifier(stage)), {"units": list(units)})

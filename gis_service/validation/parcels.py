@@ -112,6 +112,13 @@ def check_against_store(
             report.add(
                 row_no, "geometry", f"overlaps existing parcel {other} by {_m2(area)}", code, kind="overlap", ref=other
             )
+    schematic = store.on_schematic_units(stage)
+    if schematic:
+        report.warnings.append(
+            f"{schematic} parcel(s) were given their administrative unit, and found inside the province, by schematic "
+            "boundaries, not legal ones: load the province's legal boundary dataset to be sure (README: "
+            "Administrative boundaries)"
+        )
     for row_no, code, held in store.reserve_outside(stage, province.reserve_units):
         report.add(
             row_no,
@@ -121,6 +128,15 @@ def check_against_store(
             f"{held or 'no commune'}",
             code,
         )
+    for row_no, code, former, name, successor, successor_name, held in store.wrong_former_communes(stage):
+        if successor is None:
+            message = f"unknown former commune {former!r} (the units before 1 July 2025 are collection former_units)"
+        else:
+            message = (
+                f"former commune {former} ({name}) became {successor} ({successor_name}), which does not hold this "
+                f"parcel; by its location it is in {held or 'no commune'}"
+            )
+        report.add(row_no, "former_commune_code", message, code)
     for row_no, code, unit in store.unknown_units(stage):
         report.add(row_no, "admin_unit_code", f"unknown administrative unit {unit!r}", code)
     for row_no, code, unit, unit_name, held, held_name in store.wrong_units(stage):

@@ -5,7 +5,9 @@
   bidding under Resolution 201/2025/QH15; a project management board; the 20 % reserve's own developer);
 - parcels.clearance_households, clearance_cost_vnd: land recovery and site clearance (beside clearance_status);
 - parcels.tenure: how the dwellings are handed over (sale, rent, lease-purchase, a mix);
-- parcels.reserve_payment_vnd, reserve_replaced_by: the 20 % reserve paid for instead, or provided elsewhere.
+- parcels.reserve_payment_vnd, reserve_replaced_by: the 20 % reserve paid for instead, or provided elsewhere;
+- parcels.former_commune_code: the commune before 1 July 2025 whose cadastral map the sheet and parcel numbers
+  belong to (the old address still finds the parcel after the merger).
 
 Every parcel moves from the old statuses to the stage it corresponds to, each move written to its history by the
 history trigger as a transition with this migration as actor and the mapping as reason:
@@ -73,6 +75,7 @@ ADDED = (
     "tenure",
     "reserve_payment_vnd",
     "reserve_replaced_by",
+    "former_commune_code",
 )
 
 
@@ -148,7 +151,8 @@ def upgrade() -> None:
             ADD COLUMN tenure varchar(16)
                 CONSTRAINT ck_parcels_tenure CHECK (tenure IN ('sale', 'rent', 'lease_purchase', 'mixed')),
             ADD COLUMN reserve_payment_vnd bigint CONSTRAINT ck_parcels_reserve_payment CHECK (reserve_payment_vnd > 0),
-            ADD COLUMN reserve_replaced_by varchar(64);
+            ADD COLUMN reserve_replaced_by varchar(64),
+            ADD COLUMN former_commune_code varchar(10);
     """)
     op.execute(history_functions(FIELDS + ADDED))
     stages = ", ".join(f"('{s}', {100 + i})" for i, s in enumerate(NEW_STAGES))
