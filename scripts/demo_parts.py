@@ -220,7 +220,7 @@ def _shape(centre: np.ndarray, area: float, angle: float, rng) -> Polygon:
     return shapely.affinity.scale(poly, math.sqrt(area / poly.area), math.sqrt(area / poly.area))
 
 
-# The province's social-housing programme as the Department of Construction reported it: about 12 sites, mainly
+# The province's social-housing programme as the Department of Construction reported it: about 12 sites (13 here), mainly
 # urban, of nearly 30 ha for about 3,890 units; three projects (in Thanh Nưa and Điện Biên Phủ ward) starting in
 # Q2 2026. Each site: (commune, hectares, stage, fund source, approved units or None when no 1/500 plan yet, tenure).
 PROGRAMME = [
@@ -234,7 +234,8 @@ PROGRAMME = [
     ("03127", 2.8, "call_published", "standalone_site", 395, None),
     ("03334", 2.3, "call_published", "standalone_site", 330, None),
     ("03334", 1.2, "plan_approved", "commercial_reserve", 160, None),
-    ("03217", 1.9, "plan_approved", "public_land", 250, None),
+    ("03217", 1.9, "call_published", "public_land", 250, None),
+    ("03256", 1.6, "call_published", "public_land", 210, None),
     ("03172", 2.2, "programmed", "public_land", None, None),
 ]
 # What communes proposed to add since the reform (small sites near the former district towns), and what left the fund.
@@ -288,7 +289,7 @@ def _site(u: dict, status: str, fund: str, area: float, seq: int, units: int | N
     urban = u["urban"]
     at = ORDER.index(status) if status in ORDER else (2 if status == "reserve_paid" else 0)
     floors = int(rng.integers(5, 10) if urban else rng.integers(3, 6))
-    density = float(rng.choice([35, 40, 45]))
+    density = float(rng.choice([35, 37.5, 40, 45, 50]))
     # a FAR the density and floors can reach (rounded down, never up past density × floors)
     far = (
         math.floor(10 * min(density / 100 * floors, float(rng.uniform(1.4, 2.6) if urban else rng.uniform(0.9, 1.4))))

@@ -45,8 +45,8 @@ def main(base: str, out: Path, user: str | None = None, password: str | None = N
         count = sum(1 for _ in layer.getFeatures()) if layer.isValid() else None
         result["collections"][name] = {"valid": layer.isValid(), "count": count, "fields": fields}
 
-    # a decimal beyond the first page survives a GeoPackage written by QGIS (pages of 20)
-    parcels = oapif(base, "parcels", user, password, page_size=20)
+    # a decimal beyond the first page survives a GeoPackage written by QGIS (pages of 5: the demo has a few dozen)
+    parcels = oapif(base, "parcels", user, password, page_size=5)
     gpkg = out / "parcels.gpkg"
     opts = QgsVectorFileWriter.SaveVectorOptions()
     opts.driverName = "GPKG"

@@ -67,7 +67,7 @@ def test_export_then_import_into_an_empty_database(
     fmt, name, crs, demo_conn, database, server_url, catalogue, settings, tmp_path
 ):
     before = snapshot(demo_conn)
-    assert len(before) >= 300
+    assert len(before) >= 20  # the demo's few dozen parcels
     with psycopg.connect(libpq_dsn(database)) as c:
         frame = read_layer(c, catalogue.layer("parcels"), settings)
     out = write_frame(frame, catalogue.layer("parcels"), tmp_path / name, fmt, crs)

@@ -49,7 +49,7 @@ def one(url: str, query: str):
 
 
 def test_qgis_reads_types_signs_in_and_draws_tiles(demo_db, tmp_path):
-    # a decimal where QGIS's first page (20 features) has only whole numbers
+    # a decimal where QGIS's first page (5 features) has only whole numbers
     with psycopg.connect(libpq_dsn(demo_db), autocommit=True) as c:
         c.execute("UPDATE parcels SET max_density = round(max_density) WHERE max_density IS NOT NULL")
         c.execute("UPDATE parcels SET max_density = 37.5 WHERE id = (SELECT max(id) FROM parcels WHERE published)")

@@ -98,6 +98,7 @@ LEFT JOIN LATERAL (SELECT a.code, a.name FROM admin_units a
                      AND a.valid_from <= current_date AND (a.valid_to IS NULL OR a.valid_to >= current_date)
                    ORDER BY a.code LIMIT 1) held ON TRUE
 WHERE s.fund_source = 'commercial_reserve' AND (held.code IS NULL OR held.code <> ALL(%(units)s))
+  AND EXISTS (SELECT 1 FROM admin_units WHERE level = 'commune')  -- units are loaded
 ORDER BY s.row_no
 """
 
@@ -112,7 +113,9 @@ LEFT JOIN LATERAL (SELECT a.code, a.name FROM admin_units a
                    WHERE a.level = 'commune' AND ST_Intersects(a.geom, ST_PointOnSurface(s.geom))
                      AND a.valid_from <= current_date AND (a.valid_to IS NULL OR a.valid_to >= current_date)
                    ORDER BY a.code LIMIT 1) held ON TRUE
-WHERE s.former_commune_code IS NOT NULL AND (f.id IS NULL OR held.code IS DISTINCT FROM f.successor_code)
+WHERE s.former_commune_code IS NOT NULL AND EXISTS (SELECT 1 FROM former_units)  -- a merge table is loaded
+  AND (f.id IS NULL OR (EXISTS (SELECT 1 FROM admin_units WHERE level = 'commune')
+                        AND held.code IS DISTINCT FROM f.successor_code))
 ORDER BY s.row_no
 """
 

@@ -198,9 +198,11 @@ async def tile(
     stmt = tq.tile_statement(chosen.coll.ls, z, props, chosen.where, (who.privileged,) if unfiltered else None)
     data = await FeatureReads(engine).tile(stmt, tq.tile_params(z, x, yi))
     max_age = request.app.state.settings.tile_max_age
+    # a signed-in viewer's tile differs (unpublished parcels): it is private, and a shared cache keys tiles by both
+    # ways of signing in (a bearer token or Basic credentials, and the browser's session cookie)
     headers = {
         "Cache-Control": f"{'public' if not who.privileged else 'private'}, max-age={max_age}",
-        "Vary": "Authorization",
+        "Vary": "Authorization, Cookie",
     }
     if not data:
         return Response(status_code=204, headers=headers)
