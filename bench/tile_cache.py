@@ -30,7 +30,8 @@ CONF = REPO / "deploy" / "nginx" / "landfund-cache.conf"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -40,7 +41,7 @@ def _free_port() -> int:
 def start(upstream_port: int, workdir: Path) -> Iterator[str]:
     """nginx with the shipped configuration, its upstream and listen port pointed at this machine's own; yields
     its base URL."""
-    port = _free_port()
+    port = free_port()
     conf = CONF.read_text(encoding="utf-8")
     conf = conf.replace("/var/cache/nginx/landfund", str(workdir / "cache"))
     conf = conf.replace("server 127.0.0.1:8000;", f"server 127.0.0.1:{upstream_port};")

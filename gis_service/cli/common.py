@@ -99,7 +99,12 @@ def owner_url(start: bool = True) -> str:
 
 
 def engine(start: bool = True, owner: bool = False):
-    return make_engine(owner_url(start) if owner else db_url(start))
+    """An engine to the database; the application role's goes through the configured pooler (LANDFUND_DB_POOLER),
+    the owner's (migrations) connects directly."""
+    settings = get_settings()
+    if owner:  # DATABASE_OWNER_URL is a direct connection; without it the owner shares DATABASE_URL's way in
+        return make_engine(owner_url(start), pooler="none" if settings.database_owner_url else settings.db_pooler)
+    return make_engine(db_url(start), pooler=settings.db_pooler)
 
 
 def isatty() -> bool:

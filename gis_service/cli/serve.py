@@ -8,10 +8,13 @@ import socket
 import typer
 
 from ..api.logs import access_log_config
+from ..core import pooler
 from ..core.config import get_settings
+from ..core.db import pg_connect
 from ..core.errors import LandfundError
 from ..schema import current_revision, head_revision
-from .common import engine, out, user_errors
+from ..stores.maintenance import SessionStore
+from .common import db_url, engine, out, user_errors
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -52,6 +55,16 @@ def serve_cmd(
             raise LandfundError(
                 f"the database schema is at revision {rev or 'none'}, not {head}. Run:  landfund db upgrade"
             )
+        if settings.db_pooler == "transaction":  # behind PgBouncer: the pooler must give sessions their settings
+            with pg_connect(db_url()) as conn:
+                found = SessionStore(conn).settings(tuple(pooler.expected(settings)))
+            wrong = pooler.problems(found, settings)
+            if wrong:
+                raise LandfundError(
+                    "behind a pooler in transaction mode (LANDFUND_DB_POOLER=transaction) the sessions lack "
+                    f"landfund's settings: {'; '.join(wrong)}. Give the pooler's database entry "
+                    f"connect_query='{pooler.connect_query(settings)}' (see deploy/pgbouncer/pgbouncer.ini)"
+                )
     host = host or settings.host
     port = port or settings.port
     workers = workers or settings.workers

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -175,6 +175,12 @@ class Settings(BaseSettings):
         gt=0,
         le=60,
         description="Connect and pool-wait timeout: with the database down, requests fail fast (503).",
+    )
+    db_pooler: Literal["none", "transaction"] = Field(
+        default="none",
+        description="`transaction` when DATABASE_URL is a pooler in transaction mode (PgBouncer): connections send "
+        "no `options` startup parameter and prepare no statement on the server; the session settings come from "
+        "the pooler's connect_query (deploy/pgbouncer/pgbouncer.ini), which `landfund serve` checks at start.",
     )
 
     analytics_parallel_workers: int = Field(

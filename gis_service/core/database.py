@@ -15,7 +15,14 @@ import psycopg
 from psycopg_pool import ConnectionPool
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from .db import API_SESSION_OPTIONS, SESSION_OPTIONS, api_read_engine, api_session_options, libpq_dsn
+from .db import (
+    API_SESSION_OPTIONS,
+    SESSION_OPTIONS,
+    api_read_engine,
+    api_session_options,
+    libpq_dsn,
+    session_args,
+)
 
 
 class Database:
@@ -29,13 +36,14 @@ class Database:
         pooled: bool = False,
         async_reads: bool = False,
         application_name: str = "landfund",
+        pooler: str = "none",
     ):
         self.url, self.read_url = url, read_url or url
         self.options, self.timeout = options, timeout
         self.kwargs: dict[str, Any] = {
             "application_name": application_name,
             "connect_timeout": max(1, int(timeout)),
-            "options": options,
+            **session_args(pooler, options),
         }
         self._write: ConnectionPool | None = None
         self._read: ConnectionPool | None = None
@@ -46,7 +54,7 @@ class Database:
             self._write = self._pool(self.url, "write")
             self._read = self._pool(self.read_url, "read") if self.read_url != self.url else self._write
         if async_reads:
-            self._async = api_read_engine(self.read_url, timeout, options)
+            self._async = api_read_engine(self.read_url, timeout, options, pooler)
 
     def _pool(self, url: str, name: str) -> ConnectionPool:
         pool = ConnectionPool(
@@ -73,6 +81,7 @@ class Database:
             pooled=True,
             async_reads=True,
             application_name="landfund-api",
+            pooler=settings.db_pooler,
         )
 
     @contextlib.contextmanager

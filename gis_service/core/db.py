@@ -31,13 +31,27 @@ def api_session_options(settings) -> str:
     )
 
 
+POOLERS = ("none", "transaction")
+
+
+def session_args(pooler: str, options: str) -> dict:
+    """How a connection carries its session settings. Directly: as the startup parameter `options`. Through a
+    pooler in transaction mode (PgBouncer): not at all (PgBouncer refuses `options`, and a SET would stay on a
+    server connection other clients then get); the pooler sets them on its server connections (connect_query),
+    and no statement is prepared on the server, since the next transaction may run on another one (psycopg
+    prepares a statement run 5 times: it would be missing, or collide with another client's)."""
+    if pooler == "transaction":
+        return {"prepare_threshold": None}
+    return {"options": options}
+
+
 # A pooled connection idle longer than this is pinged before use (a database restart leaves every pooled
 # connection dead); one in steady use is not: SQLAlchemy's pool_pre_ping would add a round trip to every
 # request, 0.6–2 ms on a 5 ms vector tile.
 IDLE_PING_SECONDS = 1.0
 
 
-def api_read_engine(url: str, timeout: float, options: str = API_SESSION_OPTIONS) -> AsyncEngine:
+def api_read_engine(url: str, timeout: float, options: str = API_SESSION_OPTIONS, pooler: str = "none") -> AsyncEngine:
     """The API's read engine: autocommit (each read is one statement, so no BEGIN and ROLLBACK round trips),
     no parallel workers, and idle connections checked before use. When a connection in use finds the database
     gone, SQLAlchemy invalidates the whole pool, so the next request connects afresh."""
@@ -48,7 +62,11 @@ def api_read_engine(url: str, timeout: float, options: str = API_SESSION_OPTIONS
         pool_recycle=1800,
         pool_timeout=timeout,
         isolation_level="AUTOCOMMIT",
-        connect_args={"connect_timeout": max(1, int(timeout)), "application_name": "landfund-api", "options": options},
+        connect_args={
+            "connect_timeout": max(1, int(timeout)),
+            "application_name": "landfund-api",
+            **session_args(pooler, options),
+        },
     )
     dialect = engine.dialect
 
@@ -161,16 +179,22 @@ def libpq_dsn(url: str) -> str:
     return " ".join(f"{k}={q(v)}" for k, v in libpq_params(url).items())
 
 
-def make_engine(url: str, **kw) -> Engine:
+def make_engine(url: str, pooler: str = "none", **kw) -> Engine:
     kw.setdefault("pool_pre_ping", True)
-    kw.setdefault("connect_args", {}).setdefault("options", SESSION_OPTIONS)
+    args = kw.setdefault("connect_args", {})
+    for k, v in session_args(pooler, SESSION_OPTIONS).items():
+        args.setdefault(k, v)
     return create_engine(url, **kw)
 
 
-def pg_connect(url: str, **kw):
-    """A plain psycopg 3 connection (for COPY and hand-written SQL) to the same database."""
+def pg_connect(url: str, pooler: str | None = None, **kw):
+    """A plain psycopg 3 connection (for COPY and hand-written SQL) to the same database (through the configured
+    pooler, LANDFUND_DB_POOLER, unless `pooler` says)."""
     import psycopg
 
+    from .config import get_settings
+
     kw.setdefault("application_name", "landfund")
-    kw.setdefault("options", SESSION_OPTIONS)
+    for k, v in session_args(pooler or get_settings().db_pooler, SESSION_OPTIONS).items():
+        kw.setdefault(k, v)
     return psycopg.connect(libpq_dsn(url), **kw)

@@ -31,3 +31,11 @@ class MaintenanceStore(Store):
             if table not in DATA_TABLES:
                 raise ValueError(f"not a landfund table: {table}")
             self.conn.execute(f"ANALYZE {table}")
+
+
+class SessionStore(Store):
+    """The settings a session runs with (what a pooler's connect_query must give landfund's sessions)."""
+
+    def settings(self, names: tuple[str, ...]) -> dict[str, str]:
+        """name → value, in the setting's base unit (ms for timeouts), of each of `names`."""
+        return dict(self.all("SELECT name, setting FROM pg_settings WHERE name = ANY(%s)", [list(names)]))
