@@ -92,6 +92,18 @@ def _epsg_substitute(crs: CRS) -> CRS | None:
 
 # VN-2000 / TM-3 zones by central meridian (each province has its own): those landfund adds to PostGIS
 # (core.bootstrap) and the four PostGIS ships (EPSG:5896-5899)
+def zone_label(srid: int, lang: str) -> str:
+    """A VN-2000 zone as a surveyor writes it: "VN-2000, kinh tuyến trục 105°45′, múi 3°" / "VN-2000 / TM-3 105-45"
+    (every zone of VN2000_TM3 is a 3° zone, EPSG:5896–5898 included)."""
+    lon0 = next((lon for lon, code in VN2000_TM3.items() if code == srid), None)
+    if lon0 is None:
+        return f"EPSG:{srid}"
+    deg, minutes = int(lon0), round((lon0 - int(lon0)) * 60)
+    if lang == "vi":
+        return f"VN-2000, kinh tuyến trục {deg}°{minutes:02d}′, múi 3°"
+    return f"VN-2000 / TM-3 {deg}-{minutes:02d}"
+
+
 VN2000_TM3: dict[float, int] = {lon0: code for code, (lon0, _) in TM3_ZONES.items()} | {
     102.0: 5896,
     105.0: 5897,

@@ -146,6 +146,19 @@ def test_boundary_files_in_wgs84_and_vn2000(api, demo_ro):
     got = np.array(g.json()["features"][0]["geometry"]["coordinates"][0][0])
     assert same_ring(got, vn, 0.002)  # easting, northing, to the millimetre
     assert 'filename="' in g.headers["content-disposition"] and "vn2000" in g.headers["content-disposition"]
+    # any VN-2000 zone, against EPSG's national shift (pyproj), for a surveyor of another province
+    from pyproj import Transformer
+
+    to_9206 = Transformer.from_crs("EPSG:4326", "EPSG:9206", always_xy=True)
+    g = api.get(f"/investors/sites/{fid}/boundary.geojson?crs=9206")
+    got = np.array(g.json()["features"][0]["geometry"]["coordinates"][0][0])
+    assert same_ring(got, np.column_stack(to_9206.transform(ring[:, 0], ring[:, 1])), 0.002)
+    assert "vn2000-9206" in g.headers["content-disposition"]
+    bad = api.get(f"/investors/sites/{fid}/boundary.geojson?crs=3857", headers={"Accept": "application/json"})
+    assert bad.status_code == 400 and "9205" in bad.json()["detail"] and "9218" in bad.json()["detail"]
+    # the dossier names the province's own zone, and offers its files in it
+    dossier = api.get(f"/investors/sites/{fid}").text
+    assert "Tọa độ đỉnh thửa (VN-2000, kinh tuyến trục 103°00′, múi 3°)" in dossier and "?crs=9205" in dossier
 
     k = api.get(f"/investors/sites/{fid}/boundary.kml")
     root = ET.fromstring(k.content)

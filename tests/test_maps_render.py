@@ -190,6 +190,9 @@ def test_site_sheet(conn):
     pid = conn.execute("SELECT id FROM parcels WHERE published ORDER BY id LIMIT 1").fetchone()[0]
     html, _ = page(conn, "site", parcel=pid)
     assert "Phiếu thông tin khu đất" in html and "VN-2000" in html and "landfund/maps.css" in html
+    # the vertices are in the province's own zone, and the sheet says which (layers/province.yaml cadastral_crs)
+    assert "Tọa độ đỉnh thửa (VN-2000, kinh tuyến trục 103°00′, múi 3°)" in html
+    assert "Vertex coordinates (VN-2000 / TM-3 103-00)" in page(conn, "site", lang="en", parcel=pid)[0]
     from gis_service.maps.assets import STATIC
 
     assert "@page { size: A4 portrait" in (STATIC / "landfund" / "maps.css").read_text()

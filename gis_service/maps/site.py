@@ -13,6 +13,7 @@ from datetime import date
 import orjson
 
 from ..core.errors import NotFound
+from ..crs import zone_label
 from ..i18n import day, field_label, number, shown, value_labels
 from ..security import visible_fields
 from ..stores.history import HistoryStore
@@ -247,7 +248,7 @@ def _tables(builder, layer_def, props, edges, vertices, hazards, npoints, table_
     return fragment(
         "site_sheet.html",
         w={
-            k: builder.w(k)
+            k: builder.w(k).replace("{zone}", zone_label(ctx.catalogue.province.cadastral_srid, builder.lang))
             for k in (
                 "attributes_title",
                 "edge",

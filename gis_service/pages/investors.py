@@ -17,6 +17,7 @@ from ..api.deps import CurrentPrincipal, reading
 from ..api.errors import Problem
 from ..api.params import suitability_query
 from ..core.errors import NotFound
+from ..crs import VN2000_TM3, zone_label
 from ..i18n import number, value_labels
 from ..ingest.drawings import FORMATS as DRAWINGS
 from ..ingest.drawings import boundary_file
@@ -49,7 +50,8 @@ FACTS = (
     "legal_area_m2",
     "est_units",
 )
-CRS_CHOICES = {"4326": "EPSG:4326", "9205": "EPSG:9205"}
+# WGS 84, or any VN-2000 zone (a surveyor works in the province's own: the dossier offers that one)
+CRS_CHOICES = {"4326": "EPSG:4326"} | {str(code): f"EPSG:{code}" for code in sorted(VN2000_TM3.values())}
 
 
 def grade(score: float, t) -> str:
@@ -265,6 +267,9 @@ async def dossier(request: Request, fid: int, who: CurrentPrincipal, req: su.Req
             "labels": {"previous": "", "parcel": props.get("code") or ""},
         },
         "drawings": list(DRAWINGS),
+        # the province's own VN-2000 zone: the coordinates above, and the boundary files offered in it
+        "cadastral_srid": st.catalogue.province.cadastral_srid,
+        "zone": zone_label(st.catalogue.province.cadastral_srid, lang),
         "report_title": f"{t('dossier')} {props.get('code', '')}",
         "filters_text": t("dossier_note"),
     }
@@ -316,7 +321,7 @@ async def boundary(request: Request, fid: int, fmt: str, who: CurrentPrincipal, 
     if fmt not in DRAWINGS:
         raise Problem(404, f"no boundary as .{fmt}; there are: {', '.join(DRAWINGS)}")
     if crs not in CRS_CHOICES:
-        raise Problem(400, f"crs: {' or '.join(CRS_CHOICES)} (WGS 84 or VN-2000 / TM-3 103-00)")
+        raise Problem(400, f"crs: 4326 (WGS 84) or a VN-2000 zone: {', '.join(list(CRS_CHOICES)[1:])}")
     row = await reading(request, lambda conn: ParcelStore(conn).boundary(fid, not who.privileged))
     if row is None:
         raise Problem(404, f"no parcel {fid}")
@@ -324,7 +329,7 @@ async def boundary(request: Request, fid: int, fmt: str, who: CurrentPrincipal, 
     shape = shapely.from_wkb(bytes(wkb))
     body = await run_in_threadpool(boundary_file, shape, fmt, CRS_CHOICES[crs], code or str(fid), name or "")
     stem = re.sub(r"[^\w.-]+", "_", code or str(fid)).strip("_") or str(fid)
-    label = "vn2000" if crs == "9205" else "wgs84"
+    label = "wgs84" if crs == "4326" else f"vn2000-{crs}"
     return Response(
         body, media_type=DRAWINGS[fmt], headers={"Content-Disposition": f'attachment; filename="{stem}-{label}.{fmt}"'}
     )

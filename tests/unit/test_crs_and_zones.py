@@ -71,3 +71,16 @@ def test_a_vn2000_grid_declared_on_wgs84_is_refused_naming_the_zone():
     assert crsmod.vn2000_grid_on_wgs84(son_la) == 9206
     for fine in (32648, 9205, 4326, 3405):
         assert crsmod.vn2000_grid_on_wgs84(CRS.from_epsg(fine)) is None
+
+
+def test_a_zone_is_named_as_surveyors_write_it():
+    from pyproj import CRS
+
+    from gis_service.crs import VN2000_TM3, zone_label
+
+    assert zone_label(9205, "vi") == "VN-2000, kinh tuyến trục 103°00′, múi 3°"
+    assert zone_label(9210, "vi") == "VN-2000, kinh tuyến trục 105°45′, múi 3°"
+    for code in VN2000_TM3.values():  # the English form is EPSG's name where EPSG names the meridian
+        name = CRS.from_epsg(code).name
+        if "zone" not in name:
+            assert zone_label(code, "en") == name
