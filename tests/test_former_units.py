@@ -79,7 +79,10 @@ def test_an_old_address_still_finds_its_parcel(api, demo_ro):
     page = api.get(f"/parcels?former={former}&q={sheet}/{no}").text
     assert f">{code}<" in page and "1 khu đất" in page
     # its page says its unit comes from a schematic boundary (the demo's are)
-    assert "được xác định theo ranh giới minh họa, không phải ranh giới pháp lý" in api.get(f"/parcels/{fid}").text
+    parcel_page = api.get(f"/parcels/{fid}").text
+    assert "được xác định theo ranh giới minh họa, không phải ranh giới pháp lý" in parcel_page
+    former_name = sql(demo_ro, "SELECT former_name FROM former_units WHERE former_code = %s", [former])[0][0]
+    assert f"{former} – {former_name}" in parcel_page  # the old commune by the name planners still use
     assert "Xã cũ (trước 01/7/2025)" in page and f'value="{former}" selected' in page
     # another former commune of the same new one: the sheet numbers are its own, so not this parcel
     other = sql(

@@ -20,6 +20,7 @@ from ..query.items import Selection, item_select
 from ..security import Principal, scope_unit, visible_fields, visible_rows
 from ..services import edits, history, lifecycle
 from ..services.interests import list_interests
+from ..stores.admin_units import AdminUnitStore
 from ..stores.decisions import DecisionStore
 from ..stores.features import FeatureStore
 from ..stores.history import HistoryStore
@@ -67,6 +68,8 @@ def parcel_data(conn, request: Request, fid: int, who: Principal) -> dict:
         # the unit (and "inside the province") come from a schematic boundary: the page says so
         "schematic_unit": ParcelStore(conn).schematic_unit(fid),
     }
+    former = out["feature"]["properties"].get("former_commune_code")
+    out["former_name"] = AdminUnitStore(conn).former_name(former) if former else None
     if who.privileged:
         unit = scope_unit(who, st.catalogue.province.code)
         scope = {"scope_unit": unit, "scope_tolerance": st.settings.scope_tolerance_m2} if unit else None
@@ -108,7 +111,10 @@ def render_parcel(
     for k, v in props.items():
         if k not in names:
             continue
-        facts.append((layer.attribute(k).title(lang), present(layer, k, v, lang, values, units)))
+        shown = present(layer, k, v, lang, values, units)
+        if k == "former_commune_code" and data["former_name"]:  # the commune planners still say
+            shown = f"{v} – {data['former_name']}"
+        facts.append((layer.attribute(k).title(lang), shown))
         if k == "area_m2" and data["grid_area_m2"] is not None:
             facts.append(
                 (

@@ -62,3 +62,8 @@ class AdminUnitStore(Store):
             "SELECT former_code, former_name, former_district_name, successor_code FROM former_units "
             "ORDER BY former_district_code, former_name"
         )
+
+    def former_name(self, code: str) -> str | None:
+        """The name of a commune before the 2025 reform, by its code."""
+        row = self.one("SELECT former_name FROM former_units WHERE former_code = %s", [code])
+        return row[0] if row else None
