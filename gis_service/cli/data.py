@@ -6,6 +6,7 @@ import contextlib
 import json
 from pathlib import Path
 
+import psycopg
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -108,6 +109,62 @@ def import_cmd(
             )
         else:
             out.print(f"Imported {len(result.ids)} row(s) from {file} into layer {layer}{src}.")
+
+
+def boundaries_cmd(
+    file: Path = typer.Argument(
+        ..., help="The legal boundaries: Shapefile, GeoPackage, GeoJSON … of the units in force."
+    ),
+    crs: str | None = typer.Option(None, "--crs", help="CRS when the file has none, e.g. EPSG:9205 (VN-2000)."),
+    mapping: list[str] = typer.Option([], "--map", help="Rename columns: SRC=FIELD (e.g. MaXa=code); repeatable."),
+    source_layer: str | None = typer.Option(None, "--source-layer", help="Layer inside a multi-layer file."),
+    note: str | None = typer.Option(None, "--note", help="The boundary note the units get (default: names the file)."),
+    reassign: bool = typer.Option(
+        False, "--reassign", help="Record the commune that now holds each parcel that moved (written to history)."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check everything, write nothing."),
+) -> None:
+    """Replace the schematic boundaries with the province's legal ones (hồ sơ địa giới hành chính), by GSO code.
+
+    Every commune and ward in force must be in the file (the province's outline too, ideally); a bad row writes
+    nothing and exits 1. Lists the parcels whose recorded commune no longer holds them."""
+    from ..ingest.boundaries import replace_boundaries
+
+    with user_errors():
+        settings = get_settings()
+        catalogue = get_catalogue(settings)
+        # the owner: the units are the province's reference data
+        with pg_connect(owner_url()) as conn, conn.transaction() as tx:
+            result = replace_boundaries(
+                conn,
+                catalogue,
+                settings,
+                file,
+                crs=crs,
+                mapping=parse_mapping(mapping),
+                source_layer=source_layer,
+                note=note,
+                reassign=reassign,
+                dry_run=dry_run,
+            )
+            if dry_run:
+                raise psycopg.Rollback(tx)
+        for w in result.warnings:
+            err.print(f"[yellow]warning:[/] {w}", soft_wrap=True)
+        if dry_run:
+            out.print(
+                f"Dry run: the boundaries of {len(result.replaced)} unit(s) in {file} are valid; nothing was written."
+            )
+            return
+        out.print(f"Replaced the boundaries of {len(result.replaced)} unit(s) from {file}.")
+        for _pid, code, was, now in result.moved:
+            out.print(
+                f"  parcel {code}: recorded in {was}, now in {now}" + (" (reassigned)" if result.reassigned else "")
+            )
+        if result.moved and not result.reassigned:
+            out.print(
+                f"{len(result.moved)} parcel(s) now lie in another commune; run again with --reassign to record it."
+            )
 
 
 def crs_note(result) -> str:

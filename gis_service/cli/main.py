@@ -15,6 +15,7 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
 app.command("import")(data.import_cmd)
+app.command("boundaries")(data.boundaries_cmd)
 app.command("export")(data.export_cmd)
 app.command("demo")(data.demo_cmd)
 app.command("serve")(serve.serve_cmd)

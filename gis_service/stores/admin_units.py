@@ -67,3 +67,29 @@ class AdminUnitStore(Store):
         """The name of a commune before the 2025 reform, by its code."""
         row = self.one("SELECT former_name FROM former_units WHERE former_code = %s", [code])
         return row[0] if row else None
+
+    def replace_boundary(self, code: str, wkb: bytes, note: str) -> int:
+        """Give the unit in force with `code` a new boundary (and its note); the number of units changed."""
+        cur = self.conn.execute(
+            "UPDATE admin_units SET geom = ST_Multi(ST_GeomFromWKB(%s, 4326)), boundary_note = %s "
+            "WHERE code = %s AND valid_to IS NULL",
+            [wkb, note[:500], code],
+        )
+        return cur.rowcount
+
+    def parcels_in_other_units(self) -> list[tuple[int, str, str, str]]:
+        """(id, code, recorded unit, the commune in force that holds it now) of every parcel whose recorded commune
+        no longer holds it."""
+        return self.all(
+            "SELECT p.id, p.code, p.admin_unit_code, held.code FROM parcels p "
+            "JOIN LATERAL (SELECT a.code FROM admin_units a WHERE a.level = 'commune' AND a.valid_to IS NULL "
+            "AND ST_Intersects(a.geom, p.pos) ORDER BY a.code LIMIT 1) held ON TRUE "
+            "WHERE p.admin_unit_code IS DISTINCT FROM held.code "
+            "AND p.admin_unit_code IN (SELECT code FROM admin_units WHERE level = 'commune' AND valid_to IS NULL) "
+            "ORDER BY p.code"
+        )
+
+    def reassign(self, moves: list[tuple[int, str]]) -> None:
+        """Record each parcel's commune as the one that holds it (id, unit code)."""
+        with self.conn.cursor() as cur:
+            cur.executemany("UPDATE parcels SET admin_unit_code = %s WHERE id = %s", [(u, i) for i, u in moves])
