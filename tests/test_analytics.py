@@ -388,12 +388,18 @@ def test_suitability_uses_index_searches_not_a_cross_join(layout):
         assert len(c.execute(sql, params).fetchall()) == 4
         for name in ("auto_explain.log_min_duration", "enable_seqscan"):
             c.execute("SELECT set_config(%s, %s, false)", [name, "-1" if "duration" in name else "on"])
-        for name in ("parallel_setup_cost", "parallel_tuple_cost", "min_parallel_table_scan_size"):
-            c.execute("SELECT set_config(%s, '0', false)", [name])
-        c.execute("SET max_parallel_workers_per_gather = 2")
         top = "\n".join(r[0] for r in c.execute("EXPLAIN " + sql, params))
+        # the per-parcel work may run in parallel workers (on a fund big enough for the planner to want them):
+        # the functions it calls are parallel safe
+        safety = dict(
+            c.execute(
+                "SELECT proname, proparallel FROM pg_proc WHERE proname IN "
+                "('nearest_references_m', 'intersecting_hazards')"
+            ).fetchall()
+        )
     nested = "\n".join(m for m in logged if "nearest_references_m" not in m.split("\n", 1)[0] or "Index Scan" in m)
     for index in ("role_road", "role_admin_centre", "role_school", "role_health"):
         assert f"Index Scan using ix_reference_features_{index} " in nested, index
     assert nested.count("Order By: (geom <-> $") >= 4 and "Seq Scan on reference_features" not in nested
-    assert "Function Scan on nearest_references_m" in top and "Gather" in top and "Workers Planned: 2" in top
+    assert "Function Scan on nearest_references_m" in top  # one KNN call per parcel, not a join of all pairs
+    assert safety == {"nearest_references_m": "s", "intersecting_hazards": "s"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from ..catalogue import load_catalogue
 from ..core.vocabulary import load_workflow
 from ..stores.analytics import AnalyticsStore
 
@@ -25,7 +26,8 @@ def report(conn, settings, as_of: date, reform: date, unit: str | None = None, f
     # stages from the plan's approval up to and including land recovery: clearance should be under way
     clearing = order[order.index(workflow.roles.approved) : order.index(workflow.roles.clearance) + 1]
     findings = []
-    rows = AnalyticsStore(conn).stages(final, workflow.roles.approved, as_of, unit, fund_source)
+    province = load_catalogue(settings.layers_dir).province.code  # the deployment's province, never another's
+    rows = AnalyticsStore(conn).stages(final, workflow.roles.approved, as_of, unit, fund_source, province=province)
     for pid, code, name, status, clearance, level, agency, unit, since, approved_at, decision_date in rows:
         days = (as_of - since).days
         base = {

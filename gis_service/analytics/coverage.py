@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from ..catalogue import load_catalogue
 from ..core.vocabulary import (
     LEVELS,  # noqa: F401 - the levels a coverage report is asked for
     load_workflow,
@@ -129,7 +130,14 @@ def coverage(
     workflow = load_workflow(settings.layers_dir)
     workflow_order, gone = workflow.order, workflow.gone()
     units_rows, by_status, demand, programmes = AnalyticsStore(conn).coverage(
-        settings, level, as_of, year, unit, published_only, fund_source
+        settings,
+        level,
+        as_of,
+        year,
+        unit,
+        published_only,
+        fund_source,
+        province=load_catalogue(settings.layers_dir).province.code,  # the deployment's province, never another's
     )
     units = {r[0]: UnitCoverage(r[0], r[1], r[2], r[3]) for r in units_rows}
     for code, status, n, area, est in by_status:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from ..catalogue import load_catalogue
 from ..core.vocabulary import load_targets, load_workflow
 from ..stores.analytics import AnalyticsStore
 from . import bottlenecks
@@ -61,11 +62,14 @@ def dashboard(conn, settings, reform: date, filters: Filters, published_only: bo
             "source": targets.province.source.model_dump(),
         }
     store = AnalyticsStore(conn)
+    province = load_catalogue(settings.layers_dir).province.code  # the deployment's province, never another's
     programmes = [
-        {"year": y, "households": int(h or 0), "funding_vnd": int(f or 0)} for y, h, f in store.programmes_by_year()
+        {"year": y, "households": int(h or 0), "funding_vnd": int(f or 0)}
+        for y, h, f in store.programmes_by_year(province=province)
     ]
     cumulative = [
-        {"from": a, "to": b, "programme": p, "households": int(h or 0)} for a, b, p, h in store.cumulative_programmes()
+        {"from": a, "to": b, "programme": p, "households": int(h or 0)}
+        for a, b, p, h in store.cumulative_programmes(province=province)
     ]
     trend = [
         {
@@ -75,7 +79,9 @@ def dashboard(conn, settings, reform: date, filters: Filters, published_only: bo
             "area_ha": round((m2 or 0) / 1e4, 2),
             "est_units": int(u or 0),
         }
-        for q, n, m2, u in store.added_by_quarter(settings, as_of, filters.unit, filters.fund_source, published_only)
+        for q, n, m2, u in store.added_by_quarter(
+            settings, as_of, filters.unit, filters.fund_source, published_only, province=province
+        )
     ]
     running = 0.0
     for t in trend:

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 
 from pydantic import BaseModel
 
+from ..catalogue import load_catalogue
 from ..core.config import SuitabilityWeights
 from ..core.errors import LandfundError
 from ..core.vocabulary import load_workflow
@@ -41,6 +42,7 @@ class Request:
     statuses: tuple[str, ...] | None = None  # default: the workflow's call for investors (roles.call)
     published_only: bool = True
     parcel_ids: tuple[int, ...] | None = None  # only these parcels (a comparison, one site's dossier)
+    province: str | None = None  # default: the deployment's province (sites of another are never ranked with its)
 
     def check(self) -> None:
         if sum(self.weights.model_dump().values()) <= 0:
@@ -54,6 +56,7 @@ class Request:
 
 def count_candidates(conn, req: Request, settings) -> int:
     """How many parcels the request ranks (before hazards=exclude), without measuring any of them."""
+    req.province = req.province or load_catalogue(settings.layers_dir).province.code
     if req.statuses is None:
         req.statuses = (load_workflow(settings.layers_dir).roles.call,)
     return AnalyticsStore(conn).count_candidates(req)
@@ -70,6 +73,7 @@ class Criterion:
 
 def rank(conn, settings, req: Request) -> list[dict]:
     req.check()
+    req.province = req.province or load_catalogue(settings.layers_dir).province.code
     if req.statuses is None:
         req.statuses = (load_workflow(settings.layers_dir).roles.call,)
     cols, rows = AnalyticsStore(conn).rank(req, settings)

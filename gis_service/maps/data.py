@@ -70,6 +70,8 @@ def unit_geometry(ctx: Context):
 
 def parcel_where(ctx: Context, ls: LayerSQL, statuses: list[str] | None = None) -> list:
     where = [ls.where, *visible_rows(ctx.principal, ls)]
+    if "province_code" in ls.table.c:  # a map is the province's: another province's parcels never mix in
+        where.append(ls.table.c.province_code == ctx.catalogue.province.code)
     wanted = statuses if statuses is not None else ctx.filters.status
     if wanted:
         where.append(ls.fields["status"].in_(wanted))
@@ -98,7 +100,9 @@ def coverage_collection(ctx: Context) -> tuple[dict, object]:
     cov = coverage(ctx.conn, ctx.settings, ctx.as_of, level, unit=None, published_only=not ctx.principal.privileged)
     by_code = {u.code: u.as_dict() for u in cov.units}
     features = []
-    for code, geom, x, y in ctx.units.shapes(level, ctx.as_of, ctx.filters.admin_unit):
+    for code, geom, x, y in ctx.units.shapes(
+        level, ctx.as_of, ctx.filters.admin_unit, province=ctx.catalogue.province.code
+    ):
         props = {k: v for k, v in by_code[code].items() if k != "by_status"}
         props["point"] = [y, x]
         features.append({"type": "Feature", "id": code, "geometry": orjson.loads(geom), "properties": props})
@@ -112,7 +116,7 @@ def context_collection(ctx: Context) -> dict:
     names = ctx.units.names()
     features = []
     for lvl in ("province", level):
-        for code, geom, x, y in ctx.units.shapes(lvl, ctx.as_of):
+        for code, geom, x, y in ctx.units.shapes(lvl, ctx.as_of, province=ctx.catalogue.province.code):
             props = {"name": names.get(code, code), "level": lvl, "point": [y, x]}
             features.append({"type": "Feature", "id": code, "geometry": orjson.loads(geom), "properties": props})
     return {"type": "FeatureCollection", "features": features}

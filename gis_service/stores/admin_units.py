@@ -39,9 +39,9 @@ class AdminUnitStore(Store):
         row = self.one("SELECT bool_or(boundary_note ILIKE '%%schematic%%') FROM admin_units")
         return bool(row and row[0])
 
-    def shapes(self, level: str, as_of, within: str | None = None) -> list[tuple]:
-        """(code, simplified GeoJSON, lon, lat of an inner point) of the units of `level` in force on `as_of`,
-        only those inside unit `within` when given."""
+    def shapes(self, level: str, as_of, within: str | None = None, *, province: str) -> list[tuple]:
+        """(code, simplified GeoJSON, lon, lat of an inner point) of province `province`'s units of `level` in force
+        on `as_of` (the province itself for level province), only those inside unit `within` when given."""
         unit_filter = ""
         if within:
             unit_filter = (
@@ -52,8 +52,9 @@ class AdminUnitStore(Store):
             f"""SELECT u.code, ST_AsGeoJSON(ST_SimplifyPreserveTopology(u.geom, 0.0003), 5),
                        ST_X(ST_PointOnSurface(u.geom)), ST_Y(ST_PointOnSurface(u.geom))
                 FROM admin_units u WHERE u.level = %(level)s AND u.valid_from <= %(as_of)s
-                  AND (u.valid_to IS NULL OR u.valid_to >= %(as_of)s) {unit_filter} ORDER BY u.code""",
-            {"level": level, "as_of": as_of, "unit": within},
+                  AND (u.valid_to IS NULL OR u.valid_to >= %(as_of)s)
+                  AND (u.code = %(province)s OR u.parent_code = %(province)s) {unit_filter} ORDER BY u.code""",
+            {"level": level, "as_of": as_of, "unit": within, "province": province},
         )
 
     def former_communes(self) -> list[tuple[str, str, str | None, str]]:

@@ -23,11 +23,13 @@ class Request(Protocol):
     statuses: tuple[str, ...] | None
     published_only: bool
     parcel_ids: tuple[int, ...] | None
+    province: str | None
 
 
 UNITS_SQL = """
 SELECT code, name, level, unit_type, parent_code FROM admin_units
 WHERE level = %(level)s AND valid_from <= %(as_of)s AND (valid_to IS NULL OR valid_to >= %(as_of)s)
+  AND (code = %(province)s OR parent_code = %(province)s)  -- one province's units, never another's
   {unit_filter}
 ORDER BY code
 """
@@ -36,7 +38,8 @@ BY_STATUS_SQL = """
 SELECT u.code, p.status, count(*), sum(p.area_m2), sum({units})
 FROM admin_units u JOIN parcels p ON ST_Intersects(u.geom, p.pos)
 WHERE u.level = %(level)s AND u.valid_from <= %(as_of)s AND (u.valid_to IS NULL OR u.valid_to >= %(as_of)s)
-  AND (p.published OR NOT %(published_only)s)
+  AND (p.published OR NOT %(published_only)s) AND p.province_code = %(province)s
+  AND (u.code = %(province)s OR u.parent_code = %(province)s)
   AND {listed} <= %(as_of)s
   AND (%(fund_source)s::text IS NULL OR p.fund_source = %(fund_source)s)
   {unit_filter}
@@ -50,6 +53,12 @@ JOIN (SELECT admin_unit_code, max(year) AS year FROM demand WHERE year <= %(year
   ON l.admin_unit_code = d.admin_unit_code AND l.year = d.year
 GROUP BY d.admin_unit_code, d.year
 """
+
+# The rows of a table keyed by unit that belong to one province (its own code or its units').
+OF_PROVINCE = (
+    "EXISTS (SELECT 1 FROM admin_units pa WHERE pa.code = {t}.admin_unit_code "
+    "AND (pa.code = %(province)s OR pa.parent_code = %(province)s))"
+)
 
 # Yearly programme figures (not cumulative ones) of the latest year at or before the year of interest.
 PROGRAMMES_SQL = """
@@ -69,7 +78,7 @@ SELECT p.id, p.code, p.name, p.status, p.clearance_status, p.responsible_level, 
        (SELECT max(h.at)::date FROM parcel_history h WHERE h.parcel_id = p.id AND h.action = 'transition'
           AND h.new_status = %(approved)s) AS approved_at, p.decision_date
 FROM parcels p
-WHERE p.status <> ALL(%(final)s) AND {listed_sql("p")} <= %(as_of)s
+WHERE p.status <> ALL(%(final)s) AND {listed_sql("p")} <= %(as_of)s AND p.province_code = %(province)s
   AND (%(fund_source)s::text IS NULL OR p.fund_source = %(fund_source)s)
   AND (%(unit)s::text IS NULL OR EXISTS (SELECT 1 FROM admin_units a WHERE a.code = %(unit)s
                                          AND ST_Intersects(a.geom, p.pos)))
@@ -89,6 +98,10 @@ def ranking_sql(req: Request, settings) -> tuple[str, dict]:
         from ..core.vocabulary import load_workflow
 
         req.statuses = (load_workflow(settings.layers_dir).roles.call,)
+    if req.province is None:  # the deployment's province: another's sites are never ranked with its
+        from ..catalogue import load_catalogue
+
+        req.province = load_catalogue(settings.layers_dir).province.code
     w, s = req.weights, req.scales
     total = sum(w.model_dump().values())
     lo, hi = req.preferred_ha
@@ -125,7 +138,7 @@ FROM scored ORDER BY score DESC, id
 
 def _candidates(req: Request) -> list[str]:
     """The WHERE of the parcels a request ranks (over parcels p)."""
-    where = ["p.status = ANY(%(statuses)s)"]
+    where = ["p.status = ANY(%(statuses)s)", "p.province_code = %(province)s"]
     if req.published_only:
         where.append("p.published")
     if req.min_area_ha is not None:
@@ -144,6 +157,7 @@ def _params(req: Request) -> dict:
         "unit": req.admin_unit,
         "limit": req.limit,
         "ids": list(req.parcel_ids or ()),
+        "province": req.province,
     }
 
 
@@ -157,6 +171,8 @@ class AnalyticsStore(Store):
         unit: str | None,
         published_only: bool,
         fund_source: str | None = None,
+        *,
+        province: str,
     ):
         """The four result sets of a coverage report: units, parcels by unit and status (those in the land fund on
         `as_of`), demand, programmes."""
@@ -167,6 +183,7 @@ class AnalyticsStore(Store):
             "unit": unit,
             "published_only": published_only,
             "fund_source": fund_source,
+            "province": province,
         }
         unit_filter = "AND code = %(unit)s" if unit else ""
         units = self.all(UNITS_SQL.format(unit_filter=unit_filter), params)
@@ -181,43 +198,66 @@ class AnalyticsStore(Store):
         return units, by_status, self.all(DEMAND_SQL, params), self.all(PROGRAMMES_SQL, params)
 
     def stages(
-        self, final: list[str], approved: str, as_of, unit: str | None = None, fund_source: str | None = None
+        self,
+        final: list[str],
+        approved: str,
+        as_of,
+        unit: str | None = None,
+        fund_source: str | None = None,
+        *,
+        province: str,
     ) -> list[tuple]:
         """Every parcel in the land fund on `as_of` and not in a final stage, with when it entered its stage and
         when it entered `approved` (only those inside `unit`, of `fund_source`, when given)."""
         return self.all(
-            ROWS_SQL, {"final": final, "approved": approved, "as_of": as_of, "unit": unit, "fund_source": fund_source}
+            ROWS_SQL,
+            {
+                "final": final,
+                "approved": approved,
+                "as_of": as_of,
+                "unit": unit,
+                "fund_source": fund_source,
+                "province": province,
+            },
         )
 
-    def programmes_by_year(self, unit: str | None = None) -> list[tuple]:
+    def programmes_by_year(self, unit: str | None = None, *, province: str) -> list[tuple]:
         """(year, households, funding in VND) of yearly programme figures (not cumulative ones), by year."""
         return self.all(
             "SELECT year, sum(households)::bigint, sum(funding_vnd)::bigint FROM programmes "
             "WHERE (period_start IS NULL OR period_start = year) AND (%(unit)s::text IS NULL OR admin_unit_code = %(unit)s) "
-            "GROUP BY year ORDER BY year",
-            {"unit": unit},
+            f"AND {OF_PROVINCE.format(t='programmes')} GROUP BY year ORDER BY year",
+            {"unit": unit, "province": province},
         )
 
-    def cumulative_programmes(self) -> list[tuple]:
+    def cumulative_programmes(self, *, province: str) -> list[tuple]:
         """(from year, to year, programme, households) of the cumulative figures (a period, not a year)."""
         return self.all(
             "SELECT period_start, year, programme, households FROM programmes "
-            "WHERE period_start IS NOT NULL AND period_start < year ORDER BY year, period_start"
+            f"WHERE period_start IS NOT NULL AND period_start < year AND {OF_PROVINCE.format(t='programmes')} "
+            "ORDER BY year, period_start",
+            {"province": province},
         )
 
     def added_by_quarter(
-        self, settings, as_of, unit: str | None, fund_source: str | None, published_only: bool
+        self, settings, as_of, unit: str | None, fund_source: str | None, published_only: bool, *, province: str
     ) -> list[tuple]:
         """(quarter's first day, parcels, m², estimated units) of the land added to the fund each quarter."""
         listed = listed_sql("p")
         return self.all(
             f"SELECT date_trunc('quarter', {listed})::date AS q, count(*), sum(p.area_m2), "
             f"sum({est_units_sql(settings, 'p')}) FROM parcels p "
-            f"WHERE {listed} <= %(as_of)s AND (p.published OR NOT %(published_only)s) "
+            f"WHERE {listed} <= %(as_of)s AND (p.published OR NOT %(published_only)s) AND p.province_code = %(province)s "
             "AND (%(fund_source)s::text IS NULL OR p.fund_source = %(fund_source)s) "
             "AND (%(unit)s::text IS NULL OR EXISTS (SELECT 1 FROM admin_units a WHERE a.code = %(unit)s "
             "AND ST_Intersects(a.geom, p.pos))) GROUP BY q ORDER BY q",
-            {"as_of": as_of, "unit": unit, "fund_source": fund_source, "published_only": published_only},
+            {
+                "as_of": as_of,
+                "unit": unit,
+                "fund_source": fund_source,
+                "published_only": published_only,
+                "province": province,
+            },
         )
 
     def rank(self, req: Request, settings) -> tuple[list[str], list[tuple]]:
