@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from psycopg import sql
+
 from .base import Store
 
 # Entry into the current stage: the last transition into it; else the planning decision for decided stages;
@@ -28,16 +30,16 @@ WHERE parcel_id = %(id)s AND action IN ('update', 'transition') AND geometry_cha
 
 class HistoryStore(Store):
     def set_actor(self, actor: str, reason: str | None = None) -> None:
-        """Name who is writing (and why) for the history triggers, for the rest of this transaction."""
-        self.conn.execute(
-            "SELECT set_config('landfund.actor', %s, true), set_config('landfund.reason', %s, true)",
-            [actor, reason or ""],
-        )
+        """Name who is writing (and why) for the history triggers, for the rest of this transaction. As `SET LOCAL`
+        statements, not `set_config()`: Citus sends a transaction's SET LOCAL to the workers whose triggers write
+        the history (citus.propagate_set_commands = local), and drops what set_config() set on the coordinator."""
+        for name, value in (("landfund.actor", actor), ("landfund.reason", reason or "")):
+            self.conn.execute(sql.SQL("SET LOCAL {} = {}").format(sql.Identifier(*name.split(".")), sql.Literal(value)))
 
     def mark_unconditional(self) -> None:
         """The history entries of this transaction say they were written without If-Match (parcel_history's
         `unconditional` column defaults to this setting)."""
-        self.conn.execute("SELECT set_config('landfund.unconditional', 'on', true)")
+        self.conn.execute("SET LOCAL landfund.unconditional = on")
 
     def actor(self) -> str | None:
         return self.one("SELECT current_setting('landfund.actor', true)")[0] or None
