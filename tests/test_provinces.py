@@ -90,3 +90,31 @@ def test_a_second_province_never_appears_in_dien_bien_s_views(demo_db, tmp_path)
         items["numberMatched"]
         == national + sql(demo_db, f"SELECT count(*) FROM parcels WHERE published AND province_code = '{OTHER}'")[0][0]
     )
+
+
+def test_a_view_of_the_other_province_is_asked_for_by_its_code(demo_db, tmp_path):
+    add_second_province(demo_db)
+    planner = {"Authorization": f"Bearer {token_for(demo_db, 'planner', '11')}"}
+    admin = {"Authorization": f"Bearer {token_for(demo_db, 'admin')}"}
+    other_sites = sql(
+        demo_db,
+        f"SELECT count(*) FROM parcels WHERE province_code = '{OTHER}' AND published AND status = 'call_published'",
+    )[0][0]
+    assert other_sites > 0
+    with api_client(demo_db, tmp_path) as c:
+        cov = c.get(f"/analytics/coverage?as_of=2026-11-01&province={OTHER}").json()
+        assert [u["code"] for u in cov["units"]] == ["03999"]
+        assert cov["units"][0]["households"] == 9000 and cov["units"][0]["parcels"] > 0
+        sites = [s["code"] for s in c.get(f"/analytics/suitability?limit=500&province={OTHER}").json()["sites"]]
+        assert len(sites) == other_sites and all(code.endswith("-X") for code in sites)
+        own = [s["code"] for s in c.get("/analytics/suitability?limit=500&province=11").json()["sites"]]
+        assert own and not any(code.endswith("-X") for code in own)
+        b = c.get(f"/analytics/bottlenecks?as_of=2026-11-01&province={OTHER}", headers=admin).json()
+        assert b["findings"] and all(f["code"].endswith("-X") for f in b["findings"])
+        # a province this database does not hold, a malformed code, a planner of another province
+        r = c.get("/analytics/coverage?province=99")
+        assert r.status_code == 400 and r.headers["content-type"].startswith("application/problem+json")
+        assert "99" in r.json()["detail"] and "11" in r.json()["detail"]
+        assert c.get("/analytics/coverage?province=%7B%7B1%7D%7D%3Cscript%3E").status_code == 400
+        r = c.get(f"/analytics/bottlenecks?as_of=2026-11-01&province={OTHER}", headers=planner)
+        assert r.status_code == 403 and "11" in r.json()["detail"]

@@ -17,7 +17,15 @@ KINDS = {
 }
 
 
-def report(conn, settings, as_of: date, reform: date, unit: str | None = None, fund_source: str | None = None) -> dict:
+def report(
+    conn,
+    settings,
+    as_of: date,
+    reform: date,
+    unit: str | None = None,
+    fund_source: str | None = None,
+    province: str | None = None,
+) -> dict:
     """The findings on `as_of` over the parcels then in the land fund (inside `unit`, of `fund_source`)."""
     limits = settings.stage_limit_days
     workflow = load_workflow(settings.layers_dir)
@@ -26,7 +34,7 @@ def report(conn, settings, as_of: date, reform: date, unit: str | None = None, f
     # stages from the plan's approval up to and including land recovery: clearance should be under way
     clearing = order[order.index(workflow.roles.approved) : order.index(workflow.roles.clearance) + 1]
     findings = []
-    province = load_catalogue(settings.layers_dir).province.code  # the deployment's province, never another's
+    province = province or load_catalogue(settings.layers_dir).province.code  # asked for, else the deployment's
     rows = AnalyticsStore(conn).stages(final, workflow.roles.approved, as_of, unit, fund_source, province=province)
     for pid, code, name, status, clearance, level, agency, unit, since, approved_at, decision_date in rows:
         days = (as_of - since).days

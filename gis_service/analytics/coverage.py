@@ -123,6 +123,7 @@ def coverage(
     unit: str | None = None,
     published_only: bool = False,
     fund_source: str | None = None,
+    province: str | None = None,
 ) -> Coverage:
     """Per-unit coverage of the parcels in the land fund on `as_of` (of `fund_source` when given).
     `published_only` counts only published parcels (what the public may know of)."""
@@ -137,7 +138,8 @@ def coverage(
         unit,
         published_only,
         fund_source,
-        province=load_catalogue(settings.layers_dir).province.code,  # the deployment's province, never another's
+        # the province asked for, else the deployment's: never another's
+        province=province or load_catalogue(settings.layers_dir).province.code,
     )
     units = {r[0]: UnitCoverage(r[0], r[1], r[2], r[3]) for r in units_rows}
     for code, status, n, area, est in by_status:

@@ -4,8 +4,24 @@ from __future__ import annotations
 
 from .base import Store
 
+# the province a unit belongs to: up its parents (any version) to the unit of level province
+PROVINCE_OF_SQL = """
+WITH RECURSIVE up(code, parent_code, level) AS (
+    SELECT code, parent_code, level FROM admin_units WHERE code = %s
+    UNION SELECT a.code, a.parent_code, a.level FROM admin_units a JOIN up ON a.code = up.parent_code)
+SELECT code FROM up WHERE level = 'province' LIMIT 1
+"""
+
 
 class AdminUnitStore(Store):
+    def provinces(self) -> list[str]:
+        """The codes of the provinces this database holds."""
+        return [r[0] for r in self.all("SELECT DISTINCT code FROM admin_units WHERE level = 'province' ORDER BY 1")]
+
+    def province_of(self, code: str) -> str | None:
+        row = self.one(PROVINCE_OF_SQL, [code])
+        return row[0] if row else None
+
     def names(self) -> dict[str, str]:
         """GSO code → name of every unit (its latest name)."""
         return dict(self.all("SELECT DISTINCT ON (code) code, name FROM admin_units ORDER BY code, valid_from DESC"))

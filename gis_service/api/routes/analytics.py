@@ -21,7 +21,7 @@ from ...security import Principal
 from ...services import reports
 from ...stores.admin_units import AdminUnitStore
 from ..deps import Planner, principal, reading
-from ..params import check_report_filters, suitability_query
+from ..params import check_report_filters, province_param, suitability_query
 from ..render import json_response, media, negotiate
 
 router = APIRouter(prefix="/analytics", tags=["Analytics"])
@@ -72,6 +72,7 @@ async def get_coverage(
     f: Fmt | None = None,
     lang: str = LANG,
     who: Principal = Depends(principal),
+    province: str = Depends(province_param),
 ):
     """Planners see the whole land fund; everyone else, the published parcels only."""
     if (page := await _page(request, "coverage", f)) is not None:
@@ -82,7 +83,15 @@ async def get_coverage(
 
     def work(conn):
         cov = coverage(
-            conn, st.settings, when, lvl, year, unit, published_only=not who.privileged, fund_source=fund_source
+            conn,
+            st.settings,
+            when,
+            lvl,
+            year,
+            unit,
+            published_only=not who.privileged,
+            fund_source=fund_source,
+            province=province,
         )
         return cov.as_dict(), (_labels(request, conn, lang) if f == "csv" else None)
 
@@ -106,13 +115,15 @@ async def get_bottlenecks(
     fund_source: str | None = Query(None, description="Only parcels of this fund source."),
     f: Fmt | None = None,
     lang: str = LANG,
+    province: str = Depends(province_param),
 ):
     if (page := await _page(request, "bottlenecks", f)) is not None:
         return page
     st = request.app.state
 
     def work(conn):
-        body = bn.report(conn, st.settings, as_of or date.today(), st.catalogue.province.reform_date, unit, fund_source)
+        when = as_of or date.today()
+        body = bn.report(conn, st.settings, when, st.catalogue.province.reform_date, unit, fund_source, province)
         return body, (_labels(request, conn, lang) if f == "csv" else None)
 
     body, labels = await reading(request, work)
