@@ -24,6 +24,7 @@ from ..validation.fields import coerce_value
 from .crs import CRS84, EPSG4326, ApiCRS, domain, inside_domain, parse_crs
 from .deps import Collection, collection, principal
 from .errors import Problem
+from .province import province_param
 
 RESERVED = {
     "as_of",
@@ -316,37 +317,6 @@ def check_report_filters(catalogue, unit_names, unit: str | None, fund_source: s
         raise Problem(400, f"fund_source: one of {', '.join(choices)}")
     if unit and unit not in unit_names:
         raise Problem(400, f"unit: no administrative unit {unit!r}")
-
-
-async def province_param(
-    request: Request,
-    who: Principal = Depends(principal),
-    province: Annotated[
-        str | None,
-        Query(pattern=r"^\d{2}$", description="GSO code of the province (default: this deployment's own)."),
-        Blank,
-    ] = None,
-) -> str:
-    """The province a view is of: the deployment's own unless another that this database holds is asked for. A
-    planner's account implies a province: theirs only (an admin's, any)."""
-    from ..stores.admin_units import AdminUnitStore
-    from .deps import reading
-
-    own = request.app.state.catalogue.province.code
-    wanted = province or own
-    if wanted == own and who.role != "planner":
-        return own
-
-    def look(conn):
-        store = AdminUnitStore(conn)
-        return store.provinces(), (store.province_of(who.admin_unit_code) if who.admin_unit_code else own)
-
-    known, theirs = await reading(request, look)
-    if wanted not in known and wanted != own:
-        raise Problem(400, f"province: no province {wanted!r} in this database; known: {', '.join(known) or own}")
-    if who.role == "planner" and (theirs or own) != wanted:
-        raise Problem(403, f"province: your account is of province {theirs or own}, not {wanted}")
-    return wanted
 
 
 async def suitability_query(

@@ -21,7 +21,8 @@ from ...security import Principal
 from ...services import reports
 from ...stores.admin_units import AdminUnitStore
 from ..deps import Planner, principal, reading
-from ..params import check_report_filters, province_param, suitability_query
+from ..params import check_report_filters, suitability_query
+from ..province import province_param
 from ..render import json_response, media, negotiate
 
 router = APIRouter(prefix="/analytics", tags=["Analytics"])
