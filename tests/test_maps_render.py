@@ -141,7 +141,8 @@ def test_big_land_funds_come_as_vector_tiles(conn):
     )
     parcels = next(la for la in spec_of(html)["layers"] if la["kind"] == "parcels")
     assert "vectorGrid" in fig.used and parcels["data"] is None
-    assert "/collections/parcels/tiles/WebMercatorQuad/{z}/{x}/{y}?filter=status+IN" in parcels["tiles"]["url"]
+    url = parcels["tiles"]["url"]  # the tiles are national; the map asks for its province's
+    assert "/collections/parcels/tiles/WebMercatorQuad/{z}/{x}/{y}?province_code=11&filter=status+IN" in url
     assert spec_of(html)["search"]["api"] == "http://127.0.0.1:9/collections/parcels/items"
     assert not codes_in(html, "parcels")  # no parcel is inline
     static, fig = page(conn, "planner", map_inline_max_features=3, api=None)

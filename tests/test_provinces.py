@@ -118,3 +118,142 @@ def test_a_view_of_the_other_province_is_asked_for_by_its_code(demo_db, tmp_path
         assert c.get("/analytics/coverage?province=%7B%7B1%7D%7D%3Cscript%3E").status_code == 400
         r = c.get(f"/analytics/bottlenecks?as_of=2026-11-01&province={OTHER}", headers=planner)
         assert r.status_code == 403 and "11" in r.json()["detail"]
+
+
+def test_the_dashboard_reports_and_maps_of_the_other_province(demo_db, tmp_path):
+    add_second_province(demo_db)
+    admin = {"Authorization": f"Bearer {token_for(demo_db, 'admin')}"}
+    planner = {"Authorization": f"Bearer {token_for(demo_db, 'planner', '11')}"}
+    theirs = {r[0] for r in sql(demo_db, f"SELECT code FROM parcels WHERE province_code = '{OTHER}' AND published")}
+    with api_client(demo_db, tmp_path) as c:
+        # the dashboard: its coverage table holds the other province's commune only; no target of Điện Biên's
+        wb = openpyxl.load_workbook(
+            io.BytesIO(c.get(f"/dashboard?as_of=2026-11-01&f=xlsx&province={OTHER}", headers=admin).content)
+        )
+        cells = {str(cell.value) for ws in wb.worksheets for row in ws.iter_rows() for cell in row}
+        assert "Xã thử nghiệm" in cells and "Phường Mường Thanh" not in cells
+        page = c.get(f"/dashboard?as_of=2026-11-01&province={OTHER}", headers={**admin, "Accept": "text/html"}).text
+        assert f'name="province" value="{OTHER}"' in page  # filtering again stays on that province
+        assert "Tỉnh thử nghiệm" in page and "Phường Mường Thanh" not in page
+        cov = c.get(f"/reports/coverage?as_of=2026-11-01&province={OTHER}&f=csv").text
+        assert "Xã thử nghiệm" in cov and "Mường Thanh" not in cov
+        assert c.get(f"/reports/bottlenecks?province={OTHER}", headers=planner).status_code == 403
+        # the investor map of the other province: its sites only, its tiles asked for by province
+        page = c.get(f"/maps/investor?province={OTHER}").text
+        shown = set(re.findall(r"NOXH-[\w-]+", page))
+        assert shown and shown <= theirs
+        own = c.get("/maps/investor").text
+        assert not any(code.endswith("-X") for code in re.findall(r"NOXH-[\w-]+", own))
+        assert c.get(f"/maps/planner?province={OTHER}", headers=planner).status_code == 403
+        # the national collection and its tiles pick a province by its code
+        items = c.get(f"/collections/parcels/items?province_code={OTHER}&limit=1000").json()
+        assert {f["properties"]["code"] for f in items["features"]} == theirs
+        assert {f["properties"]["province_code"] for f in items["features"]} == {OTHER}
+
+
+def test_the_export_of_one_province(env, tmp_path):
+    import geopandas as gpd
+    from typer.testing import CliRunner
+
+    from gis_service.cli.main import app
+
+    runner = CliRunner()
+    assert runner.invoke(app, ["demo"]).exit_code == 0
+    add_second_province(env)
+    out = tmp_path / "other.gpkg"
+    r = runner.invoke(app, ["export", str(out), "--province", OTHER])
+    assert r.exit_code == 0, r.output
+    frame = gpd.read_file(out)
+    assert len(frame) == sql(env, f"SELECT count(*) FROM parcels WHERE province_code = '{OTHER}'")[0][0]
+    assert set(frame["province_code"]) == {OTHER} and frame["code"].str.endswith("-X").all()
+    r = runner.invoke(app, ["export", str(tmp_path / "x.gpkg"), "--province", "99"])
+    assert r.exit_code == 1 and "99" in r.output and "11" in r.output and "Traceback" not in r.output
+    assert not (tmp_path / "x.gpkg").exists()
+    r = runner.invoke(app, ["export", str(tmp_path / "r.gpkg"), "--layer", "roads", "--province", OTHER])
+    assert r.exit_code == 1 and "roads" in r.output
+
+
+def _pack(folder, *, stray: bool = False):
+    """A province's folder as a GIS officer would hand it over: province.yaml, units, parcels, demand."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    folder.mkdir()
+    (folder / "province.yaml").write_text(
+        f'code: "{OTHER}"\nname: "Tỉnh thử nghiệm"\nbbox: [102.0, 22.65, 104.5, 24.0]\n'
+        'cadastral_crs: "EPSG:9205"\nreform_date: "2025-07-01"\n',
+        encoding="utf-8",
+    )
+    outline = box(102.0, 22.65, 104.5, 24.0)
+    common = {"unit_type": None, "valid_to": None, "boundary_note": "test"}
+    gpd.GeoDataFrame(
+        [
+            {
+                **common,
+                "code": OTHER,
+                "name": "Tỉnh thử nghiệm",
+                "level": "province",
+                "parent_code": None,
+                "valid_from": "2004-01-01",
+            },
+            {
+                **common,
+                "code": "03999",
+                "name": "Xã thử nghiệm {{ x }} <script>",
+                "level": "commune",
+                "parent_code": OTHER,
+                "valid_from": "2025-07-01",
+            },
+        ],
+        geometry=[outline, outline],
+        crs=4326,
+    ).to_file(folder / "admin_units.geojson")
+    points = [(103.0 + 0.01 * i, 23.0) for i in range(3)] + ([(103.02, 21.4)] if stray else [])  # 21.4°N: Điện Biên
+    gpd.GeoDataFrame(
+        [
+            {"code": f"LC-{i}", "name": f'Khu {i} "{{{{ y }}}}" {{# <script>', "max_far": 1.5, "max_floors": 5}
+            for i in range(len(points))
+        ],
+        geometry=[box(x, y, x + 0.002, y + 0.002) for x, y in points],
+        crs=4326,
+    ).to_file(folder / "parcels.geojson")
+    (folder / "demand.csv").write_text(
+        "admin_unit_code,year,eligible_group,households\n03999,2026,all,9000\n", encoding="utf-8"
+    )
+    return folder
+
+
+def test_a_province_is_added_with_one_command(env, tmp_path):
+    from typer.testing import CliRunner
+
+    from gis_service.cli.main import app
+
+    runner = CliRunner()
+    assert runner.invoke(app, ["demo"]).exit_code == 0
+    dien_bien = sql(env, "SELECT count(*), sum(area_m2) FROM parcels")[0]
+    # a parcel outside the province (in Điện Biên) refuses the whole folder: nothing of it is written
+    r = runner.invoke(app, ["province", "add", str(_pack(tmp_path / "bad", stray=True))])
+    assert r.exit_code == 1 and "parcels.geojson" in r.output and "Traceback" not in r.output, r.output
+    assert sql(env, f"SELECT count(*) FROM admin_units WHERE code IN ('{OTHER}', '03999')")[0][0] == 0
+    assert sql(env, f"SELECT to_regclass('parcels_p{OTHER}')")[0][0] is None
+    # the good one: its units, its parcels in a partition of their own (assigned to its commune), its demand
+    r = runner.invoke(app, ["province", "add", str(_pack(tmp_path / "good"))])
+    assert r.exit_code == 0, r.output
+    assert f"Added province {OTHER}" in r.output and "3 parcels" in r.output
+    assert sql(env, f"SELECT count(*), min(admin_unit_code), max(admin_unit_code) FROM parcels_p{OTHER}")[0] == (
+        3,
+        "03999",
+        "03999",
+    )
+    assert sql(env, "SELECT count(*), sum(area_m2) FROM parcels WHERE province_code = '11'")[0] == dien_bien
+    assert sql(env, f"SELECT count(*) FROM parcel_history WHERE province_code = '{OTHER}'")[0][0] == 3
+    r = runner.invoke(app, ["province", "list"])
+    assert r.exit_code == 0 and "11  Điện Biên" in r.output and f"{OTHER}  Tỉnh thử nghiệm: 3 parcel(s)" in r.output
+    # twice: refused, nothing changed
+    r = runner.invoke(app, ["province", "add", str(tmp_path / "good")])
+    assert r.exit_code == 1 and f"already holds province {OTHER}" in r.output
+    assert sql(env, f"SELECT count(*) FROM parcels WHERE province_code = '{OTHER}'")[0][0] == 3
+    # a folder without province.yaml, or without units
+    (tmp_path / "empty").mkdir()
+    r = runner.invoke(app, ["province", "add", str(tmp_path / "empty")])
+    assert r.exit_code == 1 and "province.yaml" in r.output

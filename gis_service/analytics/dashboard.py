@@ -19,17 +19,28 @@ class Filters:
     as_of: date
     unit: str | None = None
     fund_source: str | None = None
+    province: str | None = None  # GSO code; default: the deployment's own
 
 
 def dashboard(conn, settings, reform: date, filters: Filters, published_only: bool) -> dict:
     """The dashboard's figures for the parcels in the land fund on `filters.as_of` (published ones only for the
-    public; the overdue parcels only for planners)."""
+    public; the overdue parcels only for planners), of one province: the deployment's unless `filters.province`
+    names another (whose targets layers/targets.yaml does not hold: its progress is then left out)."""
     workflow = load_workflow(settings.layers_dir)
     targets = load_targets(settings.layers_dir)
+    own = load_catalogue(settings.layers_dir).province.code
+    province = filters.province or own
     as_of = filters.as_of
     level = default_level(as_of, reform)
     cov = coverage(
-        conn, settings, as_of, level, unit=filters.unit, published_only=published_only, fund_source=filters.fund_source
+        conn,
+        settings,
+        as_of,
+        level,
+        unit=filters.unit,
+        published_only=published_only,
+        fund_source=filters.fund_source,
+        province=province,
     )
     totals = cov.totals()
     by_stage = [
@@ -39,7 +50,7 @@ def dashboard(conn, settings, reform: date, filters: Filters, published_only: bo
     for row in by_stage:
         row["area_ha"] = round(row["area_m2"] / 1e4, 2)
     units_in = {r["stage"]: r["est_units"] for r in by_stage}
-    period = targets.province.period(as_of.year)
+    period = targets.province.period(as_of.year) if province == own else None
     # dwellings handed over; a 20 % reserve paid for or provided elsewhere delivers none here
     final_done = [workflow.roles.completed]
     order = workflow.order
@@ -62,7 +73,6 @@ def dashboard(conn, settings, reform: date, filters: Filters, published_only: bo
             "source": targets.province.source.model_dump(),
         }
     store = AnalyticsStore(conn)
-    province = load_catalogue(settings.layers_dir).province.code  # the deployment's province, never another's
     programmes = [
         {"year": y, "households": int(h or 0), "funding_vnd": int(f or 0)}
         for y, h, f in store.programmes_by_year(province=province)
@@ -89,7 +99,7 @@ def dashboard(conn, settings, reform: date, filters: Filters, published_only: bo
         t["cumulative_ha"] = round(running, 2)
     overdue = None
     if not published_only:
-        rep = bottlenecks.report(conn, settings, as_of, reform, filters.unit, filters.fund_source)
+        rep = bottlenecks.report(conn, settings, as_of, reform, filters.unit, filters.fund_source, province)
         overdue = {
             "totals": rep["totals"],
             "groups": [
@@ -112,6 +122,7 @@ def dashboard(conn, settings, reform: date, filters: Filters, published_only: bo
         "level": level,
         "unit": filters.unit,
         "fund_source": filters.fund_source,
+        "province": province,
         "published_only": published_only,
         "headline": {
             k: totals[k]

@@ -109,3 +109,13 @@ def engine(start: bool = True, owner: bool = False):
 
 def isatty() -> bool:
     return sys.stderr.isatty()
+
+
+def check_province(conn, code: str) -> str:
+    """A --province option: a province this database holds, else a message naming the ones it does."""
+    from ..stores.admin_units import AdminUnitStore
+
+    known = AdminUnitStore(conn).provinces()
+    if code not in known:
+        raise LandfundError(f"--province: no province {code[:20]!r} in this database; known: {', '.join(known)}")
+    return code

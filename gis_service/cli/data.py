@@ -18,7 +18,7 @@ from ..ingest.export import FORMATS, read_layer, write_frame
 from ..ingest.load import import_file
 from ..ingest.read import parse_mapping, read_mapping_file
 from ..validation import ValidationFailed
-from .common import db_url, err, isatty, out, owner_url, user_errors
+from .common import check_province, db_url, err, isatty, out, owner_url, user_errors
 
 
 @contextlib.contextmanager
@@ -183,6 +183,9 @@ def export_cmd(
     ),
     crs: str | None = typer.Option(None, "--crs", help="Reproject to this CRS, e.g. EPSG:9205 (default EPSG:4326)."),
     public: bool = typer.Option(False, "--public", help="Only published parcels and public fields."),
+    province: str | None = typer.Option(
+        None, "--province", help="Only this province's parcels (GSO code); default: every province the database holds."
+    ),
 ) -> None:
     """Export a layer. Exporting and importing into an empty database gives back the same rows."""
     with user_errors():
@@ -191,7 +194,9 @@ def export_cmd(
         layer_def = catalogue.layer(layer)
         fmt = fmt or _format_from_name(out_path)
         with pg_connect(db_url()) as conn:
-            frame = read_layer(conn, layer_def, settings, public_only=public)
+            if province is not None:
+                check_province(conn, province)
+            frame = read_layer(conn, layer_def, settings, public_only=public, province=province)
         write_frame(frame, layer_def, out_path, fmt, crs)
         out.print(f"Exported {len(frame)} row(s) of layer {layer} to {out_path} ({fmt}{', ' + crs if crs else ''}).")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import data, db, maps, serve, users
+from . import data, db, maps, provinces, serve, users
 
 app = typer.Typer(
     name="landfund",
@@ -14,6 +14,7 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
+app.add_typer(provinces.app, name="province")
 app.command("import")(data.import_cmd)
 app.command("boundaries")(data.boundaries_cmd)
 app.command("export")(data.export_cmd)

@@ -15,7 +15,7 @@ from ..core.errors import LandfundError
 from ..core.vocabulary import LANGS
 from ..maps.definition import load_map, map_names
 from ..security import ANONYMOUS, Principal
-from .common import db_url, err, out, user_errors
+from .common import check_province, db_url, err, out, user_errors
 
 
 def map_cmd(
@@ -30,6 +30,9 @@ def map_cmd(
         None, "--api-url", help="A running landfund API: adds links, API search and, for big land funds, vector tiles."
     ),
     public: bool = typer.Option(False, "--public", help="What an anonymous visitor sees (published parcels only)."),
+    province: str | None = typer.Option(
+        None, "--province", help="GSO code of the province the map is of (default: this deployment's own)."
+    ),
 ) -> None:
     """Write a map as static HTML. Its scripts, styles and images are copied next to it (FILE_files/), so
     it opens with no internet; parcels are inline unless --api-url is given and there are many."""
@@ -50,6 +53,8 @@ def map_cmd(
         folder = out_file.with_name(out_file.stem + "_files")
         who = ANONYMOUS if public else Principal("admin", name="cli")
         with pg_connect(db_url()) as conn:
+            if province is not None:
+                check_province(conn, province)
             from ..maps import data  # folium and friends load only when a map is made
             from ..maps.assets import check_offline, copy_assets
             from ..maps.build import render
@@ -64,6 +69,7 @@ def map_cmd(
                 api_base=api_url.rstrip("/") if api_url else None,
                 asset_base=folder.name,
                 parcel_id=parcel,
+                province=province,
             )
             page, fig = render(ctx, load_map(settings.maps_dir, name))
         for note in ctx.notes:

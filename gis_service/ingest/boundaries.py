@@ -56,7 +56,7 @@ def replace_boundaries(
     raw = np.array([g if isinstance(g, shapely.Geometry) else None for g in frame["geometry"]], dtype=object)
     geoms, usable = check_geometries(raw, layer, report, rows, codes, layer.max_vertices or settings.max_vertices)
     store = AdminUnitStore(conn)
-    in_force = {code: level for code, _name, level in store.in_force(date.today())}
+    in_force = {code: level for code, _name, level, _province in store.in_force(date.today())}
     seen: dict[str, int] = {}
     for i, code in enumerate(codes):
         if not code:

@@ -24,11 +24,19 @@ from ..stores.features import FeatureStore, LayerSQL, layer_sql
 FORMATS = {"geojson": "GeoJSON", "gpkg": "GPKG", "shp": "ESRI Shapefile", "csv": "CSV", "parquet": None}
 
 
-def read_layer(conn, layer: LayerDef, settings, *, public_only: bool = False) -> pd.DataFrame:
-    """All features of `layer` as a (Geo)DataFrame in EPSG:4326, ordered by id (`conn`: a psycopg connection)."""
+def read_layer(
+    conn, layer: LayerDef, settings, *, public_only: bool = False, province: str | None = None
+) -> pd.DataFrame:
+    """All features of `layer` (of province `province` only, when given) as a (Geo)DataFrame in EPSG:4326, ordered
+    by id (`conn`: a psycopg connection)."""
     ls = layer_sql(layer, settings)
     attrs = [a for a in layer.attributes if a.public or not public_only]
-    return frame_of(conn, ls, [a.name for a in attrs], public_only=public_only)
+    where = None
+    if province is not None:
+        if "province_code" not in ls.table.c:
+            raise LandfundError(f"--province: layer {layer.id} is not kept by province; export it whole")
+        where = [ls.table.c.province_code == province]
+    return frame_of(conn, ls, [a.name for a in attrs], where, public_only=public_only)
 
 
 def frame_of(

@@ -42,6 +42,11 @@ class Context:
     nonce: str | None = None  # the response's Content-Security-Policy nonce (served maps only)
     nav: str = ""  # the site's navigation bar, already rendered and escaped (served maps only)
     notes: list[str] = field(default_factory=list)  # what the person making the map should know (CLI prints them)
+    province: str | None = None  # GSO code of the province the map is of (default: the deployment's own)
+
+    @property
+    def province_code(self) -> str:
+        return self.province or self.catalogue.province.code
 
     def ls(self, collection: str) -> LayerSQL:
         return layer_sql(self.catalogue.layer(collection), self.settings)
@@ -71,7 +76,7 @@ def unit_geometry(ctx: Context):
 def parcel_where(ctx: Context, ls: LayerSQL, statuses: list[str] | None = None) -> list:
     where = [ls.where, *visible_rows(ctx.principal, ls)]
     if "province_code" in ls.table.c:  # a map is the province's: another province's parcels never mix in
-        where.append(ls.table.c.province_code == ctx.catalogue.province.code)
+        where.append(ls.table.c.province_code == ctx.province_code)
     wanted = statuses if statuses is not None else ctx.filters.status
     if wanted:
         where.append(ls.fields["status"].in_(wanted))
@@ -97,12 +102,18 @@ def feature_collection(
 def coverage_collection(ctx: Context) -> tuple[dict, object]:
     """Units in force on the map's date (districts before the 2025 reform, communes after), with coverage."""
     level = default_level(ctx.as_of, ctx.catalogue.province.reform_date)
-    cov = coverage(ctx.conn, ctx.settings, ctx.as_of, level, unit=None, published_only=not ctx.principal.privileged)
+    cov = coverage(
+        ctx.conn,
+        ctx.settings,
+        ctx.as_of,
+        level,
+        unit=None,
+        published_only=not ctx.principal.privileged,
+        province=ctx.province_code,
+    )
     by_code = {u.code: u.as_dict() for u in cov.units}
     features = []
-    for code, geom, x, y in ctx.units.shapes(
-        level, ctx.as_of, ctx.filters.admin_unit, province=ctx.catalogue.province.code
-    ):
+    for code, geom, x, y in ctx.units.shapes(level, ctx.as_of, ctx.filters.admin_unit, province=ctx.province_code):
         props = {k: v for k, v in by_code[code].items() if k != "by_status"}
         props["point"] = [y, x]
         features.append({"type": "Feature", "id": code, "geometry": orjson.loads(geom), "properties": props})
@@ -116,7 +127,7 @@ def context_collection(ctx: Context) -> dict:
     names = ctx.units.names()
     features = []
     for lvl in ("province", level):
-        for code, geom, x, y in ctx.units.shapes(lvl, ctx.as_of, province=ctx.catalogue.province.code):
+        for code, geom, x, y in ctx.units.shapes(lvl, ctx.as_of, province=ctx.province_code):
             props = {"name": names.get(code, code), "level": lvl, "point": [y, x]}
             features.append({"type": "Feature", "id": code, "geometry": orjson.loads(geom), "properties": props})
     return {"type": "FeatureCollection", "features": features}
@@ -129,7 +140,7 @@ def unit_names(ctx: Context) -> dict[str, str]:
 
 def tile_filters(ctx: Context) -> dict[str, str]:
     """The map's filters as query parameters of the tile endpoint."""
-    params: dict[str, str] = {}
+    params: dict[str, str] = {"province_code": ctx.province_code}  # the tiles are national; the map is one province's
     if len(ctx.filters.status) == 1:
         params["status"] = ctx.filters.status[0]
     elif ctx.filters.status:
@@ -144,8 +155,8 @@ def tile_filters(ctx: Context) -> dict[str, str]:
 def unit_bounds(ctx: Context) -> list[list[float]] | None:
     """[[south, west], [north, east]] of the filtered unit, else of the province (the extent of a million
     parcels took 0.4 s)."""
-    return ctx.units.bounds(ctx.filters.admin_unit)
+    return ctx.units.bounds(ctx.filters.admin_unit, ctx.province_code)
 
 
 def province_note_needed(ctx: Context) -> bool:
-    return ctx.units.schematic()
+    return ctx.units.schematic(ctx.province_code)

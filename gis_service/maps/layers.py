@@ -141,6 +141,7 @@ def sites(b: MapBuilder, spec: LayerSpec) -> None:
     asked = ctx.filters.suitability
     req = dataclasses.replace(asked) if asked is not None else suitability.Request()
     req.admin_unit = ctx.filters.admin_unit or req.admin_unit
+    req.province = req.province or ctx.province_code
     req.limit, req.published_only = cap + 1, not ctx.principal.privileged
     ranked = suitability.rank(ctx.conn, ctx.settings, req)
     ls = ctx.ls(_collection(spec))

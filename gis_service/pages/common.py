@@ -29,9 +29,15 @@ async def load_units(request: Request) -> dict[str, str]:
     return st.unit_names
 
 
-def units_in_force(request: Request, level: str | None = None) -> list[tuple[str, str]]:
-    """(code, name) of today's units (of `level` when given), as load_units last read them."""
-    return [(c, n) for c, n, lv in getattr(request.app.state, "units_in_force", []) if level in (None, lv)]
+def units_in_force(request: Request, level: str | None = None, province: str | None = None) -> list[tuple[str, str]]:
+    """(code, name) of today's units of one province (the deployment's unless `province` names another; of `level`
+    when given), as load_units last read them."""
+    wanted = province or request.app.state.catalogue.province.code
+    return [
+        (c, n)
+        for c, n, lv, p in getattr(request.app.state, "units_in_force", [])
+        if level in (None, lv) and p == wanted
+    ]
 
 
 def safe_next(target: str | None, default: str = "/") -> str:

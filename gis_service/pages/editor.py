@@ -139,8 +139,9 @@ async def new_parcel(request: Request, who: Planner):
 
 async def _bounds(request: Request, who: Principal):
     """Where a new parcel's map opens: the planner's unit, else the province."""
-    unit = scope_unit(who, request.app.state.catalogue.province.code)
-    return await reading(request, lambda conn: AdminUnitStore(conn).bounds(unit))
+    own = request.app.state.catalogue.province.code
+    unit = scope_unit(who, own)
+    return await reading(request, lambda conn: AdminUnitStore(conn).bounds(unit, own))
 
 
 @router.get("/parcels/{fid:int}/edit")

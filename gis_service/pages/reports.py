@@ -19,6 +19,7 @@ from ..analytics.dashboard import Filters, dashboard
 from ..api.deps import CurrentPrincipal, Planner, reading
 from ..api.errors import Problem
 from ..api.params import check_report_filters, suitability_query
+from ..api.province import province_param
 from ..i18n import day, value_labels
 from ..ingest import tables
 from ..security import Principal
@@ -44,9 +45,12 @@ class Asked:
     unit: str | None
     fund_source: str | None
     fmt: str
+    province: str | None = None  # another province than the deployment's, when asked for
 
     def described(self, t, units: dict) -> str:
         parts = [f"{t('as_of')}: {day(self.as_of, t.lang)}"]
+        if self.province:
+            parts.append(f"{t('f_province')}: {units.get(self.province, self.province)}")
         if self.unit:
             parts.append(f"{t('unit')}: {units.get(self.unit, self.unit)}")
         if self.fund_source:
@@ -69,12 +73,15 @@ def asked(request: Request) -> Asked:
     return Asked(as_of, unit, fund, fmt)
 
 
-async def report_request(request: Request) -> tuple[dict, Asked, str, Words, Any]:
-    """What every report handler starts from: the unit names, what was asked, the language and its words, the
-    app's state."""
+async def report_request(request: Request, province: str) -> tuple[dict, Asked, str, Words, Any]:
+    """What every report handler starts from: the unit names, what was asked (of which province), the language and
+    its words, the app's state."""
     units = await load_units(request)
     lang = lang_of(request)
-    return units, asked(request), lang, Words(lang), request.app.state
+    a = asked(request)
+    if province != request.app.state.catalogue.province.code:
+        a.province = province
+    return units, a, lang, Words(lang), request.app.state
 
 
 def _labels(request: Request, lang: str, units: dict) -> reports.Labels:
@@ -82,11 +89,11 @@ def _labels(request: Request, lang: str, units: dict) -> reports.Labels:
     return reports.Labels(value_labels(catalogue.layer("parcels"), catalogue, lang), units, lang)
 
 
-def _choices(request: Request, lang: str) -> dict[str, Any]:
+def _choices(request: Request, lang: str, province: str | None) -> dict[str, Any]:
     layer = request.app.state.catalogue.layer("parcels")
     return {
         "fund_sources": [(k, v.label(lang)) for k, v in (layer.attribute("fund_source").values or {}).items()],
-        "unit_choices": units_in_force(request, "commune") + units_in_force(request, "district"),
+        "unit_choices": units_in_force(request, "commune", province) + units_in_force(request, "district", province),
     }
 
 
@@ -118,7 +125,15 @@ def _respond(
         return _download(body, "xlsx", filename)
     if a.fmt == "csv":
         return _download(tables.csv_bytes(sheets[0].columns, sheets[0].rows, lang), "csv", filename)
-    ctx = dict(report_title=title, filters_text=filters, asked=a, sheets=sheets, **_choices(request, lang), **extra)
+    ctx = dict(
+        report_title=title,
+        filters_text=filters,
+        asked=a,
+        sheets=sheets,
+        province_name=units.get(a.province, a.province) if a.province else None,
+        **_choices(request, lang, a.province),
+        **extra,
+    )
     if a.fmt == "pdf":
         html = ENV.get_template(template).render(**context(request, who, printing=True, **ctx))
         return _download(_pdf(html), "pdf", filename)
@@ -153,9 +168,9 @@ def _table(keys: list[str], rows: list[dict], lang: str, title: str) -> tables.S
 
 
 @router.get("/dashboard")
-async def dashboard_page(request: Request, who: CurrentPrincipal):
-    units, a, lang, t, st = await report_request(request)
-    filters = Filters(a.as_of, a.unit, a.fund_source)
+async def dashboard_page(request: Request, who: CurrentPrincipal, province: str = Depends(province_param)):
+    units, a, lang, t, st = await report_request(request, province)
+    filters = Filters(a.as_of, a.unit, a.fund_source, province)
     data = await reading(
         request,
         lambda conn: dashboard(
@@ -250,13 +265,13 @@ async def reports_index(request: Request, who: CurrentPrincipal):
 
 
 @router.get("/reports/coverage")
-async def coverage_report(request: Request, who: CurrentPrincipal):
-    units, a, lang, t, st = await report_request(request)
+async def coverage_report(request: Request, who: CurrentPrincipal, province: str = Depends(province_param)):
+    units, a, lang, t, st = await report_request(request, province)
     level = default_level(a.as_of, st.catalogue.province.reform_date)
     cov = await reading(
         request,
         lambda conn: coverage(
-            conn, st.settings, a.as_of, level, None, a.unit, not who.privileged, a.fund_source
+            conn, st.settings, a.as_of, level, None, a.unit, not who.privileged, a.fund_source, province
         ).as_dict(),
     )
     ordered = sorted(cov["units"], key=lambda u: (u["coverage_ratio"] is None, u["coverage_ratio"] or 0))
@@ -279,11 +294,13 @@ async def coverage_report(request: Request, who: CurrentPrincipal):
 
 
 @router.get("/reports/bottlenecks")
-async def bottlenecks_report(request: Request, who: Planner):
-    units, a, lang, t, st = await report_request(request)
+async def bottlenecks_report(request: Request, who: Planner, province: str = Depends(province_param)):
+    units, a, lang, t, st = await report_request(request, province)
     rep = await reading(
         request,
-        lambda conn: bn.report(conn, st.settings, a.as_of, st.catalogue.province.reform_date, a.unit, a.fund_source),
+        lambda conn: bn.report(
+            conn, st.settings, a.as_of, st.catalogue.province.reform_date, a.unit, a.fund_source, province
+        ),
     )
     kinds = {k: reports.title(k, lang) for k in bn.KINDS}
     chart = await run_in_threadpool(
@@ -311,7 +328,7 @@ async def bottlenecks_report(request: Request, who: Planner):
 
 @router.get("/reports/suitability")
 async def suitability_report(request: Request, who: CurrentPrincipal, req: su.Request = Depends(suitability_query)):
-    units, a, lang, t, st = await report_request(request)
+    units, a, lang, t, st = await report_request(request, req.province or request.app.state.catalogue.province.code)
     ranked = await reading(request, lambda conn: su.rank(conn, st.settings, req))
     sheets = reports.suitability_sheets(ranked, _labels(request, lang, units), t("report_suitability"))
     return _respond(

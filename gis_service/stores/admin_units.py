@@ -22,15 +22,25 @@ class AdminUnitStore(Store):
         row = self.one(PROVINCE_OF_SQL, [code])
         return row[0] if row else None
 
+    def codes_of(self, ids: list[int]) -> set[str]:
+        """The GSO codes of the units with these row ids."""
+        return {r[0] for r in self.all("SELECT DISTINCT code FROM admin_units WHERE id = ANY(%s)", [ids])}
+
     def names(self) -> dict[str, str]:
         """GSO code → name of every unit (its latest name)."""
         return dict(self.all("SELECT DISTINCT ON (code) code, name FROM admin_units ORDER BY code, valid_from DESC"))
 
-    def in_force(self, as_of) -> list[tuple[str, str, str]]:
-        """(code, name, level) of the units in force on `as_of`, by level then name."""
+    def in_force(self, as_of) -> list[tuple[str, str, str, str | None]]:
+        """(code, name, level, province) of the units in force on `as_of`, by level then name."""
         return self.all(
-            "SELECT code, name, level FROM admin_units WHERE valid_from <= %(d)s AND (valid_to IS NULL OR valid_to > %(d)s) "
-            "ORDER BY level, name",
+            """SELECT u.code, u.name, u.level,
+                      CASE WHEN u.level = 'province' THEN u.code WHEN p.level = 'province' THEN p.code
+                           ELSE p.parent_code END
+               FROM admin_units u
+               LEFT JOIN LATERAL (SELECT a.level, a.code, a.parent_code FROM admin_units a WHERE a.code = u.parent_code
+                                  ORDER BY a.valid_from DESC LIMIT 1) p ON TRUE
+               WHERE u.valid_from <= %(d)s AND (u.valid_to IS NULL OR u.valid_to > %(d)s)
+               ORDER BY u.level, u.name""",
             {"d": as_of},
         )
 
@@ -40,9 +50,9 @@ class AdminUnitStore(Store):
             "SELECT name, valid_to FROM admin_units WHERE code = %s ORDER BY valid_from DESC LIMIT 1", [code]
         )
 
-    def bounds(self, code: str | None) -> list[list[float]] | None:
-        """[[south, west], [north, east]] of a unit (every version), else of the province."""
-        where, params = ("code = %s", [code]) if code else ("level = 'province'", [])
+    def bounds(self, code: str | None, province: str) -> list[list[float]] | None:
+        """[[south, west], [north, east]] of a unit (every version), else of province `province`."""
+        where, params = ("code = %s", [code]) if code else ("level = 'province' AND code = %s", [province])
         row = self.one(
             "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
             f"(SELECT ST_Extent(geom) e FROM admin_units WHERE {where}) s",
@@ -50,9 +60,14 @@ class AdminUnitStore(Store):
         )
         return [[row[1], row[0]], [row[3], row[2]]] if row and row[0] is not None else None
 
-    def schematic(self) -> bool:
-        """Whether any boundary is marked schematic (the demo's)."""
-        row = self.one("SELECT bool_or(boundary_note ILIKE '%%schematic%%') FROM admin_units")
+    def schematic(self, province: str) -> bool:
+        """Whether any boundary of province `province` (itself, or a unit within it) is marked schematic."""
+        row = self.one(
+            "WITH RECURSIVE down(code) AS (SELECT %s::text "
+            "UNION SELECT a.code FROM admin_units a JOIN down ON a.parent_code = down.code) "
+            "SELECT bool_or(boundary_note ILIKE '%%schematic%%') FROM admin_units WHERE code IN (SELECT code FROM down)",
+            [province],
+        )
         return bool(row and row[0])
 
     def shapes(self, level: str, as_of, within: str | None = None, *, province: str) -> list[tuple]:

@@ -190,6 +190,13 @@ class ParcelStore(Store):
     def lock_writes(self, province: str) -> None:
         self.conn.execute(LOCK_WRITES_SQL, [province])
 
+    def count_by_province(self) -> dict[str, int]:
+        return dict(self.all("SELECT province_code, count(*) FROM parcels GROUP BY 1"))
+
+    def add_province(self, province: str) -> str:
+        """A partition of parcels of its own for `province` (migration 0005's function); its name."""
+        return self.one("SELECT parcels_add_province(%s)", [province])[0]
+
     # -- a staged batch (see stores.staging) ---------------------------------------------------------------
     def outside_province(self, stage: str, province: str, bbox) -> list[tuple]:
         xmin, ymin, xmax, ymax = bbox

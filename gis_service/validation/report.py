@@ -95,6 +95,7 @@ class ValidationFailed(LandfundError):
 
     def __init__(self, report: Report, limit: int | None = 200):
         self.report = report
+        self.source_name: str | None = None  # the file refused, when one of several was being loaded
         super().__init__(f"{report.summary()}; nothing was written.\n{report.text(limit)}")
 
     def message(self, hints: dict[str, str], limit: int | None = 200) -> str:

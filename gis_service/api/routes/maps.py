@@ -39,6 +39,7 @@ async def _render(
     filters: data.Filters,
     lang: str | None,
     parcel_id: int | None = None,
+    province: str | None = None,
 ) -> HTMLResponse:
     st = request.app.state
     base = base_url(request)
@@ -59,6 +60,7 @@ async def _render(
             parcel_id=parcel_id,
             nonce=getattr(request.state, "csp_nonce", None),
             nav=nav,
+            province=province,
         )
         page, _ = render(ctx, mapdef)
         check_offline(page, allowed_prefixes=(f"{base}/",))
@@ -87,11 +89,11 @@ async def get_map(
     ),
     ranking: su.Request = Depends(suitability_query),
 ):
-    """The investor map ranks its sites with the weights, hazard handling and minimum area it is given (w_road …,
-    as /analytics/suitability takes them)."""
+    """A map is of one province (`province`, default this deployment's). The investor map ranks its sites with the
+    weights, hazard handling and minimum area it is given (w_road …, as /analytics/suitability takes them)."""
     mapdef = load_map(request.app.state.settings.maps_dir, name)
     if name == "site":
         raise Problem(404, "the site sheet is at /maps/parcels/{id}")
     filters = _filters(admin_unit, status, as_of)
     filters.suitability = ranking
-    return await _render(request, mapdef, who, filters, lang)
+    return await _render(request, mapdef, who, filters, lang, province=ranking.province)
