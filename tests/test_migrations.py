@@ -130,6 +130,20 @@ def test_parcels_are_partitioned_by_province(demo_db):
             "WHERE province_code = '12' ORDER BY id LIMIT 1",
             [investor],
         )
+        # a parcel with the fields later revisions added, a decision and its document: all of it moves
+        lc = c.execute("SELECT id FROM parcels WHERE province_code = '12' ORDER BY id DESC LIMIT 1").fetchone()[0]
+        c.execute("UPDATE parcels SET approved_units = 120, former_commune_code = '03136' WHERE id = %s", [lc])
+        doc = c.execute(
+            "INSERT INTO documents (parcel_id, province_code, filename, media_type, bytes, sha256, content, "
+            "uploaded_by) VALUES (%s, '12', 'qd.pdf', 'application/pdf', 4, repeat('a', 64), '%%PDF', 'test') "
+            "RETURNING id",
+            [lc],
+        ).fetchone()[0]
+        c.execute(
+            "INSERT INTO decisions (parcel_id, province_code, stage, number, document_id, recorded_by) "
+            "VALUES (%s, '12', 'programmed', '5/QĐ-UBND', %s, 'test')",
+            [lc, doc],
+        )
         history_before = c.execute("SELECT count(*) FROM parcel_history").fetchone()[0]
         assert c.execute("SELECT parcels_add_province('12')").fetchone()[0] == "parcels_p12"
         assert c.execute("SELECT parcels_add_province('12')").fetchone()[0] == "parcels_p12"  # twice is fine
@@ -137,6 +151,17 @@ def test_parcels_are_partitioned_by_province(demo_db):
         assert c.execute("SELECT count(*) FROM parcels_default").fetchone()[0] == 0
         assert c.execute("SELECT count(*) FROM parcel_history").fetchone()[0] == history_before  # a move, not a change
         assert c.execute("SELECT count(*) FROM interests i JOIN parcels_p12 p ON p.id = i.parcel_id").fetchone()[0] == 1
+        assert c.execute(
+            "SELECT approved_units, former_commune_code FROM parcels_p12 WHERE id = %s", [lc]
+        ).fetchone() == (
+            120,
+            "03136",
+        )
+        assert c.execute(
+            "SELECT d.number, doc.filename FROM decisions d JOIN documents doc ON doc.id = d.document_id "
+            "AND doc.province_code = d.province_code WHERE d.parcel_id = %s",
+            [lc],
+        ).fetchone() == ("5/QĐ-UBND", "qd.pdf")
         with pytest.raises(psycopg.errors.InvalidParameterValue), c.transaction():
             c.execute("SELECT parcels_add_province('1; DROP TABLE parcels')")
         # partition pruning: a query for one province scans that partition only

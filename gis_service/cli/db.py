@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from ..core.config import get_settings
-from ..core.db import admin_database_url, app_role, database_url, make_engine, owner_database_url
+from ..core.db import admin_database_url, app_role, database_url, make_engine, owner_database_url, pg_connect
 from ..core.embedded import cluster_from_settings
 from ..core.errors import LandfundError
 from ..schema import current_revision, head_revision, upgrade
@@ -122,6 +122,41 @@ def bootstrap_cmd(
         cluster = cluster_from_settings(settings)
         cluster.start()
         out.print("The embedded cluster's roles, database and PostGIS are in place.")
+
+
+@app.command("distribute")
+def distribute_cmd(
+    print_only: bool = typer.Option(False, "--print", help="Print the statements, one per line; change nothing."),
+) -> None:
+    """Distribute the schema by province on Citus: run it on the coordinator, as a superuser (DATABASE_OWNER_URL),
+    once the citus extension is created and the workers are added. Tables with province_code are distributed on
+    it, co-located with parcels; the others become reference tables; history triggers become row-level; the
+    workers get the VN-2000 zones and the service's session settings. On plain PostgreSQL it refuses."""
+    from ..stores.citus import CitusStore
+
+    with user_errors():
+        settings = get_settings()
+        with pg_connect(admin_database_url(settings, start=settings.embedded), autocommit=True) as conn:
+            store = CitusStore(conn)
+            if blocking := store.keys_without_province():
+                raise LandfundError(
+                    "these keys do not hold province_code, so Citus cannot distribute them: "
+                    + ", ".join(f"{t}.{k}" for t, k in blocking)
+                )
+            steps = store.plan()
+            if print_only:
+                for step in steps:
+                    out.print(f"{step.statement};", soft_wrap=True, markup=False, highlight=False)
+                return
+            version = store.installed()
+            if version is None:
+                raise LandfundError(
+                    "this database has no citus extension, so there is nothing to distribute it on; on the Citus "
+                    "coordinator, CREATE EXTENSION citus and add the workers (citus_add_node) first. Nothing was "
+                    "changed (--print shows the statements)."
+                )
+            store.apply(steps)
+            out.print(f"Distributed by province_code on Citus {version}: {len(steps)} statement(s).")
 
 
 @app.command("backup")

@@ -11,7 +11,6 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
-    ForeignKey,
     ForeignKeyConstraint,
     Index,
     Integer,
@@ -31,7 +30,7 @@ class ParcelHistory(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     parcel_id: Mapped[int] = mapped_column(BigInteger)
-    province_code: Mapped[str] = mapped_column(String(2))  # the parcel's: history sits beside its parcels
+    province_code: Mapped[str] = mapped_column(String(2), primary_key=True)  # the parcel's: beside its parcels
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("clock_timestamp()"))
     actor: Mapped[str] = mapped_column(String(128))
     action: Mapped[str] = mapped_column(String(16))
@@ -79,7 +78,7 @@ class Document(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     parcel_id: Mapped[int] = mapped_column(BigInteger)
-    province_code: Mapped[str] = mapped_column(String(2))
+    province_code: Mapped[str] = mapped_column(String(2), primary_key=True)  # every key holds it (migration 0016)
     filename: Mapped[str] = mapped_column(String(255))
     media_type: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column("bytes", Integer)  # the column is "bytes"; the name would shadow the type
@@ -108,13 +107,13 @@ class Decision(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     parcel_id: Mapped[int] = mapped_column(BigInteger)
-    province_code: Mapped[str] = mapped_column(String(2))
+    province_code: Mapped[str] = mapped_column(String(2), primary_key=True)  # every key holds it (migration 0016)
     stage: Mapped[str] = mapped_column(String(32))
     history_id: Mapped[int | None] = mapped_column(BigInteger)
     number: Mapped[str | None] = mapped_column(String(64))
     decided_on: Mapped[date | None] = mapped_column(Date)
     issuing_body: Mapped[str | None] = mapped_column(String(255))
-    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", name="decisions_document_id_fkey"))
+    document_id: Mapped[int | None] = mapped_column(BigInteger)
     recorded_by: Mapped[str] = mapped_column(String(128))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
 
@@ -124,6 +123,11 @@ class Decision(Base):
             ["parcels.id", "parcels.province_code"],
             ondelete="CASCADE",
             name="decisions_parcel_id_province_code_fkey",
+        ),
+        ForeignKeyConstraint(
+            ["document_id", "province_code"],
+            ["documents.id", "documents.province_code"],
+            name="decisions_document_id_fkey",
         ),
         Index("ix_decisions_parcel_id", "parcel_id"),
     )

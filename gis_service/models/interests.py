@@ -27,7 +27,7 @@ class Interest(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     parcel_id: Mapped[int] = mapped_column(BigInteger)
-    province_code: Mapped[str] = mapped_column(String(2))  # the parcel's: part of its key (parcels are partitioned)
+    province_code: Mapped[str] = mapped_column(String(2), primary_key=True)  # the parcel's: part of every key
     investor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     company: Mapped[str] = mapped_column(String(255))
     tax_code: Mapped[str] = mapped_column(String(14))

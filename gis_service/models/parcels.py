@@ -14,6 +14,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -85,12 +86,17 @@ class Parcel(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     version: Mapped[int] = mapped_column(Integer, server_default="1")
     # The investor whose expression of interest was accepted (set when the parcel is assigned).
-    investor_interest_id: Mapped[int | None] = mapped_column(
-        BigInteger, ForeignKey("interests.id", ondelete="SET NULL")
-    )
+    investor_interest_id: Mapped[int | None] = mapped_column(BigInteger)
 
     __table_args__ = (
         UniqueConstraint("province_code", "code", name="uq_parcels_code_province"),
+        # every key holds the province (migration 0016): the accepted interest is one of the parcel's province
+        ForeignKeyConstraint(
+            ["investor_interest_id", "province_code"],
+            ["interests.id", "interests.province_code"],
+            name="fk_parcels_investor_interest_id_interests",
+            use_alter=True,
+        ),
         CheckConstraint("code <> ''", name="code_not_empty"),
         CheckConstraint(_in("fund_source", FUND_SOURCES), name="fund_source"),
         CheckConstraint(_in("responsible_level", RESPONSIBLE_LEVELS), name="responsible_level"),

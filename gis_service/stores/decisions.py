@@ -41,7 +41,8 @@ class DecisionStore(Store):
         return self.all(
             "SELECT d.history_id, d.stage, d.number, d.decided_on, d.issuing_body, d.document_id, "
             "doc.filename, doc.media_type, doc.bytes, doc.sha256 FROM decisions d "
-            "LEFT JOIN documents doc ON doc.id = d.document_id WHERE d.parcel_id = %s ORDER BY d.id",
+            "LEFT JOIN documents doc ON doc.id = d.document_id AND doc.province_code = d.province_code "
+            "WHERE d.parcel_id = %s ORDER BY d.id",
             [parcel_id],
         )
 

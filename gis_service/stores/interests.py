@@ -81,7 +81,8 @@ class InterestStore(Store):
             )
             params.append(unit)
         rows = self.all(
-            f"SELECT {_ICOLS}, p.code, p.name FROM interests i JOIN parcels p ON p.id = i.parcel_id "
+            f"SELECT {_ICOLS}, p.code, p.name FROM interests i "
+            "JOIN parcels p ON p.id = i.parcel_id AND p.province_code = i.province_code "
             f"WHERE {clause} ORDER BY i.id",
             params,
         )
@@ -93,11 +94,16 @@ class InterestStore(Store):
         return _row(row) if row else None
 
     def for_decision(self, interest_id: int, scope_condition: str, scope: dict) -> tuple | None:
-        """(status, parcel id, parcel status, inside the planner's scope?, company), interest and parcel locked."""
+        """(status, parcel id, parcel status, inside the planner's scope?, company), interest and parcel locked (in
+        a query that names the province: Citus locks rows only in a query of one shard)."""
+        found = self.one("SELECT province_code FROM interests WHERE id = %s", [interest_id])
+        if found is None:
+            return None
         return self.one(
             f"SELECT i.status, i.parcel_id, p.status, {scope_condition}, i.company FROM interests i "
-            "JOIN parcels p ON p.id = i.parcel_id WHERE i.id = %(id)s FOR UPDATE OF i, p",
-            {"id": interest_id, **scope},
+            "JOIN parcels p ON p.id = i.parcel_id AND p.province_code = i.province_code "
+            "WHERE i.id = %(id)s AND i.province_code = %(province)s FOR UPDATE OF i, p",
+            {"id": interest_id, "province": found[0], **scope},
         )
 
     def accepted_for(self, parcel_id: int) -> tuple | None:

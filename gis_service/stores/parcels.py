@@ -392,7 +392,8 @@ WHERE path[array_length(path, 1)] > 1  -- the ring's closing point repeats its f
 NEIGHBOURS_SQL = """
 SELECT p.id, p.code, p.status, ST_AsGeoJSON(ST_SimplifyPreserveTopology(p.geom, 0.5 / %(m_per_deg)s), 6)
 FROM parcels p, parcels me
-WHERE me.id = %(id)s AND p.id <> me.id AND p.geom && ST_Expand(me.geom, %(r)s / %(m_per_deg)s * 2)
+WHERE me.id = %(id)s AND p.province_code = me.province_code  -- a province's sheet; on Citus, one shard's join
+  AND p.id <> me.id AND p.geom && ST_Expand(me.geom, %(r)s / %(m_per_deg)s * 2)
   AND ST_DWithin(p.geom::geography, me.geom::geography, %(r)s) {visible}
 ORDER BY p.geom <-> me.geom LIMIT %(max)s
 """

@@ -20,6 +20,13 @@ class WriteStore(Store):
         exist for the caller. `scope` is {"scope_unit", "scope_tolerance"} for a planner confined to a unit."""
         spec = SPECS[layer.storage]
         where = "t.layer = %(layer)s AND " if spec.jsonb_properties else ""
+        params = {"id": fid, "layer": layer.id, **(scope or {})}
+        if layer.storage == "parcels":  # the lock names the province: Citus locks rows only in a one-shard query
+            found = self.one("SELECT province_code FROM parcels WHERE id = %s", [fid])
+            if found is None:
+                return None
+            where += "t.province_code = %(province)s AND "
+            params["province"] = found[0]
         if layer.storage == "parcels" and published_only:
             where += "t.published AND "
         cond = scope_sql("t.geom") if scope and layer.spatial else "TRUE"
@@ -28,7 +35,7 @@ class WriteStore(Store):
             f"SELECT {etag_sql(layer.storage, 't')}, {cond}, {status} FROM {spec.table} t WHERE {where} t.id = %(id)s"
             + (" FOR UPDATE" if lock else "")
         )
-        return self.one(q, {"id": fid, "layer": layer.id, **(scope or {})})
+        return self.one(q, params)
 
     def etag(self, layer: LayerDef, fid: int) -> str:
         t = SPECS[layer.storage].table
