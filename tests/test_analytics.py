@@ -368,8 +368,9 @@ def test_suitability_order_and_explanations(layout, tmp_path):
 
 def test_suitability_uses_index_searches_not_a_cross_join(layout):
     """Per parcel, the nearest road and facilities come from KNN searches on the partial GiST indexes (the
-    plans of the statements nested in nearest_references_m, as auto_explain logs them), never a cross
-    join; and the per-parcel work may run in parallel workers."""
+    plans of the statements nested in nearest_references_m, as auto_explain logs them when the parcels are
+    measured), never a cross join; the measuring may run in parallel workers; and the ranking reads the
+    measures kept in parcel_measures, searching nothing again."""
     from gis_service.analytics.suitability import Request
     from gis_service.stores.analytics import ranking_sql
 
@@ -385,9 +386,10 @@ def test_suitability_uses_index_searches_not_a_cross_join(layout):
             ("enable_seqscan", "off"),
         ):
             c.execute("SELECT set_config(%s, %s, false)", [name, value])  # tiny tables: show the index path
-        assert len(c.execute(sql, params).fetchall()) == 4
+        c.execute("SELECT parcel_measures_of(ARRAY(SELECT id FROM parcels))")  # what the triggers run
         for name in ("auto_explain.log_min_duration", "enable_seqscan"):
             c.execute("SELECT set_config(%s, %s, false)", [name, "-1" if "duration" in name else "on"])
+        assert len(c.execute(sql, params).fetchall()) == 4
         top = "\n".join(r[0] for r in c.execute("EXPLAIN " + sql, params))
         # the per-parcel work may run in parallel workers (on a fund big enough for the planner to want them):
         # the functions it calls are parallel safe
@@ -401,5 +403,6 @@ def test_suitability_uses_index_searches_not_a_cross_join(layout):
     for index in ("role_road", "role_admin_centre", "role_school", "role_health"):
         assert f"Index Scan using ix_reference_features_{index} " in nested, index
     assert nested.count("Order By: (geom <-> $") >= 4 and "Seq Scan on reference_features" not in nested
-    assert "Function Scan on nearest_references_m" in top  # one KNN call per parcel, not a join of all pairs
+    assert "Function Scan on nearest_references_m" in nested  # one KNN call per parcel, not a join of all pairs
+    assert "parcel_measures" in top and "nearest_references_m" not in top and "reference_features" not in top
     assert safety == {"nearest_references_m": "s", "intersecting_hazards": "s"}

@@ -62,7 +62,7 @@ def test_each_view_of_dien_bien_reads_only_its_own_partition(demo_db, tmp_path):
 
 # -- the keys and the distribution ------------------------------------------------------------------------------
 
-DISTRIBUTED = {"parcels", "interests", "parcel_history", "documents", "decisions"}
+DISTRIBUTED = {"parcels", "interests", "parcel_history", "documents", "decisions", "parcel_measures"}
 
 
 def test_every_key_of_a_province_s_tables_holds_province_code(demo_db):
@@ -99,6 +99,7 @@ def test_the_distribution_plan_follows_the_schema(demo_db):
     assert "(investor_interest_id, province_code) REFERENCES interests(id, province_code)" in text[add]
     # row-level history, and the workers' zones and settings
     assert sum("FOR EACH ROW EXECUTE FUNCTION parcels_history_" in t for t in text) == 3
+    assert sum("FOR EACH ROW EXECUTE FUNCTION parcel_measures_row()" in t for t in text) == 1
     workers = [t for t in text if t.startswith("SELECT run_command_on_workers(")]
     assert any("9205" in t and "spatial_ref_sys" in t for t in workers)
     assert any("jit" in t for t in workers) and any("max_parallel_workers_per_gather" in t for t in workers)
@@ -108,7 +109,7 @@ def _row_level(url: str) -> dict[str, bool]:
     with admin(url) as c:
         rows = c.execute(
             "SELECT tgname, (tgtype & 1) = 1 FROM pg_trigger WHERE tgrelid = 'parcels'::regclass "
-            "AND (tgname LIKE 'parcels_history_%%') ORDER BY 1"
+            "AND (tgname LIKE 'parcels_history_%%' OR tgname LIKE 'parcel_measures_%%') ORDER BY 1"
         ).fetchall()
     return dict(rows)
 
@@ -148,12 +149,22 @@ def _writes(c, code: str, reason: str) -> list[tuple]:
         )
         c.execute("UPDATE parcels SET name = name WHERE id = %s", [fid])  # no change: no entry
         c.execute("UPDATE parcels SET geom = ST_Multi(ST_Translate(geom, 0.0001, 0)) WHERE id = %s", [fid])
+        measured = c.execute(
+            "SELECT road_m, town_m, school_m, health_m, hazards FROM parcel_measures WHERE parcel_id = %s", [fid]
+        ).fetchone()
+        live = c.execute(
+            "SELECT n.road_m, n.town_m, n.school_m, n.health_m, intersecting_hazards(p.geom) FROM parcels p "
+            "CROSS JOIN LATERAL nearest_references_m(p.geom) n WHERE p.id = %s",
+            [fid],
+        ).fetchone()
+        assert measured == live and measured[0] is not None  # measured where it now lies
         c.execute(
             "UPDATE parcels SET status = 'programmed', decision_no = '12/QĐ-UBND', decision_date = '2026-11-02' "
             "WHERE id = %s",
             [fid],
         )
         c.execute("DELETE FROM parcels WHERE id = %s", [fid])
+    assert c.execute("SELECT count(*) FROM parcel_measures WHERE parcel_id = %s", [fid]).fetchone()[0] == 0
     return c.execute(
         "SELECT action, actor, reason, old_status, new_status, changes, geometry_changed, old_geom IS NOT NULL, "
         "decision_no, decision_date, province_code FROM parcel_history WHERE parcel_id = %s ORDER BY id",

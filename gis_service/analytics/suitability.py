@@ -1,9 +1,10 @@
 """Site suitability for investors: parcels open for investment, ranked by weighted criteria in PostGIS.
 
 Nearest road and facilities come from KNN index searches (`ORDER BY geom <-> …`, on the partial GiST
-indexes of the reference layers, by role), never a cross join. They run inside `nearest_references_m()`
-(migrations 0008 and 0011), which PostgreSQL may call from parallel workers, unlike a LATERAL subquery with
-LIMIT. Each result explains its score criterion by criterion, with the raw distances in metres."""
+indexes of the reference layers, by role), never a cross join, made once per parcel and kept in parcel_measures
+(migration 0017: measured again when the parcel moves or a reference feature of that role changes near it), so a
+ranking reads them instead of searching again. Each result explains its score criterion by criterion, with the
+raw distances in metres."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ from .auth import ApiToken, FeatureRead, LoginFailure, Session, User
 from .base import Base
 from .history import Decision, Document, ParcelHistory, Status, StatusTransition
 from .interests import Interest
-from .parcels import Parcel
+from .parcels import Parcel, ParcelMeasure
 from .reference import ReferenceFeature
 from .stats import Demand, Programme
 
@@ -32,6 +32,7 @@ __all__ = [
     "LoginFailure",
     "Parcel",
     "ParcelHistory",
+    "ParcelMeasure",
     "Programme",
     "ReferenceFeature",
     "Session",

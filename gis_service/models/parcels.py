@@ -22,6 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, StoreSpec
@@ -146,3 +147,19 @@ INPUT_COLUMNS = (
     "internal_notes",
 )
 SPEC = StoreSpec(table="parcels", columns=INPUT_COLUMNS, key=("code",))
+
+
+class ParcelMeasure(Base):
+    """A parcel's distances (m) to the nearest road, administrative centre, school and health facility, and the
+    hazard zones it touches: what ranking a site reads, kept current by triggers (migration 0017)."""
+
+    __tablename__ = "parcel_measures"
+
+    parcel_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    province_code: Mapped[str] = mapped_column(String(2), primary_key=True)
+    road_m: Mapped[float | None] = mapped_column(Float)
+    town_m: Mapped[float | None] = mapped_column(Float)
+    school_m: Mapped[float | None] = mapped_column(Float)
+    health_m: Mapped[float | None] = mapped_column(Float)
+    hazards: Mapped[list | None] = mapped_column(JSONB)
+    measured_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -120,8 +120,8 @@ def ranking_sql(req: Request, settings) -> tuple[str, dict]:
     sql = f"""
 WITH measured AS MATERIALIZED (
     SELECT p.id, p.code, p.name, p.admin_unit_code, p.area_m2, p.clearance_status, {est_units_sql(settings, "p")} AS est_units,
-           n.road_m, n.town_m, n.school_m, n.health_m, intersecting_hazards(p.geom) AS hazards
-    FROM parcels p CROSS JOIN LATERAL nearest_references_m(p.geom) n
+           n.road_m, n.town_m, n.school_m, n.health_m, n.hazards
+    FROM parcels p JOIN parcel_measures n ON n.parcel_id = p.id AND n.province_code = p.province_code
     WHERE {" AND ".join(where)}
 ), scored AS (
     SELECT p.*, {", ".join(f"{expr} AS s_{k}" for k, expr in scores.items())},

@@ -116,7 +116,10 @@ class CitusStore(Store):
         return steps
 
     def row_level_history(self) -> list[Step]:
-        """The parcels' statement-level history triggers as row-level ones (migration 0016)."""
+        """The parcels' statement-level triggers (history, measures: migrations 0016 and 0017) as row-level ones,
+        and the reference layers' measure triggers dropped (Citus takes no transition table on a reference table
+        either; re-measure after changing a reference layer there: SELECT parcel_measures_of(ARRAY(SELECT id FROM
+        parcels)))."""
         out = []
         for op in HISTORY:
             out.append(Step("history", f"DROP TRIGGER parcels_history_{op} ON {ANCHOR}"))
@@ -127,6 +130,17 @@ class CitusStore(Store):
                     f"FOR EACH ROW EXECUTE FUNCTION parcels_history_{op}_row()",
                 )
             )
+        out += [Step("history", f"DROP TRIGGER parcel_measures_{op} ON {ANCHOR}") for op in HISTORY]
+        out.append(
+            Step(
+                "history",
+                f"CREATE TRIGGER parcel_measures_row AFTER INSERT OR UPDATE OR DELETE ON {ANCHOR} "
+                "FOR EACH ROW EXECUTE FUNCTION parcel_measures_row()",
+            )
+        )
+        out += [
+            Step("history", f"DROP TRIGGER parcel_measures_references_{op} ON reference_features") for op in HISTORY
+        ]
         return out
 
     def worker_steps(self) -> list[Step]:

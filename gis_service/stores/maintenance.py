@@ -14,6 +14,7 @@ DATA_TABLES = (
     "programmes",
     "interests",
     "parcel_history",
+    "parcel_measures",
 )
 
 

@@ -23,10 +23,9 @@ Revises: 0015
 Create Date: 2026-12-07
 """
 
-import importlib.util
-from pathlib import Path
-
 from alembic import op
+
+from gis_service.migrations import revision_module
 
 revision = "0016"
 down_revision = "0015"
@@ -34,10 +33,7 @@ branch_labels = None
 depends_on = None
 
 # the fields and the {field: [old, new]} expression of revision 0014's history functions, which this mirrors
-_spec = importlib.util.spec_from_file_location("_landfund_0014", Path(__file__).with_name("0014_procedure_stages.py"))
-assert _spec is not None and _spec.loader is not None
-_m0014 = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_m0014)
+_m0014 = revision_module("0014_procedure_stages.py")
 FIELDS = _m0014.FIELDS + _m0014.ADDED
 _pairs = _m0014._pairs
 

@@ -1,0 +1,89 @@
+"""Each parcel's distances to roads, centres, schools and health facilities, and its hazards, are kept in
+parcel_measures (migration 0017) and stay equal to a live search of the reference layers as parcels and reference
+features are added, moved and removed; the ranking reads them."""
+
+from __future__ import annotations
+
+import psycopg
+from conftest import api_client
+
+from gis_service.core.db import libpq_dsn
+
+LIVE = """
+SELECT p.id, n.road_m, n.town_m, n.school_m, n.health_m, intersecting_hazards(p.geom)
+FROM parcels p CROSS JOIN LATERAL nearest_references_m(p.geom) n ORDER BY p.id
+"""
+STORED = """
+SELECT p.id, m.road_m, m.town_m, m.school_m, m.health_m, m.hazards
+FROM parcels p LEFT JOIN parcel_measures m ON m.parcel_id = p.id AND m.province_code = p.province_code ORDER BY p.id
+"""
+
+
+def _same(c) -> list[tuple]:
+    live, stored = c.execute(LIVE).fetchall(), c.execute(STORED).fetchall()
+    assert stored == live
+    assert c.execute("SELECT count(*) FROM parcel_measures").fetchone()[0] == len(live)  # none left behind
+    return stored
+
+
+def _school_beside(c, x: float, y: float, name: str) -> int:
+    """A school opened about 30 m east of (x, y); its id."""
+    return c.execute(
+        "INSERT INTO reference_features (layer, role, properties, geom) VALUES ('facilities', 'facility:school', "
+        "jsonb_build_object('kind', 'school', 'name', %s::text), ST_SetSRID(ST_MakePoint(%s + 0.0003, %s), 4326)) "
+        "RETURNING id",
+        [name, x, y],
+    ).fetchone()[0]
+
+
+def test_measures_stay_equal_to_a_live_search(demo_db, tmp_path):
+    with psycopg.connect(libpq_dsn(demo_db), autocommit=True) as c:
+        before = {r[0]: r for r in _same(c)}
+        assert all(r[1] is not None and r[3] is not None for r in before.values())
+        pid, x, y = c.execute(
+            "SELECT id, ST_X(pos), ST_Y(pos) FROM parcels WHERE status = 'call_published' AND published ORDER BY id "
+            "LIMIT 1"
+        ).fetchone()
+        # a school opens 30 m from the site: its distance drops; it moves away; it closes
+        school = _school_beside(c, x, y, "Trường {{ x }} <script>")
+        after = {r[0]: r for r in _same(c)}
+        assert after[pid][3] < 100 < before[pid][3]
+        c.execute("UPDATE reference_features SET geom = ST_Translate(geom, 0.5, 0) WHERE id = %s", [school])
+        _same(c)
+        c.execute("DELETE FROM reference_features WHERE id = %s", [school])
+        assert {r[0]: r for r in _same(c)} == before
+        # a hazard zone over the site, then gone; a road's role changed
+        zone = c.execute(
+            "INSERT INTO reference_features (layer, role, properties, geom) VALUES ('hazard_zones', 'hazard', "
+            '\'{"hazard": "landslide", "severity": "high", "name": "Sạt lở"}\', '
+            "ST_Buffer(ST_SetSRID(ST_MakePoint(%s, %s), 4326), 0.01)) RETURNING id",
+            [x, y],
+        ).fetchone()[0]
+        assert {r[0]: r for r in _same(c)}[pid][5][0]["hazard"] == "landslide"
+        c.execute("DELETE FROM reference_features WHERE id = %s", [zone])
+        road = c.execute("SELECT min(id) FROM reference_features WHERE role = 'road'").fetchone()[0]
+        c.execute("UPDATE reference_features SET role = NULL WHERE id = %s", [road])
+        _same(c)
+        c.execute("UPDATE reference_features SET role = 'road' WHERE id = %s", [road])
+        assert {r[0]: r for r in _same(c)} == before
+        # parcels: one moved, one added, one removed
+        c.execute("UPDATE parcels SET geom = ST_Multi(ST_Translate(geom, 0.02, 0.01)) WHERE id = %s", [pid])
+        c.execute("UPDATE parcels SET name = name || ' mới' WHERE id <> %s", [pid])  # no move: nothing to measure
+        new = c.execute(
+            "INSERT INTO parcels (code, province_code, geom) SELECT 'MEASURE-1', '11', ST_Translate(geom, 0.03, 0) "
+            "FROM parcels WHERE id = %s RETURNING id",
+            [pid],
+        ).fetchone()[0]
+        c.execute("DELETE FROM parcels WHERE id = %s", [new])
+        moved = {r[0]: r for r in _same(c)}
+        assert moved[pid] != before[pid]
+        c.execute("UPDATE parcels SET geom = ST_Multi(ST_Translate(geom, -0.02, -0.01)) WHERE id = %s", [pid])
+        _same(c)
+    # the ranking reads them: a school next to the site shows in its explanation
+    with psycopg.connect(libpq_dsn(demo_db), autocommit=True) as c:
+        _school_beside(c, x, y, "Trường mới")
+        near = c.execute("SELECT school_m FROM parcel_measures WHERE parcel_id = %s", [pid]).fetchone()[0]
+    with api_client(demo_db, tmp_path) as client:
+        sites = client.get("/analytics/suitability?limit=500").json()["sites"]
+    site = next(s for s in sites if s["id"] == pid)
+    assert abs(site["criteria"]["school"]["distance_m"] - near) < 1, site["criteria"]["school"]
