@@ -74,6 +74,7 @@ def sync_vocabulary(conn, layers_dir: Path | None = None) -> None:
             )
         store.drop_status(name)
     store.put_transitions(workflow.transitions())
+    store.put_ranked(workflow.roles.call)
     if store.has_roles():
         for layer in catalogue.layers.values():
             if layer.storage == "reference":

@@ -82,6 +82,20 @@ def test_benchmark_runs_and_compares_like_with_like(server_url, tmp_path):
         ):
             assert heading in md
         assert f"| {N:,} | 1 |" in md
+        # the stored measures against a live search, on the same database: the same ranking
+        r = subprocess.run(
+            [sys.executable, "-m", "bench.measures", "--sizes", str(N), "--out", str(tmp_path / "measures.md")],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
+        row = next(
+            line for line in (tmp_path / "measures.md").read_text().splitlines() if line.startswith(f"| {N:,} |")
+        )
+        assert "| yes |" in row and "0.000 s" not in row
     finally:
         with admin(server_url) as c:
             for name in (f"landfund_bench_{N}", "landfund_bench_base", "landfund_bench_import"):

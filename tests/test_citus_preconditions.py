@@ -132,6 +132,12 @@ def test_landfund_db_distribute_refuses_on_plain_postgresql(env):
     assert _row_level(env) == before
 
 
+def _measures(c, fid: int) -> list[tuple]:
+    return c.execute(
+        "SELECT road_m, town_m, school_m, health_m, hazards FROM parcel_measures WHERE parcel_id = %s", [fid]
+    ).fetchall()
+
+
 def _writes(c, code: str, reason: str) -> list[tuple]:
     """Insert, edit, move, transition and delete a parcel (a copy of the first one, as `code`), in one transaction
     as a request would (the actor is SET LOCAL); its history."""
@@ -149,22 +155,22 @@ def _writes(c, code: str, reason: str) -> list[tuple]:
         )
         c.execute("UPDATE parcels SET name = name WHERE id = %s", [fid])  # no change: no entry
         c.execute("UPDATE parcels SET geom = ST_Multi(ST_Translate(geom, 0.0001, 0)) WHERE id = %s", [fid])
-        measured = c.execute(
-            "SELECT road_m, town_m, school_m, health_m, hazards FROM parcel_measures WHERE parcel_id = %s", [fid]
-        ).fetchone()
-        live = c.execute(
-            "SELECT n.road_m, n.town_m, n.school_m, n.health_m, intersecting_hazards(p.geom) FROM parcels p "
-            "CROSS JOIN LATERAL nearest_references_m(p.geom) n WHERE p.id = %s",
-            [fid],
-        ).fetchone()
-        assert measured == live and measured[0] is not None  # measured where it now lies
+        assert not _measures(c, fid)  # a proposal is not ranked: not measured
         c.execute(
             "UPDATE parcels SET status = 'programmed', decision_no = '12/QĐ-UBND', decision_date = '2026-11-02' "
             "WHERE id = %s",
             [fid],
         )
+        for stage in ("plan_approved", "call_published"):  # in the call for investors: measured where it lies
+            c.execute("UPDATE parcels SET status = %s WHERE id = %s", [stage, fid])
+        live = c.execute(
+            "SELECT n.road_m, n.town_m, n.school_m, n.health_m, intersecting_hazards(p.geom) FROM parcels p "
+            "CROSS JOIN LATERAL nearest_references_m(p.geom) n WHERE p.id = %s",
+            [fid],
+        ).fetchone()
+        assert _measures(c, fid) == [live] and live[0] is not None
         c.execute("DELETE FROM parcels WHERE id = %s", [fid])
-    assert c.execute("SELECT count(*) FROM parcel_measures WHERE parcel_id = %s", [fid]).fetchone()[0] == 0
+    assert not _measures(c, fid)
     return c.execute(
         "SELECT action, actor, reason, old_status, new_status, changes, geometry_changed, old_geom IS NOT NULL, "
         "decision_no, decision_date, province_code FROM parcel_history WHERE parcel_id = %s ORDER BY id",
@@ -180,7 +186,7 @@ def test_row_level_history_writes_what_statement_level_history_writes(demo_db):
             store.apply(store.row_level_history())
         assert all(_row_level(demo_db).values())
         row_level = _writes(c, "NOXH-ROW-A", "thử")
-    assert [r[0] for r in statement_level] == ["insert", "update", "update", "transition", "delete"]
+    assert [r[0] for r in statement_level] == ["insert", "update", "update", *["transition"] * 3, "delete"]
     assert row_level == statement_level
 
 

@@ -1,6 +1,7 @@
-"""Each parcel's distances to roads, centres, schools and health facilities, and its hazards, are kept in
-parcel_measures (migration 0017) and stay equal to a live search of the reference layers as parcels and reference
-features are added, moved and removed; the ranking reads them."""
+"""The distances to roads, centres, schools and health facilities, and the hazards, of each parcel a ranking can
+rank (those in the call for investors) are kept in parcel_measures (migrations 0017, 0018) and stay equal to a live
+search of the reference layers as parcels and reference features are added, moved and removed, and as parcels enter
+and leave the call; the ranking reads them."""
 
 from __future__ import annotations
 
@@ -9,20 +10,22 @@ from conftest import api_client
 
 from gis_service.core.db import libpq_dsn
 
-LIVE = """
+RANKED = "p.status IN (SELECT id FROM statuses WHERE ranked)"
+LIVE = f"""
 SELECT p.id, n.road_m, n.town_m, n.school_m, n.health_m, intersecting_hazards(p.geom)
-FROM parcels p CROSS JOIN LATERAL nearest_references_m(p.geom) n ORDER BY p.id
+FROM parcels p CROSS JOIN LATERAL nearest_references_m(p.geom) n WHERE {RANKED} ORDER BY p.id
 """
-STORED = """
+STORED = f"""
 SELECT p.id, m.road_m, m.town_m, m.school_m, m.health_m, m.hazards
-FROM parcels p LEFT JOIN parcel_measures m ON m.parcel_id = p.id AND m.province_code = p.province_code ORDER BY p.id
+FROM parcels p LEFT JOIN parcel_measures m ON m.parcel_id = p.id AND m.province_code = p.province_code
+WHERE {RANKED} ORDER BY p.id
 """
 
 
 def _same(c) -> list[tuple]:
     live, stored = c.execute(LIVE).fetchall(), c.execute(STORED).fetchall()
     assert stored == live
-    assert c.execute("SELECT count(*) FROM parcel_measures").fetchone()[0] == len(live)  # none left behind
+    assert c.execute("SELECT count(*) FROM parcel_measures").fetchone()[0] == len(live)  # no other parcel's
     return stored
 
 
@@ -38,8 +41,9 @@ def _school_beside(c, x: float, y: float, name: str) -> int:
 
 def test_measures_stay_equal_to_a_live_search(demo_db, tmp_path):
     with psycopg.connect(libpq_dsn(demo_db), autocommit=True) as c:
+        assert c.execute("SELECT array_agg(id) FROM statuses WHERE ranked").fetchone()[0] == ["call_published"]
         before = {r[0]: r for r in _same(c)}
-        assert all(r[1] is not None and r[3] is not None for r in before.values())
+        assert len(before) >= 3 and all(r[1] is not None and r[3] is not None for r in before.values())
         pid, x, y = c.execute(
             "SELECT id, ST_X(pos), ST_Y(pos) FROM parcels WHERE status = 'call_published' AND published ORDER BY id "
             "LIMIT 1"
@@ -77,6 +81,12 @@ def test_measures_stay_equal_to_a_live_search(demo_db, tmp_path):
         c.execute("DELETE FROM parcels WHERE id = %s", [new])
         moved = {r[0]: r for r in _same(c)}
         assert moved[pid] != before[pid]
+        # a parcel that enters the call is measured, one that leaves it is not any more
+        other = c.execute("SELECT id FROM parcels WHERE status = 'plan_approved' ORDER BY id LIMIT 1").fetchone()[0]
+        c.execute("UPDATE parcels SET status = 'call_published' WHERE id = %s", [other])
+        assert other in {r[0] for r in _same(c)}
+        c.execute("UPDATE parcels SET status = 'investor_selected' WHERE id = %s", [other])
+        assert other not in {r[0] for r in _same(c)}
         c.execute("UPDATE parcels SET geom = ST_Multi(ST_Translate(geom, -0.02, -0.01)) WHERE id = %s", [pid])
         _same(c)
     # the ranking reads them: a school next to the site shows in its explanation

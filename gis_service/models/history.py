@@ -62,6 +62,7 @@ class Status(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     position: Mapped[int] = mapped_column(Integer)
+    ranked: Mapped[bool] = mapped_column(Boolean, server_default="false")  # its parcels are measured (0018)
 
 
 class StatusTransition(Base):

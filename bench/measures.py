@@ -1,0 +1,106 @@
+"""Ranking every open site, and the investor map, at N parcels: from the distances kept in parcel_measures
+(migration 0017) against the same ranking searching the reference layers for each parcel, as it did before.
+
+    .venv/bin/python -m bench.measures --sizes 100000,1000000
+
+Each figure is the median of 3 runs; the databases are bench.datasets' (the demo plus N synthetic parcels and their
+reference layers, loaded by the real import). Writes bench/results/measures.md."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import httpx
+import psycopg
+
+from gis_service.analytics.suitability import Request
+from gis_service.core.config import Settings
+from gis_service.core.db import libpq_dsn
+from gis_service.stores.analytics import ranking_sql
+
+from . import contenders as ct
+from . import datasets, measure
+
+RESULTS = Path(__file__).parent / "results" / "measures.md"
+STORED_JOIN = "JOIN parcel_measures n ON n.parcel_id = p.id AND n.province_code = p.province_code"
+LIVE_JOIN = "CROSS JOIN LATERAL nearest_references_m(p.geom) n"
+
+
+def rankings(url: str) -> tuple[str, str, dict]:
+    """The ranking of every open site (no limit), as the service runs it and as it ran before (live search)."""
+    stored, params = ranking_sql(Request(limit=None), Settings(database_url=url))
+    assert STORED_JOIN in stored and "n.hazards" in stored
+    live = stored.replace(STORED_JOIN, LIVE_JOIN).replace("n.hazards", "intersecting_hazards(p.geom) AS hazards")
+    return stored, live, params
+
+
+def run_sql(dsn: str, query: str, params: dict, workers: int) -> list:
+    """The query with as many parallel workers as the service's ranking allows (LANDFUND_ANALYTICS_PARALLEL_WORKERS)."""
+    with psycopg.connect(dsn) as c:
+        c.execute("SELECT set_config('max_parallel_workers_per_gather', %s, true)", [str(workers)])
+        return c.execute(query, params).fetchall()
+
+
+def one_size(n: int, log) -> dict:
+    name = datasets.sized(n, False, log)
+    url = datasets.db_url(name)
+    dsn = libpq_dsn(url)
+    stored, live, params = rankings(url)
+    workers = Settings(database_url=url).analytics_parallel_workers
+    out: dict = {"parcels": n, "workers": workers}
+    out["stored_s"], rows_stored = measure.timed(lambda: run_sql(dsn, stored, params, workers))
+    out["live_s"], rows_live = measure.timed(lambda: run_sql(dsn, live, params, workers))
+    out["sites"] = len(rows_stored)
+    out["identical"] = rows_stored == rows_live
+    lf = ct.landfund(url)
+    try:
+        out["api_s"], _ = measure.timed(lambda: httpx.get(lf.base + "/analytics/suitability?limit=50", timeout=600))
+        out["map_s"], r = measure.timed(lambda: httpx.get(lf.base + "/maps/investor", timeout=600))
+        out["map_status"] = r.status_code
+    finally:
+        lf.stop()
+    with psycopg.connect(dsn) as c:
+        out["measures"] = c.execute("SELECT count(*) FROM parcel_measures").fetchone()[0]
+    log(f"  {out}")
+    return out
+
+
+def markdown(results: list[dict]) -> str:
+    lines = [
+        "**Ranking every open site from stored measures** (median of 3; parcel_measures, migration 0017; both "
+        "rankings with the service's parallel workers for analytics)",
+        "",
+        "| parcels | open sites | ranking, stored | ranking, live search | live ÷ stored | same ranking "
+        "| `/analytics/suitability?limit=50` | `/maps/investor` |",
+        "|---:|---:|---:|---:|---:|---|---:|---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['parcels']:,} | {r['sites']:,} | {r['stored_s']:.3f} s | {r['live_s']:.3f} s | "
+            f"{r['live_s'] / r['stored_s']:.1f}× | {'yes' if r['identical'] else 'NO'} | {r['api_s']:.3f} s | "
+            f"{r['map_s']:.3f} s |"
+        )
+    lines += ["", f"Measured {time.strftime('%Y-%m-%d')} on this machine (`env`)."]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="100000,1000000")
+    ap.add_argument("--out", type=Path, default=RESULTS)
+    args = ap.parse_args()
+    log = lambda *a: print(*a, flush=True)  # noqa: E731
+    results = []
+    for n in [int(s) for s in args.sizes.split(",") if s]:
+        log(f"== {n:,} parcels")
+        results.append(one_size(n, log))
+    text = markdown(results)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
