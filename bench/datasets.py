@@ -7,6 +7,7 @@ starts over. `landfund_bench_base` (the demo alone) is the template the import c
 
 from __future__ import annotations
 
+import hashlib
 import time
 from pathlib import Path
 
@@ -88,8 +89,17 @@ def base(rebuild: bool = False) -> str:
     return name
 
 
+def demo_fingerprint() -> str:
+    """A short hash of the demo's units and parcels: the synthetic files are drawn in the demo province and clear of
+    its parcels, so a changed demo needs new ones (kept apart, never a stale file)."""
+    h = hashlib.sha256()
+    for name in ("admin_units.geojson", "parcels.geojson"):
+        h.update((Path(__file__).resolve().parent.parent / "layers" / "demo" / name).read_bytes())
+    return h.hexdigest()[:12]
+
+
 def parcels_file(n: int) -> Path:
-    path = DATA / f"parcels_{n}.gpkg"
+    path = DATA / demo_fingerprint() / f"parcels_{n}.gpkg"
     if not path.exists():
         synthetic.write(synthetic.parcels(n, province=True), path)
     return path
@@ -149,7 +159,7 @@ def reference_files(n: int) -> dict[str, Path]:
         crs=synthetic.CRS,
     )
     for layer, frame in (("facilities", facilities), ("roads", roads), ("hazard_zones", hazards)):
-        path = DATA / f"{layer}_{n}.gpkg"
+        path = DATA / demo_fingerprint() / f"{layer}_{n}.gpkg"
         if not path.exists():
             synthetic.write(frame, path)
         files[layer] = path

@@ -404,5 +404,9 @@ def test_suitability_uses_index_searches_not_a_cross_join(layout):
         assert f"Index Scan using ix_reference_features_{index} " in nested, index
     assert nested.count("Order By: (geom <-> $") >= 4 and "Seq Scan on reference_features" not in nested
     assert "Function Scan on nearest_references_m" in nested  # one KNN call per parcel, not a join of all pairs
-    assert "parcel_measures" in top and "nearest_references_m" not in top and "reference_features" not in top
+    # the ranking reads parcel_measures; the live search runs only for a parcel without a stored row (gated)
+    assert "parcel_measures" in top and "reference_features" not in top
+    lines = top.splitlines()
+    live = [i for i, line in enumerate(lines) if "nearest_references_m" in line]
+    assert live and all("One-Time Filter: (n.parcel_id IS NULL)" in lines[i - 1] for i in live), top
     assert safety == {"nearest_references_m": "s", "intersecting_hazards": "s"}

@@ -23,32 +23,22 @@ def test_benchmark_runs_and_compares_like_with_like(server_url, tmp_path):
     # over TCP, as tipg connects only that way (the test cluster listens on loopback with a password)
     tcp = server_url if os.environ.get("DATABASE_URL") else Cluster(TEST_HOME, TEST_PORT, db_name="postgres").tcp_url()
     env = {**os.environ, "DATABASE_URL": tcp}
-    try:
+
+    def bench(module: str, *args: str, timeout: int = 1800) -> None:
         r = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "bench.run",
-                "--sizes",
-                str(N),
-                "--levels",
-                "1,2",
-                "--seconds",
-                "0.5",
-                "--rounds",
-                "2",
-                "--import-size",
-                str(N),
-                "--out",
-                str(tmp_path),
-            ],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=1800,
+            [sys.executable, "-m", module, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout
         )
         assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
+
+    def row_of(path: Path) -> str:
+        return next(line for line in path.read_text().splitlines() if line.startswith(f"| {N:,} |"))
+
+    try:
+        bench(
+            "bench.run",
+            *("--sizes", str(N), "--levels", "1,2", "--seconds", "0.5", "--rounds", "2"),
+            *("--import-size", str(N), "--out", str(tmp_path)),
+        )
         report = json.loads((tmp_path / "report.json").read_text())
         e = report["sizes"][str(N)]
         # the same page from landfund, tipg and the raw SQL: same features, same count matched
@@ -83,19 +73,14 @@ def test_benchmark_runs_and_compares_like_with_like(server_url, tmp_path):
             assert heading in md
         assert f"| {N:,} | 1 |" in md
         # the stored measures against a live search, on the same database: the same ranking
-        r = subprocess.run(
-            [sys.executable, "-m", "bench.measures", "--sizes", str(N), "--out", str(tmp_path / "measures.md")],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
-        assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
-        row = next(
-            line for line in (tmp_path / "measures.md").read_text().splitlines() if line.startswith(f"| {N:,} |")
-        )
+        bench("bench.measures", "--sizes", str(N), "--out", str(tmp_path / "measures.md"), timeout=900)
+        row = row_of(tmp_path / "measures.md")
         assert "| yes |" in row and "0.000 s" not in row
+        # the import against ogr2ogr: both measured, with the floor
+        bench("bench.imports", "--sizes", str(N), "--rounds", "1", "--out", str(tmp_path / "imports.md"), timeout=900)
+        cells = [c.strip() for c in row_of(tmp_path / "imports.md").strip("|").split("|")]
+        assert len(cells) == 6 and all(float(c.split()[0].rstrip("×")) > 0 for c in cells[1:])
+        assert "Floor: importing 1,500 parcels peaks at" in (tmp_path / "imports.md").read_text()
     finally:
         with admin(server_url) as c:
             for name in (f"landfund_bench_{N}", "landfund_bench_base", "landfund_bench_import"):

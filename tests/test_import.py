@@ -7,6 +7,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+import shapely.affinity
 from helpers import CHECK_E, CHECK_LAT, CHECK_LON, CHECK_N, TO_LL, count, geodesic_area, parcels_vn2000, write
 
 from gis_service.crs import CRSProblem
@@ -217,3 +218,47 @@ def test_reference_layer_import(conn, catalogue, settings, tmp_path):
     assert len(result.ids) == 2
     kinds = conn.execute("SELECT properties->>'kind' FROM reference_features ORDER BY id").fetchall()
     assert kinds == [("school",), ("health",)]  # the Vietnamese label maps to its value
+
+
+def _problems(conn, catalogue, settings, path, batch_size, **kw):
+    with pytest.raises(ValidationFailed) as exc:
+        import_file(conn, catalogue, settings, path, "parcels", batch_size=batch_size, **kw)
+    return [(p.row, p.field, p.message) for p in exc.value.report.sorted_problems()]
+
+
+@pytest.mark.parametrize("fmt,ext", [("gpkg", ".gpkg"), ("geojson", ".geojson"), ("csv", ".csv")])
+def test_a_file_read_in_batches_is_checked_as_a_whole(fmt, ext, conn, catalogue, settings, tmp_path):
+    """Batches of 4 rows: a duplicate code and an overlap whose rows sit in different batches are found, rows keep
+    their numbers, and the report is exactly the one of the file read at once; a clean file writes every row."""
+    gdf = parcels_vn2000(12)
+    gdf.loc[9, "code"] = "T-002"  # row 10 repeats row 2's code (batch 3 against batch 1)
+    gdf.loc[10, "geometry"] = shapely.affinity.translate(gdf.geometry[2], 20.0, 0.0)  # row 11 overlaps row 3
+    gdf.loc[5, "land_use_code"] = "NOT-A-CODE"  # row 6, a row-level problem in batch 2
+    path = write(gdf, tmp_path / f"batches{ext}", fmt)
+    crs = "EPSG:9205" if fmt == "csv" else None  # a CSV states no CRS
+    batched = _problems(conn, catalogue, settings, path, 4, crs=crs)
+    assert batched == _problems(conn, catalogue, settings, path, 10_000, crs=crs)
+    rows = {(row, fld) for row, fld, _ in batched}
+    assert {(6, "land_use_code"), (10, "code"), (11, "geometry")} <= rows
+    assert (10, "code", "duplicate code 'T-002': already used by row 2 of this input") in batched
+    overlap = next(m for row, fld, m in batched if (row, fld) == (11, "geometry"))
+    shared = shapely.transform(  # 60 m × 80 m, to longitude/latitude
+        gdf.geometry[2].intersection(gdf.geometry[10]), lambda c: np.column_stack(TO_LL.transform(c[:, 0], c[:, 1]))
+    )
+    assert overlap == f"overlaps row 3 (T-003) by {geodesic_area(shared):,.0f} m²"
+    assert count(conn, "parcels") == 0
+
+    clean = write(parcels_vn2000(12, prefix="B"), tmp_path / f"clean{ext}", fmt)
+    result = import_file(conn, catalogue, settings, clean, "parcels", batch_size=5, crs=crs)
+    assert result.rows == 12 and len(result.ids) == 12 and count(conn, "parcels") == 12
+    codes = [r[0] for r in conn.execute("SELECT code FROM parcels ORDER BY id").fetchall()]
+    assert codes == [f"B-{i:03d}" for i in range(1, 13)]  # written in the file's order
+
+
+def test_a_missing_column_is_reported_once_however_many_batches(conn, catalogue, settings, tmp_path):
+    gdf = parcels_vn2000(9).drop(columns=["code"])
+    path = write(gdf, tmp_path / "nocol.gpkg", "gpkg")
+    problems = _problems(conn, catalogue, settings, path, 2)
+    assert [p for p in problems if "required column is missing" in p[2]] == [
+        (None, "code", "required column is missing")
+    ]

@@ -97,3 +97,35 @@ def test_measures_stay_equal_to_a_live_search(demo_db, tmp_path):
         sites = client.get("/analytics/suitability?limit=500").json()["sites"]
     site = next(s for s in sites if s["id"] == pid)
     assert abs(site["criteria"]["school"]["distance_m"] - near) < 1, site["criteria"]["school"]
+
+
+def test_a_parcel_without_stored_measures_is_ranked_on_a_live_search(demo_db, tmp_path):
+    """Parcels outside the call (a planner's statuses, one site's dossier) have no stored measures, and a stored row
+    may be missing (a bulk load with triggers off): the ranking measures those live instead of leaving them out."""
+    from gis_service.analytics import suitability as su
+    from gis_service.core.config import Settings
+
+    settings = Settings(database_url=demo_db, home=tmp_path / "home")
+    with psycopg.connect(libpq_dsn(demo_db), autocommit=True) as c:
+        live = {
+            r[0]: r[1:]
+            for r in c.execute(
+                "SELECT p.id, n.road_m, n.town_m, n.school_m, n.health_m FROM parcels p "
+                "CROSS JOIN LATERAL nearest_references_m(p.geom) n ORDER BY p.id"
+            )
+        }
+        approved = [r[0] for r in c.execute("SELECT id FROM parcels WHERE status = 'plan_approved' ORDER BY id")]
+        in_call = c.execute("SELECT min(parcel_id) FROM parcel_measures").fetchone()[0]
+        assert approved and in_call and not set(approved) & {in_call}
+        c.execute("DELETE FROM parcel_measures WHERE parcel_id = %s", [in_call])
+        try:
+            for statuses, ids in ((("plan_approved",), approved), (None, [in_call])):
+                req = su.Request(statuses=statuses, published_only=False, limit=None)
+                ranked = {s["id"]: s for s in su.rank(c, settings, req)}
+                assert set(ids) <= set(ranked)
+                for pid in ids:
+                    got = tuple(ranked[pid]["criteria"][k]["distance_m"] for k in ("road", "town", "school", "health"))
+                    assert got == tuple(None if v is None else round(v, 1) for v in live[pid])
+        finally:
+            c.execute("SELECT parcel_measures_sync()")
+        assert c.execute("SELECT count(*) FROM parcel_measures WHERE parcel_id = %s", [in_call]).fetchone()[0] == 1

@@ -47,6 +47,7 @@ def replace_boundaries(
     layer = catalogue.layer("admin_units")
     source = read_source(path, layer, crs=crs, mapping=mapping, source_layer=source_layer)
     frame = source.frame
+    assert frame is not None  # read_source reads the whole file
     report = Report(rows=len(frame))
     rows = np.arange(1, len(frame) + 1)
     if "code" not in frame.columns:

@@ -14,8 +14,8 @@ from ..models import SPECS
 from ..stores.history import HistoryStore
 from ..stores.maintenance import MaintenanceStore
 from ..validation import Options, Report
-from .read import Source, read_source
-from .write import write_batch
+from .read import BATCH_ROWS, Source, open_source
+from .write import write_batches
 
 
 @dataclass
@@ -54,13 +54,14 @@ def load_file(
     keep_status: bool = False,
     progress=None,
     before_write=None,
+    batch_size: int = BATCH_ROWS,
 ) -> ImportResult:
     """Read, validate and (unless `dry_run`) write one file inside the caller's transaction.
 
-    Raises SourceError, CRSProblem or ValidationFailed; the caller rolls back. `before_write(stage)` may veto the
-    staged rows (a planner's unit scope)."""
+    The file is read, checked and staged `batch_size` rows at a time (memory stays flat); what concerns the whole
+    file is checked in the stage. Raises SourceError, CRSProblem or ValidationFailed; the caller rolls back.
+    `before_write(stage)` may veto the staged rows (a planner's unit scope)."""
     layer = catalogue.layer(layer_id)
-    source = read_source(path, layer, crs=crs, mapping=mapping, swap_xy=swap_xy, source_layer=source_layer)
     options = validation_options(
         settings, layer, allow_overlap=allow_overlap, keep_status=keep_status, progress=progress
     )
@@ -70,7 +71,13 @@ def load_file(
         if keep_status and layer.storage == "parcels":
             why += ", with the statuses the file states (--keep-status)"
         history.set_actor(f"import:{getpass.getuser()}", why)
-    result = write_batch(conn, catalogue, layer, source.frame, options, dry_run=dry_run, before_write=before_write)
+    read = open_source(
+        path, layer, crs=crs, mapping=mapping, swap_xy=swap_xy, source_layer=source_layer, batch_size=batch_size
+    )
+    with read as (source, frames):
+        options.expected = source.expected
+        batches = ((frame, None) for frame in frames)
+        result = write_batches(conn, catalogue, layer, batches, options, dry_run=dry_run, before_write=before_write)
     if len(result.ids) > 10_000:  # a big load changes the table's statistics: refresh them for the planner
         MaintenanceStore(conn).analyze(SPECS[layer.storage].table)
     return ImportResult(layer.id, source.rows, result.report, source, result.ids, dry_run)

@@ -8,11 +8,14 @@ alias (ignoring case and diacritics), or by an explicit mapping (--map SRC=FIELD
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyogrio
 import shapely
 import yaml
@@ -33,14 +36,13 @@ class SourceError(LandfundError):
 
 @dataclass
 class Source:
-    frame: pd.DataFrame  # canonical field names; 'geometry' holds shapely geometries in EPSG:4326
     source_crs: CRS | None = None
     warnings: list[str] = field(default_factory=list)
     mapping: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def rows(self) -> int:
-        return len(self.frame)
+    expected: int | None = None  # the feature count the file states, when it states one
+    rows: int = 0  # rows read
+    # the whole file (read_source only): canonical field names; 'geometry' holds shapely geometries in EPSG:4326
+    frame: pd.DataFrame | None = None
 
 
 def parse_mapping(items: list[str] | None) -> dict[str, str]:
@@ -86,28 +88,70 @@ def _pick_layer(path: Path, wanted: str | None, layer: LayerDef) -> str | None:
     raise SourceError(f"{path} holds several layers ({', '.join(layers)}); choose one with --source-layer")
 
 
-def _read(path: Path, layer: LayerDef, source_layer: str | None) -> pd.DataFrame:
-    suffix = path.suffix.lower()
+BATCH_ROWS = 20_000  # rows read, checked and staged at a time: memory stays flat however large the file
+
+
+@dataclass
+class _Raw:
+    columns: list[str]
+    crs: CRS | None
+    has_geometry: bool
+    batches: Iterator[pd.DataFrame]  # source column names; 'geometry' holds shapely geometries
+    expected: int | None = None  # the feature count the file states, when it states one
+
+
+def _open_kwargs(path: Path, layer: LayerDef, source_layer: str | None) -> dict:
+    if path.suffix.lower() != ".csv":
+        return {"layer": _pick_layer(path, source_layer, layer)}
+    kw = {"GEOM_POSSIBLE_NAMES": GEOM_NAMES, "KEEP_GEOM_COLUMNS": "NO", "AUTODETECT_TYPE": "NO"}
+    if layer.geometry_type == "Point":
+        kw.update(X_POSSIBLE_NAMES=X_NAMES, Y_POSSIBLE_NAMES=Y_NAMES)
+    return kw
+
+
+def _arrow_frames(reader, geometry_name: str | None, path: Path) -> Iterator[pd.DataFrame]:
+    try:
+        for batch in reader:
+            frame = pa.Table.from_batches([batch]).to_pandas()
+            if geometry_name is not None:
+                frame["geometry"] = shapely.from_wkb(frame.pop(geometry_name).to_numpy(), on_invalid="ignore")
+            yield frame
+    except (pa.ArrowException, OSError, RuntimeError) as exc:  # a file that breaks off part-way
+        raise SourceError(f"cannot read {path}: {exc}") from exc
+
+
+@contextmanager
+def _open(path: Path, layer: LayerDef, source_layer: str | None, batch_size: int) -> Iterator[_Raw]:
     if not path.exists():
         raise SourceError(f"no such file: {path}")
-    if suffix == ".parquet":
+    if path.suffix.lower() == ".parquet":  # GeoParquet is read whole (geopandas), then checked in batches
         import geopandas as gpd
 
         try:
-            return gpd.read_parquet(path) if layer.spatial else pd.read_parquet(path)
+            frame = gpd.read_parquet(path) if layer.spatial else pd.read_parquet(path)
         except Exception as exc:
             raise SourceError(f"cannot read {path} as GeoParquet: {exc}") from exc
-    kw: dict = {}
-    if suffix == ".csv":
-        kw.update(GEOM_POSSIBLE_NAMES=GEOM_NAMES, KEEP_GEOM_COLUMNS="NO", AUTODETECT_TYPE="NO")
-        if layer.geometry_type == "Point":
-            kw.update(X_POSSIBLE_NAMES=X_NAMES, Y_POSSIBLE_NAMES=Y_NAMES)
-    else:
-        kw["layer"] = _pick_layer(path, source_layer, layer)
+        crs = CRS.from_user_input(frame.crs) if getattr(frame, "crs", None) is not None else None
+        parts = (pd.DataFrame(frame.iloc[i : i + batch_size]) for i in range(0, len(frame), batch_size))
+        yield _Raw([c for c in frame.columns if c != "geometry"], crs, "geometry" in frame.columns, parts, len(frame))
+        return
+    kw = _open_kwargs(path, layer, source_layer)
     try:
-        return pyogrio.read_dataframe(path, read_geometry=layer.spatial, use_arrow=True, **kw)
-    except Exception as exc:
+        expected = pyogrio.read_info(path, **kw)["features"]
+        opened = pyogrio.open_arrow(
+            path, read_geometry=layer.spatial, use_pyarrow=True, batch_size=batch_size, force_2d=False, **kw
+        )
+        meta, reader = opened.__enter__()
+    except Exception as exc:  # pyogrio raises DataSourceError and friends
         raise SourceError(f"cannot read {path}: {exc}") from exc
+    try:
+        has_geometry = layer.spatial and meta["geometry_type"] is not None
+        geometry_name = (meta["geometry_name"] or "wkb_geometry") if has_geometry else None
+        crs = CRS.from_user_input(meta["crs"]) if meta["crs"] else None
+        frames = _arrow_frames(reader, geometry_name, path)
+        yield _Raw(list(meta["fields"]), crs, has_geometry, frames, expected if expected >= 0 else None)
+    finally:
+        opened.__exit__(None, None, None)
 
 
 def _map_columns(columns: list[str], layer: LayerDef, explicit: dict[str, str]) -> tuple[dict[str, str], list[str]]:
@@ -154,15 +198,18 @@ def _map_columns(columns: list[str], layer: LayerDef, explicit: dict[str, str]) 
     return mapping, ignored
 
 
-def _geometry(
-    frame: pd.DataFrame, layer: LayerDef, file_crs: CRS | None, crs_option: str | None, swap: bool, warnings: list[str]
-) -> tuple[np.ndarray, CRS]:
-    geoms = np.asarray(frame.geometry.values if hasattr(frame, "geometry") else frame["geometry"], dtype=object)
+def _source_crs(layer: LayerDef, file_crs: CRS | None, crs_option: str | None, swap: bool, warnings: list[str]):
     crs, more = crsmod.resolve(file_crs, crs_option)
     warnings += more
     if swap:
-        geoms = crsmod.swap_xy(geoms)
         warnings.append("x and y were swapped (--swap-xy)")
+    return crs
+
+
+def _geometry(geoms: np.ndarray, crs: CRS, swap: bool) -> np.ndarray:
+    """One batch's geometries checked against `crs` (axes, area of use) and reprojected to EPSG:4326."""
+    if swap:
+        geoms = crsmod.swap_xy(geoms)
     verdict = crsmod.check_axes(geoms, crs)
     if verdict.verdict == "swapped":
         raise crsmod.CRSProblem(
@@ -180,10 +227,11 @@ def _geometry(
             f"{verdict.bounds[3]:,.2f}) are outside the area where {crsmod.label(crs)} is used.{hint} "
             "Say which CRS they are in with --crs, for example --crs EPSG:9205 for VN-2000 / TM-3 103-00."
         )
-    return crsmod.to_wgs84(geoms, crs), crs
+    return crsmod.to_wgs84(geoms, crs)
 
 
-def read_source(
+@contextmanager
+def open_source(
     path: Path | str,
     layer: LayerDef,
     *,
@@ -191,25 +239,43 @@ def read_source(
     mapping: dict[str, str] | None = None,
     swap_xy: bool = False,
     source_layer: str | None = None,
-) -> Source:
+    batch_size: int = BATCH_ROWS,
+) -> Iterator[tuple[Source, Iterator[pd.DataFrame]]]:
+    """The file as (Source, canonical frames of at most `batch_size` rows): read, mapped, checked and reprojected
+    one batch at a time, so memory does not grow with the file. `Source.rows` counts the rows read so far; a file
+    without any raises SourceError once read through."""
     path = Path(path)
-    raw = _read(path, layer, source_layer)
-    warnings: list[str] = []
-    if len(raw) == 0:
-        raise SourceError(f"{path} has no features")
-    columns = [c for c in raw.columns if c != "geometry"]
-    colmap, ignored = _map_columns(columns, layer, mapping or {})
-    if ignored:
-        warnings.append(f"columns not imported (no matching field; use --map SOURCE=FIELD): {', '.join(ignored)}")
-    frame = pd.DataFrame({dst: raw[src].reset_index(drop=True) for src, dst in colmap.items()})  # dtypes kept
-    source_crs = None
-    if layer.spatial:
-        if "geometry" not in raw.columns:
-            raise SourceError(f"{path} has no geometry column (for CSV, a WKT column named one of: {GEOM_NAMES})")
-        file_crs = CRS.from_user_input(raw.crs) if getattr(raw, "crs", None) is not None else None
-        geoms, source_crs = _geometry(raw, layer, file_crs, crs, swap_xy, warnings)
-        frame["geometry"] = geoms
-    return Source(frame=frame, source_crs=source_crs, warnings=warnings, mapping=colmap)
+    with _open(path, layer, source_layer, batch_size) as raw:
+        warnings: list[str] = []
+        colmap, ignored = _map_columns(raw.columns, layer, mapping or {})
+        if ignored:
+            warnings.append(f"columns not imported (no matching field; use --map SOURCE=FIELD): {', '.join(ignored)}")
+        source = Source(warnings=warnings, mapping=colmap, expected=raw.expected)
+        if layer.spatial:
+            if not raw.has_geometry:
+                raise SourceError(f"{path} has no geometry column (for CSV, a WKT column named one of: {GEOM_NAMES})")
+            source.source_crs = _source_crs(layer, raw.crs, crs, swap_xy, warnings)
+
+        def frames() -> Iterator[pd.DataFrame]:
+            for part in raw.batches:
+                frame = pd.DataFrame({dst: part[src].reset_index(drop=True) for src, dst in colmap.items()})
+                if source.source_crs is not None:
+                    geoms = np.asarray(part["geometry"].to_numpy(), dtype=object)
+                    frame["geometry"] = _geometry(geoms, source.source_crs, swap_xy)
+                source.rows += len(frame)
+                yield frame
+            if source.rows == 0:
+                raise SourceError(f"{path} has no features")
+
+        yield source, frames()
+
+
+def read_source(path: Path | str, layer: LayerDef, **kw) -> Source:
+    """The whole file at once (`open_source`'s batches joined): for files that are small by nature, such as
+    boundaries; imports stream instead."""
+    with open_source(path, layer, **kw) as (source, frames):
+        source.frame = pd.concat(list(frames), ignore_index=True)
+    return source
 
 
 def frame_from_features(features: list[dict], layer: LayerDef) -> pd.DataFrame:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
 from ..catalogue import Catalogue, LayerDef
 from ..stores.parcels import ParcelStore
 from ..stores.staging import write_generic
-from ..validation import Options, Report, Staged, ValidationFailed, validate
+from ..validation import Options, Report, Staged, ValidationFailed, validate_batches
 
 
 @dataclass
@@ -39,14 +40,32 @@ def write_batch(
     rows=None,
     before_write: Callable[[str], None] | None = None,
 ) -> WriteResult:
-    """Validate `frame` and, if every row passes and this is not a dry run, write it.
+    """Validate `frame` and, if every row passes and this is not a dry run, write it (see `write_batches`)."""
+    return write_batches(
+        conn, catalogue, layer, [(frame, rows)], options, dry_run=dry_run, update=update, before_write=before_write
+    )
+
+
+def write_batches(
+    conn,
+    catalogue: Catalogue,
+    layer: LayerDef,
+    batches: Iterable[tuple[pd.DataFrame, Any]],
+    options: Options | None = None,
+    *,
+    dry_run: bool = False,
+    update: bool = False,
+    before_write: Callable[[str], None] | None = None,
+) -> WriteResult:
+    """Validate the input's batches (frame, row numbers or None) and, if every row passes and this is not a dry run,
+    write them all at once.
 
     Raises ValidationFailed when any row fails; the caller's transaction must then be rolled back, and is
     what makes an import all-or-nothing. `before_write(stage)` may veto the staged rows (say, a planner's
     unit scope) by raising."""
     if layer.storage == "parcels":  # one writer per province at a time: the checks see every earlier write
         ParcelStore(conn).lock_writes(catalogue.province.code)
-    staged = validate(conn, catalogue, layer, frame, options, rows=rows)
+    staged = validate_batches(conn, catalogue, layer, batches, options)
     if not staged.report.ok:
         raise ValidationFailed(staged.report)
     if before_write is not None:

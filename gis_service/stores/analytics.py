@@ -120,8 +120,12 @@ def ranking_sql(req: Request, settings) -> tuple[str, dict]:
     sql = f"""
 WITH measured AS MATERIALIZED (
     SELECT p.id, p.code, p.name, p.admin_unit_code, p.area_m2, p.clearance_status, {est_units_sql(settings, "p")} AS est_units,
-           n.road_m, n.town_m, n.school_m, n.health_m, n.hazards
-    FROM parcels p JOIN parcel_measures n ON n.parcel_id = p.id AND n.province_code = p.province_code
+           coalesce(n.road_m, l.road_m) AS road_m, coalesce(n.town_m, l.town_m) AS town_m,
+           coalesce(n.school_m, l.school_m) AS school_m, coalesce(n.health_m, l.health_m) AS health_m,
+           CASE WHEN n.parcel_id IS NULL THEN intersecting_hazards(p.geom) ELSE n.hazards END AS hazards
+    FROM parcels p LEFT JOIN parcel_measures n ON n.parcel_id = p.id AND n.province_code = p.province_code
+    -- a parcel outside the call (a dossier, a planner's statuses) has no stored measures: measured live
+    LEFT JOIN LATERAL (SELECT * FROM nearest_references_m(p.geom) WHERE n.parcel_id IS NULL OFFSET 0) l ON TRUE
     WHERE {" AND ".join(where)}
 ), scored AS (
     SELECT p.*, {", ".join(f"{expr} AS s_{k}" for k, expr in scores.items())},

@@ -50,6 +50,18 @@ SELECT row_no, code, other_code, overlap_m2 FROM (
 ORDER BY row_no, other_code
 """
 
+# Pairs of rows of the same input whose interiors meet (withdrawn rows excepted); the later row is the one named.
+OVERLAPS_WITHIN_SQL = """
+SELECT row_no, code, other_row, other_code, overlap_m2 FROM (
+    SELECT b.row_no, b.code, a.row_no AS other_row, a.code AS other_code,
+           ST_Area(ST_Intersection(a.geom, b.geom)::geography) AS overlap_m2
+    FROM {stage} a
+    JOIN {stage} b ON a.row_no < b.row_no AND a.geom && b.geom AND ST_Relate(a.geom, b.geom, 'T********')
+    WHERE a.status IS DISTINCT FROM %(withdrawn)s AND b.status IS DISTINCT FROM %(withdrawn)s
+) o WHERE overlap_m2 > %(tolerance)s
+ORDER BY row_no, other_row
+"""
+
 # The province boundary in force today; the catalogue's bounding box when no boundary is loaded.
 OUTSIDE_PROVINCE_SQL = """
 WITH prov AS (
@@ -209,6 +221,13 @@ class ParcelStore(Store):
         """Staged parcels whose interiors meet a reserved parcel's (one in stage `withdrawn` is no longer reserved)."""
         return self.all(
             sql.SQL(OVERLAPS_SQL).format(stage=sql.Identifier(stage)),
+            {"tolerance": tolerance_m2, "withdrawn": withdrawn},
+        )
+
+    def overlaps_within(self, stage: str, tolerance_m2: float, withdrawn: str) -> list[tuple]:
+        """(row, code, earlier row, its code, m²) of staged rows whose interiors meet an earlier staged row's."""
+        return self.all(
+            sql.SQL(OVERLAPS_WITHIN_SQL).format(stage=sql.Identifier(stage)),
             {"tolerance": tolerance_m2, "withdrawn": withdrawn},
         )
 

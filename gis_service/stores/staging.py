@@ -3,7 +3,7 @@ SQL (and indexed), and the final write is one INSERT … SELECT (or UPDATE … F
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from psycopg import sql
 from psycopg.types.json import Jsonb
@@ -36,9 +36,8 @@ def create_stage(cur, spec: StoreSpec, name: str) -> None:
     )
 
 
-def copy_rows(
-    cur, spec: StoreSpec, name: str, rows: Iterable[tuple], advance: Callable[[int], None] | None = None
-) -> int:
+def copy_rows(cur, spec: StoreSpec, name: str, rows: Iterable[tuple]) -> int:
+    """COPY `rows` into stage `name` (one call per batch); how many."""
     cols = sql.SQL(", ").join(sql.Identifier(c) for c in stage_columns(spec))
     n = 0
     with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(name), cols)) as copy:
@@ -47,19 +46,45 @@ def copy_rows(
                 row = (*row[:4], Jsonb(row[4]), row[5])
             copy.write_row(row)
             n += 1
-            if advance is not None and n % 2000 == 0:
-                advance(2000)
-    if advance is not None:
-        advance(n % 2000)
-    if n > 1000:
-        if spec.spatial:
-            cur.execute(sql.SQL("CREATE INDEX ON {} USING gist (geom)").format(sql.Identifier(name)))
-        cur.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(name)))
     return n
 
 
+def index_stage(cur, spec: StoreSpec, name: str, rows: int) -> None:
+    """Once every batch is staged: an index on the geometry and statistics, for the whole-input checks."""
+    if rows <= 1000:
+        return
+    if spec.spatial:
+        cur.execute(sql.SQL("CREATE INDEX ON {} USING gist (geom)").format(sql.Identifier(name)))
+    cur.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(name)))
+
+
+def _code(spec: StoreSpec, alias: str) -> sql.Composable:
+    """A staged row's code (what a problem names it by), NULL for a layer without codes."""
+    if spec.jsonb_properties:
+        return sql.SQL("{}.properties ->> 'code'").format(sql.Identifier(alias))
+    if "code" in spec.columns:
+        return sql.SQL("{}.code::text").format(sql.Identifier(alias))
+    return sql.SQL("NULL::text")
+
+
+def duplicate_keys_in_stage(cur, spec: StoreSpec, name: str) -> list[tuple]:
+    """(row, first row with the same key, code, *key) of every staged row whose natural key an earlier row of the
+    same input already has."""
+    if not spec.key:
+        return []
+    keys = sql.SQL(", ").join(sql.Identifier(c) for c in spec.key)
+    q = sql.SQL(
+        "SELECT row_no, first_row, row_code, {keys} FROM ("
+        "SELECT row_no, {code} AS row_code, {keys}, min(row_no) OVER (PARTITION BY {keys}) AS first_row "
+        "FROM {stage} s"
+        ") d WHERE row_no <> first_row ORDER BY row_no"
+    ).format(keys=keys, code=_code(spec, "s"), stage=sql.Identifier(name))
+    return cur.execute(q).fetchall()
+
+
 def duplicate_keys_in_table(cur, spec: StoreSpec, name: str) -> list[tuple]:
-    """Staged rows whose natural key is already stored (ignoring the stored version of the row itself)."""
+    """(row, code, *key) of staged rows whose natural key is already stored (ignoring the stored version of the row
+    itself)."""
     if not spec.key:
         return []
     on = sql.SQL(" AND ").join(  # staged rows always have their key (rows without one are not staged)
@@ -67,9 +92,9 @@ def duplicate_keys_in_table(cur, spec: StoreSpec, name: str) -> list[tuple]:
     )
     keys = sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(c)) for c in spec.key)
     q = sql.SQL(
-        "SELECT s.row_no, {keys} FROM {stage} s JOIN {table} t ON {on} "
+        "SELECT s.row_no, {code}, {keys} FROM {stage} s JOIN {table} t ON {on} "
         "WHERE t.id IS DISTINCT FROM s.target_id ORDER BY s.row_no"
-    ).format(keys=keys, stage=sql.Identifier(name), table=sql.Identifier(spec.table), on=on)
+    ).format(code=_code(spec, "s"), keys=keys, stage=sql.Identifier(name), table=sql.Identifier(spec.table), on=on)
     return cur.execute(q).fetchall()
 
 

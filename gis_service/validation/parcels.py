@@ -3,55 +3,20 @@
 from __future__ import annotations
 
 import numpy as np
-import shapely
-from pyproj import Geod
 
 from ..catalogue import Catalogue
 from ..stores.parcels import ParcelStore
 from .report import Report
-
-GEOD = Geod(ellps="WGS84")
 
 
 def _m2(value: float) -> str:
     return f"{value:,.0f} m²" if value >= 10 else f"{value:.2f} m²"
 
 
-def overlaps_within_batch(
-    geoms: np.ndarray,
-    usable: np.ndarray,
-    statuses: list,
-    report: Report,
-    rows: np.ndarray,
-    codes: list,
-    tolerance_m2: float,
-    withdrawn: str,
-) -> None:
-    """Pairs of rows in the same batch whose interiors meet (withdrawn rows excepted)."""
-    idx = np.flatnonzero(usable & np.array([s != withdrawn for s in statuses], dtype=bool))
-    if len(idx) < 2:
-        return
-    sub = geoms[idx]
-    tree = shapely.STRtree(sub)
-    left, right = tree.query(sub, predicate="intersects")
-    keep = left < right
-    left, right = left[keep], right[keep]
-    if not len(left):
-        return
-    interior = shapely.relate_pattern(sub[left], sub[right], "T********")
-    for a, b in zip(left[interior], right[interior]):
-        inter = shapely.intersection(sub[a], sub[b])
-        area = abs(GEOD.geometry_area_perimeter(inter)[0])
-        if area <= tolerance_m2:
-            continue
-        i, j = idx[a], idx[b]
-        report.add(
-            int(rows[j]),
-            "geometry",
-            f"overlaps row {int(rows[i])} ({codes[i]}) by {_m2(area)}",
-            codes[j],
-            kind="overlap",
-        )
+def overlaps_within_stage(conn, stage: str, report: Report, tolerance_m2: float, withdrawn: str) -> None:
+    """Pairs of rows of the same input whose interiors meet (withdrawn rows excepted), found in the stage."""
+    for row_no, code, other_row, other_code, area in ParcelStore(conn).overlaps_within(stage, tolerance_m2, withdrawn):
+        report.add(row_no, "geometry", f"overlaps row {other_row} ({other_code}) by {_m2(area)}", code, kind="overlap")
 
 
 def new_parcels_start_proposed(

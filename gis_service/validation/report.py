@@ -55,7 +55,10 @@ class Report:
         kind: str | None = None,
         ref: str | None = None,
     ) -> None:
-        self.problems.append(Problem(row, fld, message, code, kind, ref))
+        problem = Problem(row, fld, message, code, kind, ref)
+        if row is None and problem in self.problems:  # a whole-input problem, seen again in a later batch
+            return
+        self.problems.append(problem)
 
     def sorted_problems(self) -> list[Problem]:
         return sorted(self.problems, key=lambda p: (p.row is not None, p.row or 0, p.field or ""))
