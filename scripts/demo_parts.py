@@ -10,12 +10,14 @@ from pathlib import Path
 
 import numpy as np
 import shapely
+import shapely.affinity
 from demo_geo import (
     COMMUNES,
     DISTRICTS,
     HAZARDS,
     ROADS,
     SCHEMATIC,
+    TO_LL,
     allocate,
     feature,
     lloyd,
@@ -125,11 +127,12 @@ def _wiggle(points_m: list[np.ndarray], rng, amplitude: float = 900.0) -> LineSt
     return LineString(out)
 
 
-def roads(units: list[dict], rng) -> tuple[list[dict], list[LineString]]:
-    """Schematic main roads, plus a local road from every commune centre far from them."""
+def roads(units: list[dict], prov, rng) -> tuple[list[dict], list[LineString]]:
+    """Schematic main roads (the stretches inside the province), plus a local road from every commune centre far
+    from them."""
     feats, lines = [], []
     for name, ref, klass, pts in ROADS:
-        line = _wiggle([pt_m(lat, lon) for lon, lat in pts], rng)
+        line = _wiggle([pt_m(lat, lon) for lon, lat in pts], rng).intersection(prov)
         lines.append(line)
         feats.append(feature(to_ll(line), {"name": name, "ref": ref, "road_class": klass}))
     more_feats, more_lines = local_roads(units, lines, rng)
@@ -514,3 +517,113 @@ def tables(out: Path, units: list[dict]) -> None:
                     "District split illustrative; province total reported: 1,647 households, 82.735 billion VND",
                 ]
             )
+
+
+MERGER = Path(__file__).resolve().parent.parent / "layers" / "units" / "dien_bien_2025_merger.csv"
+COS = math.cos(
+    math.radians(21.7)
+)  # the province's middle latitude: a degree of longitude is this much of one of latitude
+PREFIX = {"phường": "Phường ", "thị trấn": "Thị trấn ", "xã": "Xã "}
+
+
+def _seeds(cell, fixed: list[np.ndarray], n: int, rng) -> np.ndarray:
+    """The `fixed` points and n − len(fixed) more spread over `cell` (farthest-point sampling), then made compact
+    (Lloyd) with the fixed ones kept in place."""
+    margin = min(1500.0, 0.1 * math.sqrt(cell.area))
+    inner = cell.buffer(-margin)
+    inner = inner if not inner.is_empty else cell
+    minx, miny, maxx, maxy = inner.bounds
+    cand: list[np.ndarray] = []
+    while len(cand) < 300:
+        xy = rng.uniform([minx, miny], [maxx, maxy], size=(300, 2))
+        cand.extend(xy[shapely.contains_xy(inner, xy[:, 0], xy[:, 1])])
+    pts = np.array(cand)
+    chosen = list(fixed)
+    for _ in range(n - len(fixed)):
+        d = np.min(np.linalg.norm(pts[:, None, :] - np.array(chosen)[None, :, :], axis=2), axis=1)
+        chosen.append(pts[int(np.argmax(d))])
+    return lloyd(cell, np.array(chosen), fixed=len(fixed))
+
+
+def _towards(cell, other, margin: float = 2000.0) -> np.ndarray:
+    """A point of `cell` a little inside its edge nearest to `other` (a former commune of a neighbouring former
+    district is drawn on that side, so it stays joined to its own district)."""
+    edge = nearest_points(cell.boundary, other)[0]
+    inner = cell.buffer(-min(margin, 0.15 * math.sqrt(cell.area)))
+    return np.array(nearest_points(inner if not inner.is_empty else cell, edge)[0].coords[0])
+
+
+def former_communes(units: list[dict], seed: int) -> list[dict]:
+    """The 129 communes, wards and townships before 1 July 2025 (valid until 30 June 2025), each drawn inside the
+    commune or ward it became (layers/units/dien_bien_2025_merger.csv), so that the merge holds on the map; the former
+    districts are then redrawn as the union of their former communes, so that each lies in its own district. Its own
+    random stream: nothing else in the demo moves."""
+    rng = np.random.default_rng(seed)
+    with open(MERGER, encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    new = {u["code"]: u for u in units if u["level"] == "commune"}
+    district = {u["code"]: u["geom"] for u in units if u["level"] == "district"}  # as fitted, before the redrawing
+    out: list[dict] = []
+    for code in sorted({r["successor_code"] for r in rows}):
+        u = new[code]
+        # the former unit at the new one's seat: of the district the new unit is drawn in, a town before a commune
+        members = sorted(
+            (r for r in rows if r["successor_code"] == code),
+            key=lambda r: (
+                r["former_district_code"] != u["district"],
+                r["former_type"] == "xã",
+                r["former_code"] != code,
+                r["former_code"],
+            ),
+        )
+        # drawn in longitude/latitude (scaled by cos φ, an affine map that keeps edges straight) inside the successor
+        # as the file holds it: the former communes then cover it exactly and never cross its edge
+        successor = shapely.geometry.shape(u["feature"]["geometry"])
+        cells = [successor]
+        if len(members) > 1:
+            away = [r for r in members[1:] if r["former_district_code"] != u["district"]]
+            members = [members[0], *away, *(r for r in members[1:] if r not in away)]
+            fixed = [u["seat"], *(_towards(u["geom"], district[r["former_district_code"]]) for r in away)]
+            seeds = _seeds(u["geom"], fixed, len(members), rng)
+            plane = np.column_stack(TO_LL.transform(seeds[:, 0], seeds[:, 1])) * [COS, 1.0]
+            frame = shapely.affinity.scale(successor, COS, 1.0, origin=(0, 0))
+            cells = [
+                shapely.affinity.scale(c, 1 / COS, 1.0, origin=(0, 0))
+                for c in power_cells(plane, np.zeros(len(members)), frame)
+            ]
+        for r, cell in zip(members, cells):
+            name = r["former_name"].removeprefix(PREFIX[r["former_type"]])
+            out.append(
+                {
+                    "code": r["former_code"],
+                    "district": r["former_district_code"],
+                    "feature": feature(
+                        cell,
+                        {
+                            "code": r["former_code"],
+                            "name": name,
+                            "level": "commune",
+                            "boundary_note": SCHEMATIC + f"; drawn inside {u['code']} {u['name']}, the unit it became",
+                            "unit_type": r["former_type"],
+                            "parent_code": r["former_district_code"],
+                            "valid_from": "1900-01-01",
+                            "valid_to": r["valid_to"],
+                            "official_area_km2": None,
+                            "population": None,
+                            "population_year": None,
+                        },
+                    ),
+                }
+            )
+    for d in (u for u in units if u["level"] == "district"):
+        parts = [shapely.geometry.shape(f["feature"]["geometry"]) for f in out if f["district"] == d["code"]]
+        d["feature"] = feature(shapely.union_all(parts, grid_size=1e-7), d["feature"]["properties"])
+    return out
+
+
+def place_in_former_communes(parcel_feats: list[dict], formers: list[dict]) -> None:
+    """Each parcel's former commune is the one that holds it (its cadastral map sheet was that commune's)."""
+    shapes = [(f["code"], shapely.geometry.shape(f["feature"]["geometry"])) for f in formers]
+    for p in parcel_feats:
+        inner = shapely.geometry.shape(p["geometry"]).representative_point()
+        p["properties"]["former_commune_code"] = next(code for code, g in shapes if g.contains(inner))

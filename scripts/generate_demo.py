@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """Generate the Điện Biên demo data in layers/demo/ (seeded, so every run writes the same files).
 
-Boundaries are SCHEMATIC, NOT LEGAL BOUNDARIES: a hand-drawn province outline scaled to the published
-area, split into a power diagram (weighted Voronoi) around the former district seats whose weights are
-fitted to the published district areas; communes and wards are Voronoi cells inside their former district.
+Boundaries are SCHEMATIC, NOT LEGAL BOUNDARIES: a hand-drawn province outline, kept inside Vietnam's
+national border (Natural Earth, layers/sources/vietnam_border.geojson) and scaled to the published area, split
+into a power diagram (weighted Voronoi) around the former district seats whose weights are fitted to the
+published district areas; communes and wards are Voronoi cells inside their former district, and the 129 former
+communes (until 30 June 2025) cells inside the unit each became, the former districts then redrawn as the union
+of their former communes.
 Parcels, roads, facilities and hazard zones are plausible, not surveyed. Demand splits and the district
 split of the 2024 programme figures are illustrative; the province totals are the reported ones.
 Facts come from ../shared/domain/dien-bien.md.
 
-Usage: python scripts/generate_demo.py [--out layers/demo] [--parcels 320] [--seed 11]
+Usage: python scripts/generate_demo.py [--out layers/demo] [--seed 11]
 """
 
 from __future__ import annotations
@@ -22,7 +25,16 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from demo_geo import SCHEMATIC, district_cells, province_outline, write_geojson
-from demo_parts import admin_features, facilities, hazards, parcels, roads, tables
+from demo_parts import (
+    admin_features,
+    facilities,
+    former_communes,
+    hazards,
+    parcels,
+    place_in_former_communes,
+    roads,
+    tables,
+)
 
 
 def main() -> None:
@@ -37,8 +49,9 @@ def main() -> None:
 
     prov = province_outline()
     units = admin_features(prov, district_cells(prov), rng)
-    write_geojson(out / "admin_units.geojson", [u["feature"] for u in units], SCHEMATIC)
-    road_feats, road_lines = roads(units, rng)
+    formers = former_communes(units, args.seed + 1)
+    write_geojson(out / "admin_units.geojson", [u["feature"] for u in units + formers], SCHEMATIC)
+    road_feats, road_lines = roads(units, prov, rng)
     write_geojson(out / "roads.geojson", road_feats, "Schematic main roads (demo)")
     communes = [u for u in units if u["level"] == "commune"]
     write_geojson(out / "facilities.geojson", facilities(communes, rng), "Illustrative facility positions (demo)")
@@ -46,11 +59,9 @@ def main() -> None:
     write_geojson(
         out / "hazard_zones.geojson", hazard_feats, "Illustrative hazard zones, not an official zoning map (demo)"
     )
-    write_geojson(
-        out / "parcels.geojson",
-        parcels(args.parcels, prov, units, road_lines, hazard_polys, rng),
-        "Plausible, not surveyed, social-housing land reserves (demo)",
-    )
+    parcel_feats = parcels(args.parcels, prov, units, road_lines, hazard_polys, rng)
+    place_in_former_communes(parcel_feats, formers)
+    write_geojson(out / "parcels.geojson", parcel_feats, "Plausible, not surveyed, social-housing land reserves (demo)")
     tables(out, units)
     print(f"wrote demo data to {out}")
 

@@ -33,9 +33,10 @@ def test_counts_match_the_shipped_files(demo, catalogue):
 def test_admin_units_before_and_after_the_reform(conn, demo):
     rows = conn.execute(
         "SELECT level, count(*), min(valid_from)::text, max(valid_to)::text FROM admin_units "
-        "GROUP BY level ORDER BY level"
+        "GROUP BY level, valid_to IS NULL ORDER BY level, valid_to IS NULL"
     ).fetchall()
     assert rows == [
+        ("commune", 129, "1900-01-01", "2025-06-30"),  # the communes, wards and townships before the reform
         ("commune", 45, "2025-07-01", None),
         ("district", 10, "1900-01-01", "2025-06-30"),
         ("province", 1, "2004-01-01", None),
@@ -53,11 +54,19 @@ def test_admin_units_before_and_after_the_reform(conn, demo):
         "102": "Mường Ảng",
         "103": "Nậm Pồ",
     }
-    wards = conn.execute("SELECT code FROM admin_units WHERE unit_type = 'phường' ORDER BY code").fetchall()
+    wards = conn.execute(
+        "SELECT code FROM admin_units WHERE unit_type = 'phường' AND valid_to IS NULL ORDER BY code"
+    ).fetchall()
     assert wards == [("03127",), ("03151",), ("03334",)]
-    assert count(conn, "admin_units", "unit_type = 'xã'") == 42
+    assert count(conn, "admin_units", "unit_type = 'xã' AND valid_to IS NULL") == 42
+    before = dict(
+        conn.execute(
+            "SELECT unit_type, count(*) FROM admin_units WHERE level = 'commune' AND valid_to = '2025-06-30' GROUP BY 1"
+        ).fetchall()
+    )
+    assert before == {"phường": 9, "thị trấn": 5, "xã": 115}  # as the merge table lists them
     # every unit says its boundary is schematic
-    assert count(conn, "admin_units", "boundary_note ILIKE '%schematic, not legal%'") == 56
+    assert count(conn, "admin_units", "boundary_note ILIKE '%schematic, not legal%'") == 185
 
 
 def test_as_of_a_date(conn, demo):
@@ -71,18 +80,20 @@ def test_as_of_a_date(conn, demo):
         rows = conn.execute(sql).fetchall()
         return {lvl: sum(1 for (r,) in rows if r == lvl) for lvl in ("province", "district", "commune")}
 
-    assert units(date(2025, 6, 30)) == {"province": 1, "district": 10, "commune": 0}
+    assert units(date(2025, 6, 30)) == {"province": 1, "district": 10, "commune": 129}
     assert units(date(2025, 7, 1)) == {"province": 1, "district": 0, "commune": 45}
 
 
 def test_schematic_units_tile_the_province(conn, demo):
-    prov, districts, communes = conn.execute(
+    prov, districts, communes, former = conn.execute(
         """SELECT (SELECT ST_Area(geom::geography) FROM admin_units WHERE level = 'province'),
                   (SELECT sum(ST_Area(geom::geography)) FROM admin_units WHERE level = 'district'),
-                  (SELECT sum(ST_Area(geom::geography)) FROM admin_units WHERE level = 'commune')"""
+                  (SELECT sum(ST_Area(geom::geography)) FROM admin_units WHERE level = 'commune' AND valid_to IS NULL),
+                  (SELECT sum(ST_Area(geom::geography)) FROM admin_units WHERE level = 'commune' AND valid_to IS NOT NULL)"""
     ).fetchone()
     assert prov / 1e6 == pytest.approx(9540, rel=0.01)  # the published area, about 9,540 km²
-    assert districts == pytest.approx(prov, rel=1e-4) and communes == pytest.approx(prov, rel=1e-4)
+    for total in (districts, communes, former):  # each period's units cover the province once
+        assert total == pytest.approx(prov, rel=1e-4)
 
 
 def test_parcels_are_plausible(conn, demo, catalogue):
@@ -230,3 +241,30 @@ def test_a_unit_from_a_schematic_boundary_is_said_so(conn, demo, catalogue, sett
     conn.execute("UPDATE admin_units SET boundary_note = 'Hồ sơ địa giới hành chính 2025 (legal)'")
     path = write(parcels_vn2000(1, e0=CHECK_E + 5600, n0=CHECK_N + 5000, prefix="LEG"), tmp_path / "one.gpkg", "gpkg")
     assert not any("schematic" in w for w in import_file(conn, catalogue, settings, path, "parcels").warnings)
+
+
+def test_nothing_of_the_demo_lies_outside_vietnam(conn, demo):
+    """Every unit, parcel, road, facility and hazard zone lies on Vietnam's side of the national border (Natural
+    Earth 1:10m, layers/sources/vietnam_border.geojson), and the schematic province keeps its published area."""
+    from pathlib import Path
+
+    border = (Path(__file__).resolve().parent.parent / "layers" / "sources" / "vietnam_border.geojson").read_text()
+    outside = conn.execute(
+        # the files keep coordinates to 1e-7° (about 1 cm): the border is widened by about a metre for that rounding
+        """WITH vn AS (SELECT ST_Buffer(ST_SetSRID(ST_GeomFromGeoJSON(%s::jsonb -> 'features' -> 0 ->> 'geometry'), 4326),
+                                       0.00001) AS g)
+           SELECT kind, code FROM (
+               SELECT 'unit' AS kind, code, geom FROM admin_units
+               UNION ALL SELECT 'parcel', code, geom FROM parcels
+               UNION ALL SELECT layer, properties ->> 'name', geom FROM reference_features) f, vn
+           WHERE ST_Area(ST_Difference(f.geom, vn.g)::geography) > 1
+              OR ST_Length(ST_Difference(f.geom, vn.g)::geography) > 1
+              OR (GeometryType(f.geom) = 'POINT' AND NOT ST_Intersects(f.geom, vn.g))""",
+        [border],
+    ).fetchall()
+    assert outside == []
+    assert conn.execute("SELECT count(*) FROM reference_features").fetchone()[0] > 100
+    km2 = conn.execute(
+        "SELECT ST_Area(geom::geography) / 1e6 FROM admin_units WHERE level = 'province' AND valid_to IS NULL"
+    ).fetchone()[0]
+    assert abs(km2 - 9539.93) / 9539.93 < 0.001  # the official 9,539.93 km²

@@ -46,7 +46,7 @@ def package_merge() -> dict[str, str]:
 def test_the_merge_table_is_the_official_one(demo_ro):
     stored = dict(sql(demo_ro, "SELECT former_code, successor_code FROM former_units"))
     assert stored == package_merge() and len(stored) == 129
-    communes = {c for (c,) in sql(demo_ro, "SELECT code FROM admin_units WHERE level = 'commune'")}
+    communes = {c for (c,) in sql(demo_ro, "SELECT code FROM admin_units WHERE level = 'commune' AND valid_to IS NULL")}
     assert set(stored.values()) == communes and len(communes) == 45  # 129 became 45, each from at least one
     assert sql(demo_ro, "SELECT DISTINCT valid_to::text FROM former_units") == [("2025-06-30",)]
     districts = {d for (d,) in sql(demo_ro, "SELECT former_district_code FROM former_units")}
@@ -68,6 +68,44 @@ def test_the_demo_draws_each_commune_in_the_former_district_it_came_from(demo_ro
             assert came[code][district] == most, (code, name, district, dict(came[code]))
     # Mường Chà (03166) came from the former Nậm Pồ; the former Mường Chà township became Na Sang
     assert dict(came["03166"]) == {"103": 4}
+
+
+def test_each_former_commune_is_drawn_in_the_unit_it_became_and_in_its_own_district(demo_ro):
+    """The 129 former communes are units valid until 30 June 2025: each lies in the commune or ward it became (by the
+    merge table) and in its own former district, the former communes of a new unit cover it, and each demo parcel's
+    former commune is the one that holds it."""
+    wrong = sql(
+        demo_ro,
+        """SELECT f.former_code, f.successor_code, f.former_district_code FROM former_units f
+           JOIN admin_units o ON o.code = f.former_code AND o.valid_to = '2025-06-30' AND o.level = 'commune'
+           JOIN admin_units n ON n.code = f.successor_code AND n.valid_to IS NULL AND n.level = 'commune'
+           JOIN admin_units d ON d.code = f.former_district_code AND d.level = 'district'
+           WHERE o.parent_code IS DISTINCT FROM f.former_district_code
+              OR o.name <> regexp_replace(f.former_name, '^(Phường|Thị trấn|Xã) ', '')
+              -- planar, in square degrees (1e-7 is about 1,000 m² here): a sliver's geodesic area would mostly
+              -- measure how its long edges bend between the two outlines' different vertices
+              OR ST_Area(ST_Difference(o.geom, n.geom)) > 1e-7
+              OR ST_Area(ST_Difference(o.geom, d.geom)) > 1e-7""",
+    )
+    assert wrong == []
+    assert sql(demo_ro, "SELECT count(*) FROM admin_units WHERE valid_to = '2025-06-30' AND level = 'commune'") == [
+        (129,)
+    ]
+    uncovered = sql(
+        demo_ro,
+        """SELECT n.code FROM admin_units n WHERE n.level = 'commune' AND n.valid_to IS NULL
+             AND ST_Area(ST_SymDifference(n.geom, (SELECT ST_Union(o.geom) FROM admin_units o
+                 JOIN former_units f ON f.former_code = o.code AND o.valid_to = '2025-06-30' AND o.level = 'commune'
+                 WHERE f.successor_code = n.code))) > 1e-5 * ST_Area(n.geom)""",
+    )
+    assert uncovered == []
+    misplaced = sql(
+        demo_ro,
+        """SELECT p.code FROM parcels p JOIN admin_units o ON o.code = p.former_commune_code
+             AND o.level = 'commune' AND o.valid_to = '2025-06-30'
+           WHERE NOT ST_Intersects(o.geom, p.pos)""",
+    )
+    assert misplaced == [] and sql(demo_ro, "SELECT count(*) FROM parcels WHERE former_commune_code IS NOT NULL")[0][0]
 
 
 def test_an_old_address_still_finds_its_parcel(api, demo_ro):
@@ -144,3 +182,18 @@ def test_a_former_commune_must_have_become_the_unit_that_holds_the_parcel(api_rw
     assert sql(api_rw.db, "SELECT count(*) FROM parcels")[0][0] == before  # nothing was written
     own = sql(api_rw.db, "SELECT former_code FROM former_units WHERE successor_code = %s LIMIT 1", [unit])[0][0]
     assert post(own).status_code == 201
+
+
+def test_a_report_before_the_reform_shows_the_former_communes(api, demo_ro):
+    """Coverage as of 30 June 2025 by commune lists the 129 former communes with the names planners knew, and their
+    parcels add up to the districts' of that day; a day later, the 45 new units."""
+    before = api.get("/analytics/coverage?as_of=2025-06-30&level=commune").json()
+    names = dict(sql(demo_ro, "SELECT former_code, former_name FROM former_units"))
+    got = {u["code"]: u for u in before["units"]}
+    assert set(got) == set(names) and len(got) == 129
+    assert got["03130"]["name"] == "Thanh Bình" and names["03130"] == "Phường Thanh Bình"
+    districts = api.get("/analytics/coverage?as_of=2025-06-30&level=district").json()
+    assert sum(u["parcels"] for u in before["units"]) == sum(u["parcels"] for u in districts["units"]) > 0
+    after = api.get("/analytics/coverage?as_of=2025-07-01&level=commune").json()
+    successors = {c for (c,) in sql(demo_ro, "SELECT DISTINCT successor_code FROM former_units")}
+    assert {u["code"] for u in after["units"]} == successors and len(successors) == 45

@@ -291,7 +291,9 @@ def _inside(db, unit: str, dx: float = 0.0) -> dict:
 
 
 def test_a_planner_cannot_place_part_of_a_parcel_in_another_unit(api_rw):
-    here, far = sql(api_rw.db, "SELECT code FROM admin_units WHERE level = 'commune' ORDER BY code LIMIT 2")
+    here, far = sql(
+        api_rw.db, "SELECT code FROM admin_units WHERE level = 'commune' AND valid_to IS NULL ORDER BY code LIMIT 2"
+    )
     planner = token_for(api_rw.db, "planner", here[0])
     inside = _inside(api_rw.db, here[0])
     elsewhere = _inside(api_rw.db, far[0])
@@ -323,7 +325,9 @@ def test_a_planner_cannot_place_part_of_a_parcel_in_another_unit(api_rw):
 
 
 def test_a_declared_unit_must_hold_the_parcel(api_rw):
-    here, far = sql(api_rw.db, "SELECT code FROM admin_units WHERE level = 'commune' ORDER BY code LIMIT 2")
+    here, far = sql(
+        api_rw.db, "SELECT code FROM admin_units WHERE level = 'commune' AND valid_to IS NULL ORDER BY code LIMIT 2"
+    )
     admin = token_for(api_rw.db, "admin")
     body = {
         "type": "Feature",

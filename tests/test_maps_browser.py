@@ -329,7 +329,7 @@ def test_search_by_parcel_code(browser, server, tiled_server, demo_ro):
     sheet, number, unit_name = db(
         demo_ro,
         "SELECT p.map_sheet_no, p.parcel_no, a.name FROM parcels p JOIN admin_units a "
-        f"ON a.code = p.admin_unit_code WHERE p.code = '{code}'",
+        f"ON a.code = p.admin_unit_code AND a.valid_to IS NULL WHERE p.code = '{code}'",
     )[0]
     p = Page(browser).open(f"{server.base}/maps/planner")
     before = p.js(f"{MAP}.getZoom()")
@@ -517,7 +517,7 @@ def test_site_sheet_is_one_a4_page_with_numbered_vertices(browser, server, demo_
     pid, code, unit = db(
         demo_ro,
         "SELECT p.id, p.code, a.name FROM parcels p JOIN admin_units a ON a.code = p.admin_unit_code "
-        "WHERE p.published AND p.status = 'call_published' ORDER BY p.area_m2 DESC LIMIT 1",
+        "AND a.valid_to IS NULL WHERE p.published AND p.status = 'call_published' ORDER BY p.area_m2 DESC LIMIT 1",
     )[0]
     p = Page(browser).open(f"{server.base}/maps/parcels/{pid}")
     rows = len(p.page.query_selector_all(".lf-vertices tr")) - 1

@@ -307,7 +307,9 @@ def test_list_filters_sort_and_pages(planner, api_rw):
     n = count(db, "parcels", "status = 'programmed'")
     assert f"{n} khu đất" in planner.get("/parcels?status=programmed").text
     n_unit = q(
-        db, "SELECT count(*) FROM parcels p, admin_units a WHERE a.code = %s AND ST_Intersects(a.geom, p.pos)", [DBP]
+        db,
+        "SELECT count(DISTINCT p.id) FROM parcels p, admin_units a WHERE a.code = %s AND ST_Intersects(a.geom, p.pos)",
+        [DBP],
     )[0][0]
     assert f"{n_unit} khu đất" in planner.get(f"/parcels?unit={DBP}").text
     sheet, no, code = q(

@@ -13,6 +13,15 @@ SELECT code FROM up WHERE level = 'province' LIMIT 1
 """
 
 
+def in_province(alias: str) -> str:
+    """SQL condition: unit `alias` is province %(province)s or lies in it (a district or a commune of the province,
+    or a commune of one of its former districts, as the communes before 1 July 2025 were)."""
+    return (
+        f"({alias}.code = %(province)s OR {alias}.parent_code = %(province)s OR {alias}.parent_code IN "
+        "(SELECT d.code FROM admin_units d WHERE d.parent_code = %(province)s))"
+    )
+
+
 class AdminUnitStore(Store):
     def provinces(self) -> list[str]:
         """The codes of the provinces this database holds."""
@@ -84,7 +93,7 @@ class AdminUnitStore(Store):
                        ST_X(ST_PointOnSurface(u.geom)), ST_Y(ST_PointOnSurface(u.geom))
                 FROM admin_units u WHERE u.level = %(level)s AND u.valid_from <= %(as_of)s
                   AND (u.valid_to IS NULL OR u.valid_to >= %(as_of)s)
-                  AND (u.code = %(province)s OR u.parent_code = %(province)s) {unit_filter} ORDER BY u.code""",
+                  AND {in_province("u")} {unit_filter} ORDER BY u.code""",
             {"level": level, "as_of": as_of, "unit": within, "province": province},
         )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from .admin_units import in_province
 from .base import Store
 from .history import STAGE_SINCE_SQL
 from .parcels import est_units_sql, listed_sql
@@ -26,23 +27,23 @@ class Request(Protocol):
     province: str | None
 
 
-UNITS_SQL = """
-SELECT code, name, level, unit_type, parent_code FROM admin_units
+UNITS_SQL = f"""
+SELECT code, name, level, unit_type, parent_code FROM admin_units u
 WHERE level = %(level)s AND valid_from <= %(as_of)s AND (valid_to IS NULL OR valid_to >= %(as_of)s)
-  AND (code = %(province)s OR parent_code = %(province)s)  -- one province's units, never another's
-  {unit_filter}
+  AND {in_province("u")}  -- one province's units, never another's
+  {{unit_filter}}
 ORDER BY code
 """
 
-BY_STATUS_SQL = """
-SELECT u.code, p.status, count(*), sum(p.area_m2), sum({units})
+BY_STATUS_SQL = f"""
+SELECT u.code, p.status, count(*), sum(p.area_m2), sum({{units}})
 FROM admin_units u JOIN parcels p ON ST_Intersects(u.geom, p.pos)
 WHERE u.level = %(level)s AND u.valid_from <= %(as_of)s AND (u.valid_to IS NULL OR u.valid_to >= %(as_of)s)
   AND (p.published OR NOT %(published_only)s) AND p.province_code = %(province)s
-  AND (u.code = %(province)s OR u.parent_code = %(province)s)
-  AND {listed} <= %(as_of)s
+  AND {in_province("u")}
+  AND {{listed}} <= %(as_of)s
   AND (%(fund_source)s::text IS NULL OR p.fund_source = %(fund_source)s)
-  {unit_filter}
+  {{unit_filter}}
 GROUP BY u.code, p.status
 """
 
@@ -55,10 +56,7 @@ GROUP BY d.admin_unit_code, d.year
 """
 
 # The rows of a table keyed by unit that belong to one province (its own code or its units').
-OF_PROVINCE = (
-    "EXISTS (SELECT 1 FROM admin_units pa WHERE pa.code = {t}.admin_unit_code "
-    "AND (pa.code = %(province)s OR pa.parent_code = %(province)s))"
-)
+OF_PROVINCE = "EXISTS (SELECT 1 FROM admin_units pa WHERE pa.code = {t}.admin_unit_code AND " + in_province("pa") + ")"
 
 # Yearly programme figures (not cumulative ones) of the latest year at or before the year of interest.
 PROGRAMMES_SQL = """
