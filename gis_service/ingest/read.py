@@ -198,7 +198,7 @@ def _map_columns(columns: list[str], layer: LayerDef, explicit: dict[str, str]) 
     return mapping, ignored
 
 
-def _source_crs(layer: LayerDef, file_crs: CRS | None, crs_option: str | None, swap: bool, warnings: list[str]):
+def _source_crs(file_crs: CRS | None, crs_option: str | None, swap: bool, warnings: list[str]) -> CRS:
     crs, more = crsmod.resolve(file_crs, crs_option)
     warnings += more
     if swap:
@@ -254,7 +254,7 @@ def open_source(
         if layer.spatial:
             if not raw.has_geometry:
                 raise SourceError(f"{path} has no geometry column (for CSV, a WKT column named one of: {GEOM_NAMES})")
-            source.source_crs = _source_crs(layer, raw.crs, crs, swap_xy, warnings)
+            source.source_crs = _source_crs(raw.crs, crs, swap_xy, warnings)
 
         def frames() -> Iterator[pd.DataFrame]:
             for part in raw.batches:

@@ -19,6 +19,7 @@ from ..ingest.write import write_batch
 from ..security import Principal, scope_unit
 from ..stores.decisions import DecisionStore
 from ..stores.history import HistoryStore
+from ..stores.parcel_checks import ParcelCheckStore
 from ..stores.parcels import ParcelStore
 from ..stores.reads import ReadStore
 from ..stores.writes import WriteStore
@@ -89,7 +90,7 @@ def _check_scope(conn: psycopg.Connection, stage: str, principal: Principal, pro
     unit = scope_unit(principal, province)
     if unit is None:
         return
-    for _, _code, outside in ParcelStore(conn).outside_unit(stage, unit):
+    for _, _code, outside in ParcelCheckStore(conn).outside_unit(stage, unit):
         if outside > tolerance:
             amount = f"{outside / 1e4:,.2f} ha" if outside >= 1e4 else f"{outside:,.0f} m²"
             raise Forbidden(

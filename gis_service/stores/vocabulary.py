@@ -39,10 +39,11 @@ class VocabularyStore(Store):
         """The status whose parcels a ranking ranks (the call for investors): only they are measured, and the
         measures follow when it changes (migration 0018)."""
         if self.one("SELECT to_regproc('parcel_measures_sync') IS NOT NULL")[0]:
-            self.conn.execute(
+            changed = self.conn.execute(
                 "UPDATE statuses SET ranked = (id = %s) WHERE ranked IS DISTINCT FROM (id = %s)", [name, name]
-            )
-            self.conn.execute("SELECT parcel_measures_sync()")
+            ).rowcount
+            if changed:  # an upgrade that changes nothing re-measures nothing
+                self.conn.execute("SELECT parcel_measures_sync()")
 
     def drop_status(self, name: str) -> None:
         self.conn.execute("DELETE FROM statuses WHERE id = %s", [name])

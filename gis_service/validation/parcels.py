@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..catalogue import Catalogue
-from ..stores.parcels import ParcelStore
+from ..stores.parcel_checks import ParcelCheckStore
 from .report import Report
 
 
@@ -15,7 +15,9 @@ def _m2(value: float) -> str:
 
 def overlaps_within_stage(conn, stage: str, report: Report, tolerance_m2: float, withdrawn: str) -> None:
     """Pairs of rows of the same input whose interiors meet (withdrawn rows excepted), found in the stage."""
-    for row_no, code, other_row, other_code, area in ParcelStore(conn).overlaps_within(stage, tolerance_m2, withdrawn):
+    for row_no, code, other_row, other_code, area in ParcelCheckStore(conn).overlaps_within(
+        stage, tolerance_m2, withdrawn
+    ):
         report.add(row_no, "geometry", f"overlaps row {other_row} ({other_code}) by {_m2(area)}", code, kind="overlap")
 
 
@@ -67,7 +69,7 @@ def check_against_store(
     """The staged batch against what is stored: inside the province, no overlap with the reserved land fund,
     known units that hold their parcels."""
     province = catalogue.province
-    store = ParcelStore(conn)
+    store = ParcelCheckStore(conn)
     for row_no, code, partly, has_boundary in store.outside_province(stage, province.code, province.bbox):
         where = "the boundary" if has_boundary else "the bounding box"
         what = "extends beyond" if partly else "lies outside"
