@@ -407,6 +407,6 @@ def test_suitability_uses_index_searches_not_a_cross_join(layout):
     # the ranking reads parcel_measures; the live search runs only for a parcel without a stored row (gated)
     assert "parcel_measures" in top and "reference_features" not in top
     lines = top.splitlines()
-    live = [i for i, line in enumerate(lines) if "nearest_references_m" in line]
+    live = [i for i, line in enumerate(lines) if "Function Scan on nearest_references_m" in line]
     assert live and all("One-Time Filter: (n.parcel_id IS NULL)" in lines[i - 1] for i in live), top
     assert safety == {"nearest_references_m": "s", "intersecting_hazards": "s"}
