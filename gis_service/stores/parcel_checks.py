@@ -47,7 +47,7 @@ WITH prov AS (
 )
 SELECT s.row_no, s.code, ST_Intersects(s.geom, prov.g) AS partly, prov.has_boundary
 FROM {stage} s, prov
-WHERE NOT ST_CoveredBy(s.geom, prov.g)
+WHERE NOT ST_Covers(prov.g, s.geom)  -- the province first: its prepared geometry is reused row after row
 ORDER BY s.row_no
 """
 
@@ -113,9 +113,16 @@ FROM {stage} s LEFT JOIN LATERAL (SELECT a.geom FROM admin_units a WHERE a.code 
 ORDER BY s.row_no
 """
 
-# Lowest-level unit in force today that holds a point inside the parcel, for the staged rows that name none.
-# A join driven from the few units (each probing the stage's GiST index, the same polygon tested over and over)
-# is about three times faster than a lookup per row.
+# Staged parcels in a unit whose boundary is schematic. A schematic province boundary (the usual case) is one
+# polygon tested against every row, which PostGIS prepares once; only the rows it does not hold look through the
+# other units one by one (a lookup per row tests a different polygon each time, about ten times slower).
+ON_SCHEMATIC_SQL = """
+WITH prov AS (SELECT ST_Union(geom) AS g FROM admin_units WHERE level = 'province' AND boundary_note ILIKE 'schematic%%')
+SELECT count(*) FROM {stage} s, prov
+WHERE ST_Intersects(prov.g, ST_PointOnSurface(s.geom))
+   OR EXISTS (SELECT 1 FROM admin_units a
+              WHERE a.boundary_note ILIKE 'schematic%%' AND ST_Intersects(a.geom, ST_PointOnSurface(s.geom)))
+"""
 
 
 class ParcelCheckStore(Store):
@@ -148,12 +155,7 @@ class ParcelCheckStore(Store):
 
     def on_schematic_units(self, stage: str) -> int:
         """How many staged parcels lie in a unit whose boundary is schematic (its note says so), not legal."""
-        return self.one(
-            sql.SQL(
-                "SELECT count(*) FROM {stage} s WHERE EXISTS (SELECT 1 FROM admin_units a "
-                "WHERE a.boundary_note ILIKE 'schematic%%' AND ST_Intersects(a.geom, ST_PointOnSurface(s.geom)))"
-            ).format(stage=sql.Identifier(stage))
-        )[0]
+        return self.one(sql.SQL(ON_SCHEMATIC_SQL).format(stage=sql.Identifier(stage)))[0]
 
     def wrong_former_communes(self, stage: str) -> list[tuple]:
         return self.all(sql.SQL(FORMER_COMMUNE_SQL).format(stage=sql.Identifier(stage)))
