@@ -181,7 +181,7 @@ def _pack(folder, *, stray: bool = False):
     folder.mkdir()
     (folder / "province.yaml").write_text(
         f'code: "{OTHER}"\nname: "Tỉnh thử nghiệm"\nbbox: [102.0, 22.65, 104.5, 24.0]\n'
-        'cadastral_crs: "EPSG:9205"\nreform_date: "2025-07-01"\n',
+        'cadastral_crs: "EPSG:9206"\nreform_date: "2025-07-01"\n',
         encoding="utf-8",
     )
     outline = box(102.0, 22.65, 104.5, 24.0)
@@ -257,3 +257,43 @@ def test_a_province_is_added_with_one_command(env, tmp_path):
     (tmp_path / "empty").mkdir()
     r = runner.invoke(app, ["province", "add", str(tmp_path / "empty")])
     assert r.exit_code == 1 and "province.yaml" in r.output
+
+
+def test_the_other_province_s_parcels_speak_its_own_vn2000_zone(env, tmp_path):
+    """A province loaded with `province add` keeps its province.yaml: its parcels' site sheet, investor dossier and
+    page give coordinates and the certificate's grid area in its own VN-2000 zone (here TM-3 104-00, EPSG:9206),
+    not the deployment's (EPSG:9205), computed independently here with pyproj."""
+    import shapely
+    from pyproj import Transformer
+    from shapely.geometry import box
+    from typer.testing import CliRunner
+
+    from gis_service.cli.main import app
+
+    runner = CliRunner()
+    assert runner.invoke(app, ["demo"]).exit_code == 0
+    assert runner.invoke(app, ["province", "add", str(_pack(tmp_path / "good"))]).exit_code == 0
+    theirs = sql(env, f"SELECT id FROM parcels WHERE province_code = '{OTHER}' AND code = 'LC-0'")[0][0]
+    ours = sql(env, "SELECT id FROM parcels WHERE province_code = '11' ORDER BY id LIMIT 1")[0][0]
+    assert sql(env, "SELECT code, description->>'cadastral_crs' FROM provinces") == [(OTHER, "EPSG:9206")]
+    to_zone = Transformer.from_crs(4326, 9206, always_xy=True)
+    easting, northing = to_zone.transform(103.0, 23.0)  # LC-0's south-west corner
+    grid_area = shapely.ops.transform(to_zone.transform, box(103.0, 23.0, 103.002, 23.002)).area
+    admin = {"Authorization": f"Bearer {token_for(env, 'admin')}"}
+    with api_client(env, tmp_path) as c:
+        sheet = c.get(f"/maps/parcels/{theirs}?lang=en", headers=admin)
+        assert sheet.status_code == 200
+        assert "VN-2000 / TM-3 104-00" in sheet.text and "TM-3 103-00" not in sheet.text
+        num = r'<td class="num">([\d,]+(?:\.\d+)?)</td>'
+        shown = [(float(n.replace(",", "")), float(e.replace(",", ""))) for n, e in re.findall(num + num, sheet.text)]
+        # the sheet gives millimetres: the corner is there to within them
+        assert any(abs(n - northing) < 0.002 and abs(e - easting) < 0.002 for n, e in shown), (northing, shown)
+        dossier = c.get(f"/investors/sites/{theirs}?lang=en", headers=admin)
+        assert dossier.status_code == 200 and "TM-3 104-00" in dossier.text and "crs=9206" in dossier.text
+        page = c.get(f"/parcels/{theirs}?lang=en", headers=admin)
+        assert page.status_code == 200 and "EPSG:9206" in page.text and "EPSG:9205" not in page.text
+        m = re.search(r"EPSG:9206[^<]*</dt><dd>([\d,.]+)</dd>", page.text)
+        assert m and abs(float(m.group(1).replace(",", "")) - grid_area) < 0.5, (m and m.group(1), grid_area)
+        # Điện Biên's own parcels stay in EPSG:9205
+        assert "TM-3 103-00" in c.get(f"/maps/parcels/{ours}?lang=en", headers=admin).text
+        assert "EPSG:9205" in c.get(f"/parcels/{ours}?lang=en", headers=admin).text

@@ -21,6 +21,7 @@ from ..stores.admin_units import AdminUnitStore
 from ..stores.history import HistoryStore
 from ..stores.maintenance import MaintenanceStore
 from ..stores.parcels import ParcelStore
+from ..stores.provinces import ProvinceStore
 from ..validation import ValidationFailed
 from .demo import ORDER
 from .load import ImportResult, load_file
@@ -80,6 +81,7 @@ def load_province(conn, catalogue: Catalogue, settings, folder: Path, *, keep_st
     theirs = catalogue.model_copy(update={"province": province})
     HistoryStore(conn).set_actor(f"province:{getpass.getuser()}", f"province {province.code} loaded from {folder.name}")
     ParcelStore(conn).add_province(province.code)
+    ProvinceStore(conn).record(province)  # its zone, for its site sheets and certificates' areas
     loaded = Loaded(province)
     for layer_id, path in files:
         try:

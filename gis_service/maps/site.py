@@ -18,6 +18,7 @@ from ..i18n import day, field_label, number, shown, value_labels
 from ..security import visible_fields
 from ..stores.history import HistoryStore
 from ..stores.parcels import ParcelStore
+from ..stores.provinces import ProvinceStore
 from ..stores.reference import ReferenceStore
 from .assets import fragment
 
@@ -57,7 +58,8 @@ def parcel_layer(builder, spec) -> None:
     _, drawn, _ = simplified_boundary(ctx.conn, fid, DRAW_VERTICES)
     tolerance, table_geom, table_points = simplified_boundary(ctx.conn, fid, SHEET_VERTICES)
     edges = parcels.edges(table_geom)
-    vertices = parcels.vertices(table_geom, ctx.catalogue.province.cadastral_srid)
+    srid = ProvinceStore(ctx.conn).of_parcel(ctx.catalogue, fid).cadastral_srid  # the parcel's own VN-2000 zone
+    vertices = parcels.vertices(table_geom, srid)
     style = {
         "stroke": spec.style.get("color", "#c62828"),
         "weight": spec.style.get("weight", 3),
@@ -118,7 +120,7 @@ def parcel_layer(builder, spec) -> None:
     ]
     builder.spec["focus"] = "parcel"
     builder.fig.after += _tables(
-        builder, layer_def, props, edges, vertices, hazards or [], npoints, table_points, tolerance
+        builder, layer_def, props, edges, vertices, hazards or [], npoints, table_points, tolerance, srid
     )
 
 
@@ -222,7 +224,7 @@ def nearest_layer(builder, spec) -> None:
     )
 
 
-def _tables(builder, layer_def, props, edges, vertices, hazards, npoints, table_points, tolerance):
+def _tables(builder, layer_def, props, edges, vertices, hazards, npoints, table_points, tolerance, srid):
     lang, ctx = builder.lang, builder.ctx
     values = value_labels(layer_def, ctx.catalogue, lang)
     units = builder.spec.get("units") or {}
@@ -248,7 +250,7 @@ def _tables(builder, layer_def, props, edges, vertices, hazards, npoints, table_
     return fragment(
         "site_sheet.html",
         w={
-            k: builder.w(k).replace("{zone}", zone_label(ctx.catalogue.province.cadastral_srid, builder.lang))
+            k: builder.w(k).replace("{zone}", zone_label(srid, builder.lang))
             for k in (
                 "attributes_title",
                 "edge",

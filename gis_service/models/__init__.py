@@ -1,7 +1,7 @@
 """Database models. Each module keeps the SQL that belongs to its tables."""
 
 from . import admin_units, parcels, reference, stats
-from .admin_units import AdminUnit, FormerUnit
+from .admin_units import AdminUnit, FormerUnit, ProvinceRecord
 from .auth import ApiToken, FeatureRead, LoginFailure, Session, User
 from .base import Base
 from .history import Decision, Document, ParcelHistory, Status, StatusTransition
@@ -34,6 +34,7 @@ __all__ = [
     "ParcelHistory",
     "ParcelMeasure",
     "Programme",
+    "ProvinceRecord",
     "ReferenceFeature",
     "Session",
     "Status",

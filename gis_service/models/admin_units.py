@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from geoalchemy2 import Geometry
-from sqlalchemy import CheckConstraint, Date, Float, Index, Integer, String, UniqueConstraint, and_, or_
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    and_,
+    func,
+    or_,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, StoreSpec
@@ -96,3 +109,14 @@ FORMER_SPEC = StoreSpec(
     key=("former_code",),
     spatial=False,
 )
+
+
+class ProvinceRecord(Base):
+    """A province loaded beside the deployment's own: its province.yaml (migration 0019)."""
+
+    __tablename__ = "provinces"
+    __table_args__ = (CheckConstraint("code ~ '^[0-9]{2}$'", name="provinces_code_check"),)
+
+    code: Mapped[str] = mapped_column(String(2), primary_key=True)
+    description: Mapped[dict] = mapped_column(JSONB)
+    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -25,6 +25,7 @@ from ..maps.site import DRAW_VERTICES, SHEET_VERTICES, simplified_boundary
 from ..security import Principal, visible_fields, visible_rows
 from ..stores.features import FeatureStore, layer_sql
 from ..stores.parcels import ParcelStore
+from ..stores.provinces import ProvinceStore
 from .common import load_units, present, units_in_force
 from .render import ENV, Words, context, lang_of, page
 
@@ -224,7 +225,8 @@ def _dossier(conn, request: Request, who: Principal, fid: int, req: su.Request) 
         "facts": _facts(conn, request, who, [fid])[fid],
         "site": ranked[0] if ranked else None,
         "edges": store.edges(table_geom),
-        "vertices": store.vertices(table_geom, request.app.state.catalogue.province.cadastral_srid),
+        "srid": (srid := ProvinceStore(conn).of_parcel(request.app.state.catalogue, fid).cadastral_srid),
+        "vertices": store.vertices(table_geom, srid),
         "drawn": drawn,
         "tolerance": tolerance,
     }
@@ -268,8 +270,8 @@ async def dossier(request: Request, fid: int, who: CurrentPrincipal, req: su.Req
         },
         "drawings": list(DRAWINGS),
         # the province's own VN-2000 zone: the coordinates above, and the boundary files offered in it
-        "cadastral_srid": st.catalogue.province.cadastral_srid,
-        "zone": zone_label(st.catalogue.province.cadastral_srid, lang),
+        "cadastral_srid": data["srid"],
+        "zone": zone_label(data["srid"], lang),
         "report_title": f"{t('dossier')} {props.get('code', '')}",
         "filters_text": t("dossier_note"),
     }

@@ -25,6 +25,7 @@ from ..stores.decisions import DecisionStore
 from ..stores.features import FeatureStore
 from ..stores.history import HistoryStore
 from ..stores.parcels import ParcelStore
+from ..stores.provinces import ProvinceStore
 from ..stores.writes import WriteStore
 from ..validation.fields import coerce_value
 from .common import load_units, present, see_other
@@ -64,7 +65,8 @@ def parcel_data(conn, request: Request, fid: int, who: Principal) -> dict:
         ],
         "in_scope": False,
         # the certificate's figure: area on the province's VN-2000 grid, beside the ellipsoidal area_m2
-        "grid_area_m2": ParcelStore(conn).grid_area(fid, st.catalogue.province.cadastral_srid),
+        "cadastral_crs": (crs := ProvinceStore(conn).of_parcel(st.catalogue, fid).cadastral_crs),
+        "grid_area_m2": ParcelStore(conn).grid_area(fid, int(crs.split(":")[1])),
         # the unit (and "inside the province") come from a schematic boundary: the page says so
         "schematic_unit": ParcelStore(conn).schematic_unit(fid),
     }
@@ -118,7 +120,7 @@ def render_parcel(
         if k == "area_m2" and data["grid_area_m2"] is not None:
             facts.append(
                 (
-                    t("grid_area", crs=catalogue.province.cadastral_crs),
+                    t("grid_area", crs=data["cadastral_crs"]),
                     present(layer, k, data["grid_area_m2"], lang, values, units),
                 )
             )
