@@ -181,7 +181,7 @@ def _pack(folder, *, stray: bool = False):
     folder.mkdir()
     (folder / "province.yaml").write_text(
         f'code: "{OTHER}"\nname: "Tỉnh thử nghiệm"\nbbox: [102.0, 22.65, 104.5, 24.0]\n'
-        'cadastral_crs: "EPSG:9206"\nreform_date: "2025-07-01"\n',
+        'cadastral_crs: "EPSG:9208"\nreform_date: "2025-07-01"\n',
         encoding="utf-8",
     )
     outline = box(102.0, 22.65, 104.5, 24.0)
@@ -261,8 +261,9 @@ def test_a_province_is_added_with_one_command(env, tmp_path):
 
 def test_the_other_province_s_parcels_speak_its_own_vn2000_zone(env, tmp_path):
     """A province loaded with `province add` keeps its province.yaml: its parcels' site sheet, investor dossier and
-    page give coordinates and the certificate's grid area in its own VN-2000 zone (here TM-3 104-00, EPSG:9206),
-    not the deployment's (EPSG:9205), computed independently here with pyproj."""
+    page give coordinates and the certificate's grid area in its own VN-2000 zone (here TM-3 104-45, EPSG:9208),
+    not the deployment's (EPSG:9205), computed independently here with pyproj; a surveyor's CSV uploaded on
+    its edit form is read in that zone; and its edits and a planner's new parcels are checked against its own outline."""
     import shapely
     from pyproj import Transformer
     from shapely.geometry import box
@@ -275,25 +276,78 @@ def test_the_other_province_s_parcels_speak_its_own_vn2000_zone(env, tmp_path):
     assert runner.invoke(app, ["province", "add", str(_pack(tmp_path / "good"))]).exit_code == 0
     theirs = sql(env, f"SELECT id FROM parcels WHERE province_code = '{OTHER}' AND code = 'LC-0'")[0][0]
     ours = sql(env, "SELECT id FROM parcels WHERE province_code = '11' ORDER BY id LIMIT 1")[0][0]
-    assert sql(env, "SELECT code, description->>'cadastral_crs' FROM provinces") == [(OTHER, "EPSG:9206")]
-    to_zone = Transformer.from_crs(4326, 9206, always_xy=True)
+    assert sql(env, "SELECT code, description->>'cadastral_crs' FROM provinces") == [(OTHER, "EPSG:9208")]
+    to_zone = Transformer.from_crs(4326, 9208, always_xy=True)
     easting, northing = to_zone.transform(103.0, 23.0)  # LC-0's south-west corner
     grid_area = shapely.ops.transform(to_zone.transform, box(103.0, 23.0, 103.002, 23.002)).area
     admin = {"Authorization": f"Bearer {token_for(env, 'admin')}"}
     with api_client(env, tmp_path) as c:
         sheet = c.get(f"/maps/parcels/{theirs}?lang=en", headers=admin)
         assert sheet.status_code == 200
-        assert "VN-2000 / TM-3 104-00" in sheet.text and "TM-3 103-00" not in sheet.text
+        assert "VN-2000 / TM-3 104-45" in sheet.text and "TM-3 103-00" not in sheet.text
         num = r'<td class="num">([\d,]+(?:\.\d+)?)</td>'
         shown = [(float(n.replace(",", "")), float(e.replace(",", ""))) for n, e in re.findall(num + num, sheet.text)]
         # the sheet gives millimetres: the corner is there to within them
         assert any(abs(n - northing) < 0.002 and abs(e - easting) < 0.002 for n, e in shown), (northing, shown)
         dossier = c.get(f"/investors/sites/{theirs}?lang=en", headers=admin)
-        assert dossier.status_code == 200 and "TM-3 104-00" in dossier.text and "crs=9206" in dossier.text
+        assert dossier.status_code == 200 and "TM-3 104-45" in dossier.text and "crs=9208" in dossier.text
         page = c.get(f"/parcels/{theirs}?lang=en", headers=admin)
-        assert page.status_code == 200 and "EPSG:9206" in page.text and "EPSG:9205" not in page.text
-        m = re.search(r"EPSG:9206[^<]*</dt><dd>([\d,.]+)</dd>", page.text)
+        assert page.status_code == 200 and "EPSG:9208" in page.text and "EPSG:9205" not in page.text
+        m = re.search(r"EPSG:9208[^<]*</dt><dd>([\d,.]+)</dd>", page.text)
         assert m and abs(float(m.group(1).replace(",", "")) - grid_area) < 0.5, (m and m.group(1), grid_area)
         # Điện Biên's own parcels stay in EPSG:9205
         assert "TM-3 103-00" in c.get(f"/maps/parcels/{ours}?lang=en", headers=admin).text
         assert "EPSG:9205" in c.get(f"/parcels/{ours}?lang=en", headers=admin).text
+    # a surveyor's CSV of VN-2000 coordinates (no .prj) uploaded on the parcel's edit form: read in its zone
+    from conftest import sign_in, user_for
+    from test_workspace import form_of_parcel
+
+    e0, n0 = to_zone.transform(104.0005, 22.7005)  # within the zone's area of use
+    text = "STT,X,Y\n" + "\n".join(
+        f"{i},{n0 + dn:.3f},{e0 + de:.3f}" for i, (de, dn) in enumerate([(0, 0), (60, 0), (60, 50), (0, 50)], 1)
+    )
+    with api_client(env, tmp_path) as c:
+        assert sign_in(c, user_for(env, "admin")).status_code == 303
+        data = form_of_parcel(c, theirs)
+        data.update(reason="ranh giới theo đo đạc", geometry_changed="1")
+        r = c.post(
+            f"/parcels/{theirs}/edit",
+            data=data,
+            files={"geometry_file": ("toa-do.csv", text.encode(), "text/csv")},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303, re.findall(r'id="error-[^"]*"[^>]*>[^<]*', r.text)
+    lon, lat = sql(
+        env,
+        "SELECT ST_X(ST_StartPoint(ST_ExteriorRing(ST_GeometryN(geom, 1)))), "
+        "ST_Y(ST_StartPoint(ST_ExteriorRing(ST_GeometryN(geom, 1)))) FROM parcels WHERE id = %s",
+        [theirs],
+    )[0]
+    corners = {
+        (round(x, 6), round(y, 6))
+        for x, y in (
+            Transformer.from_crs(9208, 4326, always_xy=True).transform(e0 + de, n0 + dn)
+            for de, dn in [(0, 0), (60, 0), (60, 50), (0, 50)]
+        )
+    }
+    assert (round(lon, 6), round(lat, 6)) in corners, (lon, lat, corners)
+    # a planner of the other province adds a parcel through the API: checked against that province and its units,
+    # written into its partition; the same parcel from Điện Biên's planner is refused as outside Điện Biên
+    site = {
+        "type": "Feature",
+        "properties": {"code": "LC-NEW", "name": "Khu mới <b>{{ z }}</b>"},
+        "geometry": {
+            "type": "Polygon",
+            "coordinates": [[[103.3, 23.3], [103.302, 23.3], [103.302, 23.302], [103.3, 23.302], [103.3, 23.3]]],
+        },
+    }
+    geojson = {"Content-Type": "application/geo+json"}
+    with api_client(env, tmp_path) as c:
+        mine = {"Authorization": f"Bearer {token_for(env, 'planner', '03999')}", **geojson}
+        r = c.post("/collections/parcels/items", json=site, headers=mine)
+        assert r.status_code == 201, r.text
+        dien_bien = {"Authorization": f"Bearer {token_for(env, 'planner', '11')}", **geojson}
+        r = c.post("/collections/parcels/items", json={**site, "properties": {"code": "LC-NEW-2"}}, headers=dien_bien)
+        assert r.status_code in (400, 422) and r.headers["content-type"] == "application/problem+json", r.text
+    assert sql(env, "SELECT province_code, admin_unit_code FROM parcels WHERE code = 'LC-NEW'") == [(OTHER, "03999")]
+    assert sql(env, "SELECT count(*) FROM parcels WHERE code = 'LC-NEW-2'")[0][0] == 0

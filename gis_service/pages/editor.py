@@ -21,6 +21,7 @@ from ..security import Principal, scope_unit
 from ..services import edits
 from ..stores.admin_units import AdminUnitStore
 from ..stores.parcels import ParcelStore
+from ..stores.provinces import ProvinceStore
 from ..stores.writes import WriteStore
 from ..validation import ValidationFailed
 from .common import load_units, present, see_other, units_in_force
@@ -177,7 +178,8 @@ class Submitted:
         return {"type": "Feature", "properties": self.props, "geometry": self.geometry}
 
 
-async def _read_form(request: Request, lang: str) -> tuple[Submitted, dict[str, str]]:
+async def _read_form(request: Request, lang: str, cadastral: str) -> tuple[Submitted, dict[str, str]]:
+    """The form's fields; a boundary file without a .prj is read in `cadastral` (the parcel's province's zone)."""
     form = await form_of(request)
     values: dict[str, str] = {}
     props: dict[str, Any] = {}
@@ -195,7 +197,6 @@ async def _read_form(request: Request, lang: str) -> tuple[Submitted, dict[str, 
     moved = form.get("geometry_changed") == "1"
     upload = form.get("geometry_file")
     if isinstance(upload, UploadFile) and upload.filename:
-        cadastral = request.app.state.catalogue.province.cadastral_crs
         content = await upload.read()
         try:
             shape = await run_in_threadpool(boundary_from_upload, upload.filename, content, cadastral)
@@ -260,7 +261,12 @@ async def _save(request: Request, who: Principal, fid: int | None) -> Response:
     t = Words(lang)
     st = request.app.state
     layer = parcels_layer(request)
-    sub, errors = await _read_form(request, lang)
+    cadastral = st.catalogue.province.cadastral_crs
+    if fid is not None:  # an existing parcel of another province: a file without a .prj is in that province's zone
+        cadastral = (
+            await reading(request, lambda conn: ProvinceStore(conn).of_parcel(st.catalogue, fid))
+        ).cadastral_crs
+    sub, errors = await _read_form(request, lang, cadastral)
     stale = None
     overlaps: list[dict] = []
     etag, base = sub.etag, sub.base

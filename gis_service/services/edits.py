@@ -21,6 +21,7 @@ from ..stores.decisions import DecisionStore
 from ..stores.history import HistoryStore
 from ..stores.parcel_checks import ParcelCheckStore
 from ..stores.parcels import ParcelStore
+from ..stores.provinces import ProvinceStore
 from ..stores.reads import ReadStore
 from ..stores.writes import WriteStore
 from ..validation import Options
@@ -111,6 +112,15 @@ def _current(conn, layer: LayerDef, fid: int, principal: Principal, province: st
     return row[0], row[2]
 
 
+def _theirs(conn, catalogue: Catalogue, layer: LayerDef, fid: int) -> Catalogue:
+    """The catalogue as parcel `fid`'s province sees it: a parcel of a province loaded beside the deployment's is
+    checked against that province's outline, units and VN-2000 zone, and takes that province's write lock."""
+    if layer.storage != "parcels":
+        return catalogue
+    province = ProvinceStore(conn).of_parcel(catalogue, fid)
+    return catalogue if province is catalogue.province else catalogue.model_copy(update={"province": province})
+
+
 def _lock(conn, layer: LayerDef, province: str) -> None:
     """Parcel writes of a province take turns (see stores.parcels.LOCK_WRITES_SQL); taken before any row lock,
     in the same order by every writer."""
@@ -179,6 +189,10 @@ def create(
     lat_first: bool = False,
     reason: str | None = None,
 ) -> Edit:
+    if layer.storage == "parcels" and principal.admin_unit_code:  # a planner adds to their own province
+        province = ProvinceStore(conn).of_unit(catalogue, principal.admin_unit_code)
+        if province is not catalogue.province:
+            catalogue = catalogue.model_copy(update={"province": province})
     with conn.transaction():
         HistoryStore(conn).set_actor(principal.name, reason)
         frame = _frame(parse_feature(feature, layer), layer, input_crs, lat_first)
@@ -209,6 +223,7 @@ def replace(
     merge: bool = False,
     reason: str | None = None,
 ) -> Edit:
+    catalogue = _theirs(conn, catalogue, layer, fid)
     province = catalogue.province.code
     with conn.transaction():
         _lock(conn, layer, province)
@@ -289,6 +304,7 @@ def transition(
     """Move a parcel to `target`, recording the decision (its number, date, issuing body and document) beside the
     history entry the transition writes; all in one transaction."""
     layer = catalogue.layer("parcels")
+    catalogue = _theirs(conn, catalogue, layer, fid)
     with conn.transaction():
         current, status = _current(conn, layer, fid, principal, catalogue.province.code, settings.scope_tolerance_m2)
         _require(if_match, current)
@@ -340,6 +356,7 @@ class Upload:
 
 
 def delete(conn, catalogue, settings, layer: LayerDef, fid: int, principal: Principal, if_match: str | None) -> None:
+    catalogue = _theirs(conn, catalogue, layer, fid)
     with conn.transaction():
         _lock(conn, layer, catalogue.province.code)
         current, _ = _current(conn, layer, fid, principal, catalogue.province.code, settings.scope_tolerance_m2)
