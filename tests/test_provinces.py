@@ -264,6 +264,7 @@ def test_the_other_province_s_parcels_speak_its_own_vn2000_zone(env, tmp_path):
     page give coordinates and the certificate's grid area in its own VN-2000 zone (here TM-3 104-45, EPSG:9208),
     not the deployment's (EPSG:9205), computed independently here with pyproj; a surveyor's CSV uploaded on
     its edit form is read in that zone; and its edits and a planner's new parcels are checked against its own outline."""
+    import numpy as np
     import shapely
     from pyproj import Transformer
     from shapely.geometry import box
@@ -279,7 +280,9 @@ def test_the_other_province_s_parcels_speak_its_own_vn2000_zone(env, tmp_path):
     assert sql(env, "SELECT code, description->>'cadastral_crs' FROM provinces") == [(OTHER, "EPSG:9208")]
     to_zone = Transformer.from_crs(4326, 9208, always_xy=True)
     easting, northing = to_zone.transform(103.0, 23.0)  # LC-0's south-west corner
-    grid_area = shapely.ops.transform(to_zone.transform, box(103.0, 23.0, 103.002, 23.002)).area
+    grid_area = shapely.transform(
+        box(103.0, 23.0, 103.002, 23.002), lambda xy: np.column_stack(to_zone.transform(xy[:, 0], xy[:, 1]))
+    ).area
     admin = {"Authorization": f"Bearer {token_for(env, 'admin')}"}
     with api_client(env, tmp_path) as c:
         sheet = c.get(f"/maps/parcels/{theirs}?lang=en", headers=admin)

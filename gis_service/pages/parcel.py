@@ -65,8 +65,8 @@ def parcel_data(conn, request: Request, fid: int, who: Principal) -> dict:
         ],
         "in_scope": False,
         # the certificate's figure: area on the province's VN-2000 grid, beside the ellipsoidal area_m2
-        "cadastral_crs": (crs := ProvinceStore(conn).of_parcel(st.catalogue, fid).cadastral_crs),
-        "grid_area_m2": ParcelStore(conn).grid_area(fid, int(crs.split(":")[1])),
+        "cadastral_crs": (province := ProvinceStore(conn).of_parcel(st.catalogue, fid)).cadastral_crs,
+        "grid_area_m2": ParcelStore(conn).grid_area(fid, province.cadastral_srid),
         # the unit (and "inside the province") come from a schematic boundary: the page says so
         "schematic_unit": ParcelStore(conn).schematic_unit(fid),
     }
