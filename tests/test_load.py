@@ -18,10 +18,12 @@ def test_mixed_load_has_no_server_errors_and_loses_no_writes(demo_db, tmp_path):
     summary = report.summary()
     assert report.server_errors == [], report.server_errors[:5]
     assert report.lost_writes == 0 and report.missing_creates == 0
-    # every kind of request really ran, writers really contended (412 then retry) and really wrote
+    # every kind of request really ran, writers really contended (412 then retry) and really wrote (how many
+    # increments fit in 8 s depends on the machine's speed: 10 on a slow CI run, so only "some" is asserted; that
+    # none was lost is the check above)
     assert {"items bbox", "items filter", "item", "coverage", "tile", "create", "write: read", "write: patch"} <= set(
         summary["kinds"]
     )
-    assert report.conflicts > 0 and summary["successful_increments"] > 10 and report.created
+    assert report.conflicts > 0 and summary["successful_increments"] > 0 and report.created
     assert summary["kinds"]["tile"]["statuses"].get("200", 0) > 0
     assert all(k["p50_ms"] <= k["p99_ms"] <= k["max_ms"] for k in summary["kinds"].values())
