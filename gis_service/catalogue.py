@@ -218,6 +218,10 @@ class Catalogue(BaseModel):
     workflow: Workflow
     root: Path
 
+    def for_province(self, province: Province) -> Catalogue:
+        """The catalogue as `province` sees it (its outline, units, VN-2000 zone in place of the deployment's)."""
+        return self if province is self.province else self.model_copy(update={"province": province})
+
     def layer(self, layer_id: str) -> LayerDef:
         try:
             return self.layers[layer_id]

@@ -78,7 +78,7 @@ def load_province(conn, catalogue: Catalogue, settings, folder: Path, *, keep_st
         raise LandfundError(
             f"{folder}: no admin_units file (admin_units.gpkg, .geojson, .shp …): a province is loaded with its units"
         )
-    theirs = catalogue.model_copy(update={"province": province})
+    theirs = catalogue.for_province(province)
     HistoryStore(conn).set_actor(f"province:{getpass.getuser()}", f"province {province.code} loaded from {folder.name}")
     ParcelStore(conn).add_province(province.code)
     ProvinceStore(conn).record(province)  # its zone, for its site sheets and certificates' areas

@@ -117,8 +117,7 @@ def _theirs(conn, catalogue: Catalogue, layer: LayerDef, fid: int) -> Catalogue:
     checked against that province's outline, units and VN-2000 zone, and takes that province's write lock."""
     if layer.storage != "parcels":
         return catalogue
-    province = ProvinceStore(conn).of_parcel(catalogue, fid)
-    return catalogue if province is catalogue.province else catalogue.model_copy(update={"province": province})
+    return catalogue.for_province(ProvinceStore(conn).of_parcel(catalogue, fid))
 
 
 def _lock(conn, layer: LayerDef, province: str) -> None:
@@ -190,9 +189,7 @@ def create(
     reason: str | None = None,
 ) -> Edit:
     if layer.storage == "parcels" and principal.admin_unit_code:  # a planner adds to their own province
-        province = ProvinceStore(conn).of_unit(catalogue, principal.admin_unit_code)
-        if province is not catalogue.province:
-            catalogue = catalogue.model_copy(update={"province": province})
+        catalogue = catalogue.for_province(ProvinceStore(conn).of_unit(catalogue, principal.admin_unit_code))
     with conn.transaction():
         HistoryStore(conn).set_actor(principal.name, reason)
         frame = _frame(parse_feature(feature, layer), layer, input_crs, lat_first)
