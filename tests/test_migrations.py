@@ -188,3 +188,60 @@ def test_parcels_are_partitioned_by_province(demo_db):
         with pytest.raises(psycopg.errors.CheckViolation), c.transaction():
             c.execute("UPDATE parcels SET status = 'completed' WHERE id = %s", [fid])
         assert c.execute("SELECT version FROM parcels WHERE id = %s", [fid]).fetchone()[0] == 2
+
+
+def test_history_entries_are_exact_json_of_old_and_new_values(demo_db):
+    """Revision 0020 writes a change's {field: [old, new]} as JSON text: every type and any text come back as the
+    values written (as Python reads them from jsonb), and as the jsonb-built expression of revision 0014 writes them."""
+    from gis_service.migrations import revision_module
+
+    m0014 = revision_module("0014_procedure_stages.py")
+    fields = m0014.FIELDS + m0014.ADDED
+    hostile = 'Khu "A" \\ {{ 7*7 }} {# x #} <script>alert(1)</script>\n\tĐiện Biên ☃ \u0001 \u2028'
+    with psycopg.connect(libpq_dsn(demo_db)) as c, c.transaction(force_rollback=True):
+        fid = c.execute(
+            "INSERT INTO parcels (code, name, province_code, status, fund_source, max_far, max_density, max_floors, "
+            "decision_no, decision_date, legal_area_m2, published, internal_notes, approved_floor_m2, "
+            "clearance_cost_vnd, geom) SELECT 'HIST-JSON', %s, '11', 'proposed', 'public_land', 0.1, 33.333333333333336, "
+            "7, %s, '2025-06-30', 1e-7, true, %s, 12345678.9, 9007199254740993, ST_Translate(geom, 0.3, 0.3) "
+            "FROM parcels ORDER BY id LIMIT 1 RETURNING id",
+            [hostile, "'; DROP TABLE parcels; --", hostile[::-1]],
+        ).fetchone()[0]
+        built = c.execute(f"SELECT {m0014._pairs(fields, None, 'n')} FROM parcels n WHERE id = %s", [fid]).fetchone()[0]
+        c.execute(
+            "UPDATE parcels SET name = 'x', max_far = NULL, published = false, internal_notes = NULL, "
+            "decision_date = '2026-01-01' WHERE id = %s",
+            [fid],
+        )
+        stored = dict(
+            zip(
+                fields,
+                c.execute(f"SELECT {', '.join(fields)} FROM parcels WHERE id = %s", [fid]).fetchone(),
+                strict=True,
+            )
+        )
+        c.execute("DELETE FROM parcels WHERE id = %s", [fid])
+        entries = c.execute(
+            "SELECT action, changes FROM parcel_history WHERE parcel_id = %s ORDER BY id", [fid]
+        ).fetchall()
+    assert [a for a, _ in entries] == ["insert", "update", "delete"]
+    insert, update, delete = (ch for _, ch in entries)
+    assert insert["name"] == [None, hostile] and insert["decision_no"] == [None, "'; DROP TABLE parcels; --"]
+    assert insert["internal_notes"] == [None, hostile[::-1]]
+    assert insert["max_far"] == [None, 0.1] and insert["max_density"] == [None, 33.333333333333336]
+    assert insert["legal_area_m2"] == [None, 1e-7] and insert["approved_floor_m2"] == [None, 12345678.9]
+    assert insert["clearance_cost_vnd"] == [None, 9007199254740993]  # beyond a double's 2**53: kept exact
+    assert insert["max_floors"] == [None, 7] and insert["published"] == [None, True]
+    assert insert["decision_date"] == [None, "2025-06-30"]
+    assert "investor_name" not in insert  # NULL from the start: no change
+    assert update == {
+        "name": [hostile, "x"],
+        "max_far": [0.1, None],
+        "published": [True, False],
+        "internal_notes": [hostile[::-1], None],
+        "decision_date": ["2025-06-30", "2026-01-01"],
+    }
+    assert delete == {
+        f: [v if not hasattr(v, "isoformat") else v.isoformat(), None] for f, v in stored.items() if v is not None
+    }
+    assert insert == built

@@ -91,13 +91,16 @@ def _pairs(fields, old: str | None, new: str | None) -> str:
     return "jsonb_strip_nulls(" + " || ".join("jsonb_build_object(" + ", ".join(c) + ")" for c in chunks) + ")"
 
 
-def history_functions(fields) -> str:
+def history_functions(fields, pairs=None) -> str:
+    """The statement-level history functions; `pairs` builds the {field: [old, new]} expression (this revision's
+    own unless a later revision passes its own)."""
+    build = pairs or _pairs
     return f"""
         CREATE OR REPLACE FUNCTION parcels_history_insert() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             INSERT INTO parcel_history (parcel_id, actor, action, new_status, changes, reason, province_code)
             SELECT n.id, coalesce(landfund_setting('actor'), current_user), 'insert', n.status,
-                   {_pairs(fields, None, "n")}, landfund_setting('reason'), n.province_code
+                   {build(fields, None, "n")}, landfund_setting('reason'), n.province_code
             FROM new_rows n;
             RETURN NULL;
         END $$;
@@ -112,7 +115,7 @@ def history_functions(fields) -> str:
                    landfund_setting('reason'),
                    CASE WHEN d.old_status IS DISTINCT FROM d.new_status THEN d.decision_no END,
                    CASE WHEN d.old_status IS DISTINCT FROM d.new_status THEN d.decision_date END, d.province_code
-            FROM (SELECT n.id, o.status AS old_status, n.status AS new_status, {_pairs(fields, "o", "n")} AS changes,
+            FROM (SELECT n.id, o.status AS old_status, n.status AS new_status, {build(fields, "o", "n")} AS changes,
                          NOT ST_Equals(o.geom, n.geom) AS moved, o.geom AS old_geom, n.decision_no, n.decision_date,
                          n.province_code
                   FROM old_rows o JOIN new_rows n ON n.id = o.id) d
@@ -125,7 +128,7 @@ def history_functions(fields) -> str:
             INSERT INTO parcel_history (parcel_id, actor, action, old_status, changes, geometry_changed, old_geom,
                                         reason, province_code)
             SELECT o.id, coalesce(landfund_setting('actor'), current_user), 'delete', o.status,
-                   {_pairs(fields, "o", None)}, TRUE, o.geom, landfund_setting('reason'), o.province_code
+                   {build(fields, "o", None)}, TRUE, o.geom, landfund_setting('reason'), o.province_code
             FROM old_rows o;
             RETURN NULL;
         END $$;

@@ -40,19 +40,21 @@ _pairs = _m0014._pairs
 ACTOR = "coalesce(landfund_setting('actor'), current_user)"
 
 
-def row_history_functions(fields) -> str:
+def row_history_functions(fields, pairs=None) -> str:
+    """The row-level twins of the history functions; `pairs` as in revision 0014's history_functions."""
+    build = pairs or _pairs
     return f"""
         CREATE OR REPLACE FUNCTION parcels_history_insert_row() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             INSERT INTO parcel_history (parcel_id, actor, action, new_status, changes, reason, province_code)
-            VALUES (NEW.id, {ACTOR}, 'insert', NEW.status, {_pairs(fields, None, "NEW")}, landfund_setting('reason'),
+            VALUES (NEW.id, {ACTOR}, 'insert', NEW.status, {build(fields, None, "NEW")}, landfund_setting('reason'),
                     NEW.province_code);
             RETURN NULL;
         END $$;
 
         CREATE OR REPLACE FUNCTION parcels_history_update_row() RETURNS trigger LANGUAGE plpgsql AS $$
         DECLARE
-            v_changes jsonb := {_pairs(fields, "OLD", "NEW")};
+            v_changes jsonb := {build(fields, "OLD", "NEW")};
             v_moved boolean := NOT ST_Equals(OLD.geom, NEW.geom);
             v_transition boolean := OLD.status IS DISTINCT FROM NEW.status;
         BEGIN
@@ -72,7 +74,7 @@ def row_history_functions(fields) -> str:
         BEGIN
             INSERT INTO parcel_history (parcel_id, actor, action, old_status, changes, geometry_changed, old_geom,
                                         reason, province_code)
-            VALUES (OLD.id, {ACTOR}, 'delete', OLD.status, {_pairs(fields, "OLD", None)}, TRUE, OLD.geom,
+            VALUES (OLD.id, {ACTOR}, 'delete', OLD.status, {build(fields, "OLD", None)}, TRUE, OLD.geom,
                     landfund_setting('reason'), OLD.province_code);
             RETURN NULL;
         END $$;
