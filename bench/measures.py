@@ -18,7 +18,7 @@ import psycopg
 from gis_service.analytics.suitability import Request
 from gis_service.core.config import Settings
 from gis_service.core.db import libpq_dsn
-from gis_service.stores.analytics import ranking_sql
+from gis_service.stores.analytics import AnalyticsStore, ranking_sql
 
 from . import contenders as ct
 from . import datasets, measure
@@ -36,11 +36,11 @@ def rankings(url: str) -> tuple[str, str, dict]:
     return stored, stored.replace(STORED_JOIN, NO_STORED), params
 
 
-def run_sql(dsn: str, query: str, params: dict, workers: int) -> list:
-    """The query with as many parallel workers as the service's ranking allows (LANDFUND_ANALYTICS_PARALLEL_WORKERS)."""
+def run_sql(dsn: str, query: str, params: dict, settings: Settings) -> list:
+    """The query as the service runs a ranking (AnalyticsStore.run_ranking): its parallel workers
+    (LANDFUND_ANALYTICS_PARALLEL_WORKERS) and its sort memory (LANDFUND_ANALYTICS_WORK_MEM_MB)."""
     with psycopg.connect(dsn) as c:
-        c.execute("SELECT set_config('max_parallel_workers_per_gather', %s, true)", [str(workers)])
-        return c.execute(query, params).fetchall()
+        return AnalyticsStore(c).run_ranking(query, params, settings)[1]
 
 
 def one_size(n: int, log) -> dict:
@@ -48,10 +48,10 @@ def one_size(n: int, log) -> dict:
     url = datasets.db_url(name)
     dsn = libpq_dsn(url)
     stored, live, params = rankings(url)
-    workers = Settings(database_url=url).analytics_parallel_workers
-    out: dict = {"parcels": n, "workers": workers}
-    out["stored_s"], rows_stored = measure.timed(lambda: run_sql(dsn, stored, params, workers))
-    out["live_s"], rows_live = measure.timed(lambda: run_sql(dsn, live, params, workers))
+    settings = Settings(database_url=url)
+    out: dict = {"parcels": n, "workers": settings.analytics_parallel_workers}
+    out["stored_s"], rows_stored = measure.timed(lambda: run_sql(dsn, stored, params, settings))
+    out["live_s"], rows_live = measure.timed(lambda: run_sql(dsn, live, params, settings))
     out["sites"] = len(rows_stored)
     out["identical"] = rows_stored == rows_live
     lf = ct.landfund(url)
@@ -70,7 +70,7 @@ def one_size(n: int, log) -> dict:
 def markdown(results: list[dict]) -> str:
     lines = [
         "**Ranking every open site from stored measures** (median of 3; parcel_measures, migration 0017; both "
-        "rankings with the service's parallel workers for analytics)",
+        "rankings as the service runs them: its parallel workers and sort memory for analytics)",
         "",
         "| parcels | open sites | ranking, stored | ranking, live search | live ÷ stored | same ranking "
         "| `/analytics/suitability?limit=50` | `/maps/investor` |",

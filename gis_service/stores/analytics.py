@@ -269,7 +269,10 @@ class AnalyticsStore(Store):
 
     def rank(self, req: Request, settings) -> tuple[list[str], list[tuple]]:
         """The ranking's columns and rows, with `analytics_parallel_workers` workers allowed for this query."""
-        sql, params = ranking_sql(req, settings)
+        return self.run_ranking(*ranking_sql(req, settings), settings)
+
+    def run_ranking(self, sql: str, params: dict, settings) -> tuple[list[str], list[tuple]]:
+        """A ranking query (ranking_sql's) as the service runs it: its own parallel workers and sort memory."""
         with self.conn.transaction():
             self.conn.execute(
                 "SELECT set_config('max_parallel_workers_per_gather', %s, true), set_config('work_mem', %s, true)",
