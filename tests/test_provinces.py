@@ -138,6 +138,14 @@ def test_the_dashboard_reports_and_maps_of_the_other_province(demo_db, tmp_path)
         cov = c.get(f"/reports/coverage?as_of=2026-11-01&province={OTHER}&f=csv").text
         assert "Xã thử nghiệm" in cov and "Mường Thanh" not in cov
         assert c.get(f"/reports/bottlenecks?province={OTHER}", headers=planner).status_code == 403
+        # the other province's planner, asking for no province, sees their own (never a 403 for the deployment's)
+        theirs_planner = {"Authorization": f"Bearer {token_for(demo_db, 'planner', '03999')}", "Accept": "text/html"}
+        page = c.get("/dashboard?as_of=2026-11-01", headers=theirs_planner)
+        assert page.status_code == 200 and "Tỉnh thử nghiệm" in page.text and "Phường Mường Thanh" not in page.text
+        r = c.get("/reports/bottlenecks?as_of=2026-11-01", headers=theirs_planner)
+        codes = set(re.findall(r"NOXH-[\w-]+", r.text))
+        assert r.status_code == 200 and codes and all(code.endswith("-X") for code in codes), codes
+        assert c.get("/dashboard?province=11", headers=theirs_planner).status_code == 403
         # the investor map of the other province: its sites only, its tiles asked for by province
         page = c.get(f"/maps/investor?province={OTHER}").text
         shown = set(re.findall(r"NOXH-[\w-]+", page))
@@ -354,3 +362,161 @@ def test_the_other_province_s_parcels_speak_its_own_vn2000_zone(env, tmp_path):
         assert r.status_code in (400, 422) and r.headers["content-type"] == "application/problem+json", r.text
     assert sql(env, "SELECT province_code, admin_unit_code FROM parcels WHERE code = 'LC-NEW'") == [(OTHER, "03999")]
     assert sql(env, "SELECT count(*) FROM parcels WHERE code = 'LC-NEW-2'")[0][0] == 0
+
+
+def test_a_file_of_the_other_province_is_imported_into_it(env, tmp_path):
+    """After `province add`, later files of that province come in by `landfund import --province` (a GIS officer)
+    or the workspace's import page (that province's planner): checked against its own outline and units, written
+    into its partition. Without the option the same file is refused as outside Điện Biên, and writes nothing."""
+    import json
+
+    from conftest import csrf_of, sign_in, user_for
+    from typer.testing import CliRunner
+
+    from gis_service.cli.main import app
+
+    runner = CliRunner()
+    assert runner.invoke(app, ["demo"]).exit_code == 0
+    assert runner.invoke(app, ["province", "add", str(_pack(tmp_path / "good"))]).exit_code == 0
+
+    def collection(prefix: str, n: int, x0: float) -> bytes:
+        return json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"code": f"{prefix}-{i}", "name": f'Khu "{i}" {{{{ x }}}} <script>'},
+                        "geometry": {
+                            "type": "Polygon",
+                            "coordinates": [
+                                [[x, 23.5], [x + 0.002, 23.5], [x + 0.002, 23.502], [x, 23.502], [x, 23.5]]
+                                for x in [x0 + 0.01 * i]
+                            ],
+                        },
+                    }
+                    for i in range(n)
+                ],
+            }
+        ).encode()
+
+    path = tmp_path / "lc-them.geojson"
+    path.write_bytes(collection("LC-FILE", 2, 103.5))
+    before = sql(env, "SELECT count(*) FROM parcels")[0][0]
+    r = runner.invoke(app, ["import", str(path)])  # the deployment's province: outside Điện Biên
+    assert r.exit_code == 1 and "outside" in r.output and "Traceback" not in r.output, r.output
+    r = runner.invoke(app, ["import", str(path), "--province", "99"])
+    assert r.exit_code == 1 and "no province '99'" in r.output and OTHER in r.output, r.output
+    assert sql(env, "SELECT count(*) FROM parcels")[0][0] == before
+    r = runner.invoke(app, ["import", str(path), "--province", OTHER])
+    assert r.exit_code == 0 and "Imported 2 row(s)" in r.output, r.output
+    assert sql(env, f"SELECT count(*), min(admin_unit_code) FROM parcels_p{OTHER} WHERE code LIKE 'LC-FILE-%%'")[0] == (
+        2,
+        "03999",
+    )
+    # its planner's file, on the workspace's import page: their province, their unit
+    with api_client(env, tmp_path) as c:
+        planner = user_for(env, "planner", "03999")
+        assert sign_in(c, planner).status_code == 303
+        html = c.get("/parcels/import").text
+        r = c.post(
+            "/parcels/import",
+            data={"csrf": csrf_of(html)},
+            files={"file": ("quy-dat.geojson", collection("LC-WEB", 3, 103.55), "application/geo+json")},
+        )
+        assert r.status_code == 200 and "3" in r.text, re.findall(r"<td>[^<]*</td>", r.text)[:6]
+        token = re.search(r'action="http://testserver/parcels/import/([\w-]+)"', r.text).group(1)
+        done = c.post(f"/parcels/import/{token}", data={"csrf": csrf_of(r.text)}, follow_redirects=False)
+        assert done.status_code == 303 and done.headers["location"] == "/parcels?done=imported:3"
+    assert sql(
+        env, "SELECT province_code, admin_unit_code, count(*) FROM parcels WHERE code LIKE 'LC-WEB-%%' GROUP BY 1, 2"
+    ) == [(OTHER, "03999", 3)]
+    assert sql(
+        env,
+        "SELECT DISTINCT h.actor, h.province_code FROM parcel_history h JOIN parcels p ON p.id = h.parcel_id "
+        "WHERE p.code LIKE 'LC-WEB-%%'",
+    ) == [(planner, OTHER)]
+
+
+def test_an_admin_says_which_province_a_new_parcel_or_file_is_of(env, tmp_path):
+    """An account without a unit (the admin) adds to any province the database holds: the import page and the
+    new-parcel form offer the provinces (only once there are two), the API takes ?province=. A planner's own
+    province is theirs: asking for another is refused."""
+    import json
+
+    from conftest import csrf_of, sign_in, user_for
+    from typer.testing import CliRunner
+
+    from gis_service.cli.main import app
+
+    runner = CliRunner()
+    assert runner.invoke(app, ["demo"]).exit_code == 0
+    with api_client(env, tmp_path) as c:  # one province: nothing to choose
+        assert sign_in(c, user_for(env, "admin")).status_code == 303
+        assert 'name="province"' not in c.get("/parcels/import").text
+        assert 'name="province"' not in c.get("/parcels/new").text
+    assert runner.invoke(app, ["province", "add", str(_pack(tmp_path / "good"))]).exit_code == 0
+    sql(env, f"UPDATE admin_units SET name = 'Tỉnh <script>{{{{ 7*7 }}}}' WHERE code = '{OTHER}'")
+
+    def square(x: float) -> dict:
+        return {
+            "type": "Polygon",
+            "coordinates": [[[x, 23.6], [x + 0.002, 23.6], [x + 0.002, 23.602], [x, 23.602], [x, 23.6]]],
+        }
+
+    with api_client(env, tmp_path) as c:
+        assert sign_in(c, user_for(env, "admin")).status_code == 303
+        # the new-parcel form: the province chosen, its units and checks
+        html = c.get("/parcels/new").text
+        assert (
+            'name="province"' in html
+            and f'<option value="{OTHER}">Tỉnh &lt;script&gt;{{{{ 7*7 }}}} ({OTHER})</option>' in html
+        )
+        form = {
+            "csrf": csrf_of(html),
+            "code": "LC-FORM-1",
+            "name": 'Khu "{{ a }}" <script>',
+            "fund_source": "public_land",
+            "geometry": json.dumps(square(103.6)),
+            "geometry_changed": "1",
+        }
+        r = c.post("/parcels/new", data={**form, "province": "11"}, follow_redirects=False)
+        assert r.status_code == 400 and "Nằm ngoài ranh giới tỉnh Điện Biên (11)" in r.text  # next to the map
+        assert '<option value="11" selected>' in r.text
+        r = c.post("/parcels/new", data={**form, "province": "{{ 6*7 }}<b>"}, follow_redirects=False)
+        assert r.status_code == 400 and 'id="error-province"' in r.text and "{{ 6*7 }}" not in r.text
+        r = c.post("/parcels/new", data={**form, "province": OTHER}, follow_redirects=False)
+        assert r.status_code == 303, re.findall(r'id="error-[^"]*"[^>]*>[^<]*', r.text)
+        # the import page: the province chosen travels from the check to the confirmation
+        html = c.get("/parcels/import").text
+        feature = {"type": "Feature", "properties": {"code": "LC-ADMIN-1"}, "geometry": square(103.7)}
+        upload = json.dumps({"type": "FeatureCollection", "features": [feature]}).encode()
+        r = c.post(
+            "/parcels/import",
+            data={"csrf": csrf_of(html), "province": OTHER},
+            files={"file": ("lc.geojson", upload, "application/geo+json")},
+        )
+        assert r.status_code == 200, re.findall(r"<td>[^<]*</td>", r.text)[:8]
+        token = re.search(r'action="http://testserver/parcels/import/([\w-]+)"', r.text).group(1)
+        done = c.post(f"/parcels/import/{token}", data={"csrf": csrf_of(r.text)}, follow_redirects=False)
+        assert done.status_code == 303 and done.headers["location"] == "/parcels?done=imported:1"
+        # the API
+        admin = {"Authorization": f"Bearer {token_for(env, 'admin')}", "Content-Type": "application/geo+json"}
+        site = {"type": "Feature", "properties": {"code": "LC-API-1"}, "geometry": square(103.8)}
+        r = c.post("/collections/parcels/items", json=site, headers=admin)
+        assert r.status_code in (400, 422) and r.headers["content-type"] == "application/problem+json"
+        r = c.post(f"/collections/parcels/items?province={OTHER}", json=site, headers=admin)
+        assert r.status_code == 201, r.text
+        r = c.post("/collections/parcels/items?province=99", json={**site, "properties": {"code": "X"}}, headers=admin)
+        assert r.status_code == 400 and "99" in r.json()["detail"]
+        planner = {
+            "Authorization": f"Bearer {token_for(env, 'planner', '03999')}",
+            "Content-Type": "application/geo+json",
+        }
+        r = c.post(
+            "/collections/parcels/items?province=11", json={**site, "properties": {"code": "X"}}, headers=planner
+        )
+        assert r.status_code == 403 and r.headers["content-type"] == "application/problem+json"
+    got = sql(env, "SELECT code, province_code, admin_unit_code FROM parcels WHERE code LIKE 'LC-%%-1' ORDER BY 1")
+    assert got == [("LC-ADMIN-1", OTHER, "03999"), ("LC-API-1", OTHER, "03999"), ("LC-FORM-1", OTHER, "03999")]
+    assert sql(env, "SELECT count(*) FROM parcels WHERE code = 'X'")[0][0] == 0

@@ -18,12 +18,12 @@ async def province_param(
     province: str | None = Query(None, description="GSO code of the province (default: this deployment's own)."),
 ) -> str:
     """The province a view is of: the deployment's own unless another that this database holds is asked for. A
-    planner's account implies a province: theirs only (an admin's, any)."""
+    planner's account implies a province: theirs only, and theirs when none is asked for (an admin's, any)."""
     own = request.app.state.catalogue.province.code
-    wanted = (province or "").strip() or own  # an empty field, as a form sends it, is "not given"
-    if not re.fullmatch(r"\d{2}", wanted):
-        raise Problem(400, f"province: a GSO province code is two digits, not {wanted[:20]!r}")
-    if wanted == own and who.role != "planner":
+    given = (province or "").strip()  # an empty field, as a form sends it, is "not given"
+    if given and not re.fullmatch(r"\d{2}", given):
+        raise Problem(400, f"province: a GSO province code is two digits, not {given[:20]!r}")
+    if who.role != "planner" and given in ("", own):
         return own
 
     def look(conn):
@@ -31,8 +31,11 @@ async def province_param(
         return store.provinces(), (store.province_of(who.admin_unit_code) if who.admin_unit_code else own)
 
     known, theirs = await reading(request, look)
-    if wanted not in known and wanted != own:
-        raise Problem(400, f"province: no province {wanted!r} in this database; known: {', '.join(known) or own}")
-    if who.role == "planner" and (theirs or own) != wanted:
-        raise Problem(403, f"province: your account is of province {theirs or own}, not {wanted}")
-    return wanted
+    theirs = theirs or own
+    if who.role == "planner" and not given:
+        return theirs
+    if given not in known and given != own:
+        raise Problem(400, f"province: no province {given!r} in this database; known: {', '.join(known) or own}")
+    if who.role == "planner" and theirs != given:
+        raise Problem(403, f"province: your account is of province {theirs}, not {given}")
+    return given

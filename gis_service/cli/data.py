@@ -17,6 +17,7 @@ from ..ingest import demo as demo_mod
 from ..ingest.export import FORMATS, read_layer, write_frame
 from ..ingest.load import import_file
 from ..ingest.read import parse_mapping, read_mapping_file
+from ..stores.provinces import ProvinceStore
 from ..validation import ValidationFailed
 from .common import check_province, db_url, err, isatty, out, owner_url, user_errors
 
@@ -62,6 +63,12 @@ def import_cmd(
         help="Parcels: keep the statuses the file states (an "
         "existing land fund); recorded in history. Without it new parcels start as proposed.",
     ),
+    province: str | None = typer.Option(
+        None,
+        "--province",
+        help="A province loaded beside this deployment's (its GSO code): the rows are checked against its "
+        "outline and units, and parcels written into its partition. Default: this deployment's province.",
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Check everything, write nothing."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
 ) -> None:
@@ -77,6 +84,10 @@ def import_cmd(
         explicit.update(parse_mapping(mapping))
         url = db_url()
         with pg_connect(url) as conn, progress_bars(isatty() and not as_json) as bars:
+            if province is not None:
+                catalogue = catalogue.for_province(
+                    ProvinceStore(conn).described(catalogue, check_province(conn, province))
+                )
             try:
                 result = import_file(
                     conn,

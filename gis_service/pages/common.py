@@ -40,6 +40,20 @@ def units_in_force(request: Request, level: str | None = None, province: str | N
     ]
 
 
+async def province_choices(request: Request, who) -> list[tuple[str, str]]:
+    """(code, name) of the provinces an account without a unit may add parcels to, when the database holds more
+    than one; empty for a planner (their unit's province) or a database of one province."""
+    if who.admin_unit_code:
+        return []
+    names = await load_units(request)
+
+    def read(conn):
+        return AdminUnitStore(conn).provinces()
+
+    codes = await reading(request, read)
+    return [(c, names.get(c, c)) for c in codes] if len(codes) > 1 else []
+
+
 def safe_next(target: str | None, default: str = "/") -> str:
     """Where to go after signing in: a path on this site only (never //evil.example or https://…)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:

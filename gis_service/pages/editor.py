@@ -24,7 +24,7 @@ from ..stores.parcels import ParcelStore
 from ..stores.provinces import ProvinceStore
 from ..stores.writes import WriteStore
 from ..validation import ValidationFailed
-from .common import load_units, present, see_other, units_in_force
+from .common import load_units, present, province_choices, see_other, units_in_force
 from .listing import parcels_layer
 from .messages import translated
 from .parcel import parcel_data
@@ -94,6 +94,8 @@ def _form(
     status: int = 200,
     reason: str = "",
     bounds=None,
+    provinces: list | None = None,
+    province: str = "",
 ) -> Response:
     lang = lang_of(request)
     island = {
@@ -119,6 +121,8 @@ def _form(
         island=island,
         reason=reason,
         geometry_text=json.dumps(geometry) if geometry else "",
+        provinces=provinces or [],
+        province=province or request.app.state.catalogue.province.code,
     )
 
 
@@ -135,6 +139,7 @@ async def new_parcel(request: Request, who: Planner):
         base={},
         errors={},
         bounds=await _bounds(request, who),
+        provinces=await province_choices(request, who),
     )
 
 
@@ -262,11 +267,19 @@ async def _save(request: Request, who: Principal, fid: int | None) -> Response:
     st = request.app.state
     layer = parcels_layer(request)
     cadastral = st.catalogue.province.cadastral_crs
+    choices: list[tuple[str, str]] = [] if fid is not None else await province_choices(request, who)
+    province = str((await form_of(request)).get("province") or "").strip()[:20] if choices else ""
     if fid is not None:  # an existing parcel of another province: a file without a .prj is in that province's zone
         cadastral = (
             await reading(request, lambda conn: ProvinceStore(conn).of_parcel(st.catalogue, fid))
         ).cadastral_crs
+    elif province in dict(choices):  # a new one, of the province chosen: its zone
+        cadastral = (
+            await reading(request, lambda conn: ProvinceStore(conn).described(st.catalogue, province))
+        ).cadastral_crs
     sub, errors = await _read_form(request, lang, cadastral)
+    if choices and province not in dict(choices):
+        errors["province"] = t("required")
     stale = None
     overlaps: list[dict] = []
     etag, base = sub.etag, sub.base
@@ -276,7 +289,14 @@ async def _save(request: Request, who: Principal, fid: int | None) -> Response:
                 done = await writing(
                     request,
                     lambda conn: edits.create(
-                        conn, st.catalogue, st.settings, layer, sub.feature, who, reason=sub.reason or None
+                        conn,
+                        st.catalogue,
+                        st.settings,
+                        layer,
+                        sub.feature,
+                        who,
+                        reason=sub.reason or None,
+                        province=province or None,
                     ),
                 )
             else:
@@ -328,6 +348,8 @@ async def _save(request: Request, who: Principal, fid: int | None) -> Response:
         overlaps=overlaps,
         status=409 if stale is not None else 400,
         reason=sub.reason,
+        provinces=choices,
+        province=province,
     )
 
 

@@ -20,7 +20,7 @@ from ..core.errors import LandfundError
 from ..security import Principal
 from ..services import edits
 from ..validation import ValidationFailed
-from .common import see_other
+from .common import province_choices, see_other
 from .messages import translated
 from .render import Words, lang_of, page
 
@@ -42,17 +42,20 @@ def _folder(request: Request) -> Path:
     return folder
 
 
-def _form(request: Request, who: Principal, status: int = 200, **extra) -> Response:
+async def _form(request: Request, who: Principal, status: int = 200, **extra) -> Response:
     extra.setdefault("report", None)
     extra.setdefault("token", None)
     extra.setdefault("crs", "")
     extra.setdefault("error", None)
+    extra.setdefault("province_error", None)
+    extra.setdefault("province", request.app.state.catalogue.province.code)
+    extra["provinces"] = await province_choices(request, who)
     return page(request, who, "import.html", status=status, active="list", **extra)
 
 
 @router.get("/parcels/import")
 async def import_form(request: Request, who: Planner):
-    return _form(request, who)
+    return await _form(request, who)
 
 
 @router.post("/parcels/import")
@@ -60,36 +63,52 @@ async def import_check(request: Request, who: Planner):
     form = await form_of(request)
     upload = form.get("file")
     crs = str(form.get("crs") or "").strip()[:200]
+    province = str(form.get("province") or "").strip()[:20]
     t = Words(lang_of(request))
+    choices = await province_choices(request, who)
+    if choices and province not in dict(choices):  # an account without a unit says which province the file is of
+        return await _form(request, who, 400, crs=crs, province=province, province_error=t("required"))
+    if not choices:  # a planner's own province (or the only one)
+        province = ""
     if not isinstance(upload, UploadFile) or not upload.filename:
-        return _form(request, who, 400, crs=crs, error=f"{t('file')}: {t('required')}")
+        return await _form(request, who, 400, crs=crs, error=f"{t('file')}: {t('required')}")
     suffix = Path(upload.filename).suffix.lower()
     if suffix not in SUFFIXES:
-        return _form(request, who, 400, crs=crs, error=t("import_kinds", name=upload.filename))
+        return await _form(request, who, 400, crs=crs, error=t("import_kinds", name=upload.filename))
     content = await upload.read(MAX_BYTES + 1)
     if len(content) > MAX_BYTES:
-        return _form(request, who, 413, crs=crs, error=t("too_big", n=f"{MAX_BYTES // 1_000_000}"))
+        return await _form(request, who, 413, crs=crs, error=t("too_big", n=f"{MAX_BYTES // 1_000_000}"))
     token = secrets.token_urlsafe(18)
     stem = re.sub(r"[^\w.-]+", "_", Path(upload.filename).stem)[:60] or "upload"
     folder = _folder(request)
     path = folder / f"{token}_{stem}{suffix}"
     path.write_bytes(content)
-    (folder / f"{token}.owner").write_text(f"{who.name}\n{crs}\n{upload.filename}\n", encoding="utf-8")
-    return await _checked(request, who, path, token, crs, upload.filename)
+    (folder / f"{token}.owner").write_text(f"{who.name}\n{crs}\n{upload.filename}\n{province}\n", encoding="utf-8")
+    return await _checked(request, who, path, token, crs, upload.filename, province)
 
 
-def _run(request: Request, who: Principal, path: Path, crs: str, dry_run: bool, name: str):
+def _run(request: Request, who: Principal, path: Path, crs: str, dry_run: bool, name: str, province: str):
     st = request.app.state
     with st.db.write() as conn:
         return edits.import_parcels(
-            conn, st.catalogue, st.settings, path, who, crs=crs, dry_run=dry_run, source_name=name
+            conn,
+            st.catalogue,
+            st.settings,
+            path,
+            who,
+            crs=crs,
+            dry_run=dry_run,
+            source_name=name,
+            province=province or None,
         )
 
 
-async def _checked(request: Request, who: Principal, path: Path, token: str, crs: str, name: str) -> Response:
+async def _checked(
+    request: Request, who: Principal, path: Path, token: str, crs: str, name: str, province: str
+) -> Response:
     lang = lang_of(request)
     try:
-        result = await run_in_threadpool(_run, request, who, path, crs, True, name)
+        result = await run_in_threadpool(_run, request, who, path, crs, True, name, province)
         report = {"ok": True, "rows": result.rows, "problems": [], "warnings": result.warnings}
     except ValidationFailed as exc:
         problems = [{**p.as_dict(), "message": translated(p.message, lang)} for p in exc.report.sorted_problems()]
@@ -103,7 +122,7 @@ async def _checked(request: Request, who: Principal, path: Path, token: str, crs
         }
     if not report["ok"]:
         _forget(path.parent, token)
-    return _form(
+    return await _form(
         request,
         who,
         200 if report["ok"] else 400,
@@ -111,6 +130,7 @@ async def _checked(request: Request, who: Principal, path: Path, token: str, crs
         crs=crs,
         filename=name,
         token=token if report["ok"] else None,
+        province=province or request.app.state.catalogue.province.code,
     )
 
 
@@ -130,10 +150,10 @@ async def import_confirm(request: Request, token: str, who: Planner):
     lines = owner.read_text(encoding="utf-8").split("\n") if owner.exists() else []
     if not files or len(lines) < 3 or lines[0] != who.name:
         raise Problem(404, "no such import: it was confirmed already, it expired, or it is someone else's")
-    crs, name = lines[1], lines[2]
+    crs, name, province = lines[1], lines[2], lines[3] if len(lines) > 3 else ""
     try:
-        result = await run_in_threadpool(_run, request, who, files[0], crs, False, name)
+        result = await run_in_threadpool(_run, request, who, files[0], crs, False, name, province)
     except (ValidationFailed, LandfundError):
-        return await _checked(request, who, files[0], token, crs, name)
+        return await _checked(request, who, files[0], token, crs, name, province)
     _forget(folder, token)
     return see_other(f"/parcels?done=imported:{len(result.ids)}")

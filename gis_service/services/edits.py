@@ -120,6 +120,16 @@ def _theirs(conn, catalogue: Catalogue, layer: LayerDef, fid: int) -> Catalogue:
     return catalogue.for_province(ProvinceStore(conn).of_parcel(catalogue, fid))
 
 
+def _planners(conn, catalogue: Catalogue, principal: Principal, province: str | None = None) -> Catalogue:
+    """The catalogue as the province new parcels go to sees it: a planner's own (their unit's), whatever is asked;
+    for an account without a unit, `province` (one this database holds, as api.province checks) or the
+    deployment's."""
+    store = ProvinceStore(conn)
+    if principal.admin_unit_code:
+        return catalogue.for_province(store.of_unit(catalogue, principal.admin_unit_code))
+    return catalogue.for_province(store.described(catalogue, province))
+
+
 def _lock(conn, layer: LayerDef, province: str) -> None:
     """Parcel writes of a province take turns (see stores.parcels.LOCK_WRITES_SQL); taken before any row lock,
     in the same order by every writer."""
@@ -187,9 +197,11 @@ def create(
     input_crs=None,
     lat_first: bool = False,
     reason: str | None = None,
+    province: str | None = None,
 ) -> Edit:
-    if layer.storage == "parcels" and principal.admin_unit_code:  # a planner adds to their own province
-        catalogue = catalogue.for_province(ProvinceStore(conn).of_unit(catalogue, principal.admin_unit_code))
+    """A new feature; a parcel goes to `province` (see _planners)."""
+    if layer.storage == "parcels":
+        catalogue = _planners(conn, catalogue, principal, province)
     with conn.transaction():
         HistoryStore(conn).set_actor(principal.name, reason)
         frame = _frame(parse_feature(feature, layer), layer, input_crs, lat_first)
@@ -363,12 +375,22 @@ def delete(conn, catalogue, settings, layer: LayerDef, fid: int, principal: Prin
 
 
 def import_parcels(
-    conn, catalogue, settings, path, principal: Principal, *, crs: str | None, dry_run: bool, source_name: str
+    conn,
+    catalogue,
+    settings,
+    path,
+    principal: Principal,
+    *,
+    crs: str | None,
+    dry_run: bool,
+    source_name: str,
+    province: str | None = None,
 ):
-    """A planner's file of parcels, all or nothing, inside their unit: checked (a dry run writes nothing) or
-    written, with the planner named in the history."""
+    """A planner's file of parcels, all or nothing, inside their unit (of `province`, see _planners): checked (a dry
+    run writes nothing) or written, with the planner named in the history."""
     from ..ingest.load import load_file
 
+    catalogue = _planners(conn, catalogue, principal, province)
     province = catalogue.province.code
     with conn.transaction() as tx:
         HistoryStore(conn).set_actor(principal.name, f"import of {source_name} in the workspace")

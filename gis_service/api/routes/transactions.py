@@ -17,6 +17,7 @@ from ...stores.features import FeatureStore
 from ..crs import CRS84, parse_crs
 from ..deps import Collection, Writer, collection, writing
 from ..errors import Problem
+from ..province import province_param
 from .items import _feature_id, etag
 
 router = APIRouter(tags=["OGC API – transactions"])
@@ -94,14 +95,18 @@ def _location(request: Request, coll: Collection, fid: int) -> str:
     },
     openapi_extra=_request_body(FEATURE_TYPES, "A GeoJSON Feature (coordinates in Content-Crs, default CRS84)."),
 )
-async def create_item(request: Request, who: Writer, coll: Collection = Depends(collection)):
+async def create_item(
+    request: Request, who: Writer, coll: Collection = Depends(collection), province: str = Depends(province_param)
+):
     body = await _body(request, FEATURE_TYPES)
     in_crs, lat_first = _input_crs(request)
     st = request.app.state
     sel = q.Selection(where=visible_rows(who, coll.ls), properties=visible_fields(who, coll.ls))
 
     def work(conn):
-        done = edits.create(conn, st.catalogue, st.settings, coll.layer, body, who, in_crs, lat_first)
+        done = edits.create(
+            conn, st.catalogue, st.settings, coll.layer, body, who, in_crs, lat_first, province=province
+        )
         # read back on the primary: a replica behind DATABASE_READ_URL may not have the row yet
         return done, FeatureStore(conn).first(q.item_select(coll.ls, done.id, sel, CRS84))[0]
 
