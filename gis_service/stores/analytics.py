@@ -272,13 +272,16 @@ class AnalyticsStore(Store):
         return self.run_ranking(*ranking_sql(req, settings), settings)
 
     def run_ranking(self, sql: str, params: dict, settings) -> tuple[list[str], list[tuple]]:
-        """A ranking query (ranking_sql's) as the service runs it: its own parallel workers and sort memory."""
+        """A ranking query (ranking_sql's) as the service runs it: its own parallel workers and sort memory. Rows come
+        in PostgreSQL's binary format: a full ranking at 1M parcels is ~100,000 rows of 14 floats, whose floats then
+        need no parsing from text (fetching them took 0.8 s instead of 1.0-1.3 s)."""
         with self.conn.transaction():
             self.conn.execute(
                 "SELECT set_config('max_parallel_workers_per_gather', %s, true), set_config('work_mem', %s, true)",
                 [str(settings.analytics_parallel_workers), f"{settings.analytics_work_mem_mb}MB"],
             )
-            cur = self.conn.execute(sql, params)
+            cur = self.conn.cursor(binary=True)
+            cur.execute(sql, params)
             rows = cur.fetchall()
         return [d.name for d in cur.description], rows
 
