@@ -129,8 +129,9 @@ def vn2000_grid_on_wgs84(crs: CRS) -> int | None:
     return VN2000_TM3.get(round(float(p.get("lon_0", 0)), 6))
 
 
-def resolve(file_crs: CRS | None, option: str | None) -> tuple[CRS, list[str]]:
-    """The CRS to read the coordinates in, and warnings to show. --crs wins over the file's CRS."""
+def resolve(file_crs: CRS | None, option: str | None, cadastral: str = "EPSG:9205") -> tuple[CRS, list[str]]:
+    """The CRS to read the coordinates in, and warnings to show. --crs wins over the file's CRS. `cadastral` is the
+    province's VN-2000 zone, named as the example when the file has no CRS."""
     warnings: list[str] = []
     if option:
         crs = parse_crs(option)
@@ -149,7 +150,8 @@ def resolve(file_crs: CRS | None, option: str | None) -> tuple[CRS, list[str]]:
     else:
         raise CRSProblem(
             "the file has no CRS. Say which one its coordinates are in, for example "
-            "--crs EPSG:9205 for VN-2000 / TM-3 103-00 cadastral files, or --crs EPSG:4326 for longitude/latitude."
+            f"--crs {cadastral} for {parse_crs(cadastral).name} cadastral files, or --crs EPSG:4326 for "
+            "longitude/latitude."
         )
     substitute = _epsg_substitute(crs)
     if substitute is not None:

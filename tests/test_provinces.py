@@ -408,6 +408,10 @@ def test_a_file_of_the_other_province_is_imported_into_it(env, tmp_path):
     r = runner.invoke(app, ["import", str(path), "--province", "99"])
     assert r.exit_code == 1 and "no province '99'" in r.output and OTHER in r.output, r.output
     assert sql(env, "SELECT count(*) FROM parcels")[0][0] == before
+    wkt = tmp_path / "lc.csv"  # a surveyor's table without a CRS: told to name the province's own zone
+    wkt.write_text('code,wkt\nLC-CSV,"POLYGON((103.6 23.5,103.602 23.5,103.602 23.502,103.6 23.5))"\n')
+    r = runner.invoke(app, ["import", str(wkt), "--province", OTHER])
+    assert r.exit_code == 1 and "--crs EPSG:9208 for VN-2000 / TM-3 104-45" in " ".join(r.output.split()), r.output
     r = runner.invoke(app, ["import", str(path), "--province", OTHER])
     assert r.exit_code == 0 and "Imported 2 row(s)" in r.output, r.output
     assert sql(env, f"SELECT count(*), min(admin_unit_code) FROM parcels_p{OTHER} WHERE code LIKE 'LC-FILE-%%'")[0] == (
@@ -419,6 +423,13 @@ def test_a_file_of_the_other_province_is_imported_into_it(env, tmp_path):
         planner = user_for(env, "planner", "03999")
         assert sign_in(c, planner).status_code == 303
         html = c.get("/parcels/import").text
+        assert 'placeholder="EPSG:9208"' in html  # the CRS field suggests their province's zone
+        r = c.post(
+            "/parcels/import",
+            data={"csrf": csrf_of(html)},
+            files={"file": ("lc.csv", wkt.read_bytes(), "text/csv")},
+        )
+        assert r.status_code == 400 and "ví dụ EPSG:9208 cho tệp địa chính VN-2000 / TM-3 104-45" in r.text
         r = c.post(
             "/parcels/import",
             data={"csrf": csrf_of(html)},

@@ -72,7 +72,14 @@ def load_file(
             why += ", with the statuses the file states (--keep-status)"
         history.set_actor(f"import:{getpass.getuser()}", why)
     read = open_source(
-        path, layer, crs=crs, mapping=mapping, swap_xy=swap_xy, source_layer=source_layer, batch_size=batch_size
+        path,
+        layer,
+        crs=crs,
+        mapping=mapping,
+        swap_xy=swap_xy,
+        source_layer=source_layer,
+        batch_size=batch_size,
+        cadastral=catalogue.province.cadastral_crs,
     )
     with read as (source, frames):
         options.expected = source.expected

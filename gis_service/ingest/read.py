@@ -198,8 +198,10 @@ def _map_columns(columns: list[str], layer: LayerDef, explicit: dict[str, str]) 
     return mapping, ignored
 
 
-def _source_crs(file_crs: CRS | None, crs_option: str | None, swap: bool, warnings: list[str]) -> CRS:
-    crs, more = crsmod.resolve(file_crs, crs_option)
+def _source_crs(
+    file_crs: CRS | None, crs_option: str | None, swap: bool, warnings: list[str], cadastral: str | None
+) -> CRS:
+    crs, more = crsmod.resolve(file_crs, crs_option, *([cadastral] if cadastral else []))
     warnings += more
     if swap:
         warnings.append("x and y were swapped (--swap-xy)")
@@ -240,10 +242,12 @@ def open_source(
     swap_xy: bool = False,
     source_layer: str | None = None,
     batch_size: int = BATCH_ROWS,
+    cadastral: str | None = None,
 ) -> Iterator[tuple[Source, Iterator[pd.DataFrame]]]:
     """The file as (Source, canonical frames of at most `batch_size` rows): read, mapped, checked and reprojected
     one batch at a time, so memory does not grow with the file. `Source.rows` counts the rows read so far; a file
-    without any raises SourceError once read through."""
+    without any raises SourceError once read through. `cadastral`: the province's VN-2000 zone, which a file
+    without a CRS is told to name."""
     path = Path(path)
     with _open(path, layer, source_layer, batch_size) as raw:
         warnings: list[str] = []
@@ -254,7 +258,7 @@ def open_source(
         if layer.spatial:
             if not raw.has_geometry:
                 raise SourceError(f"{path} has no geometry column (for CSV, a WKT column named one of: {GEOM_NAMES})")
-            source.source_crs = _source_crs(raw.crs, crs, swap_xy, warnings)
+            source.source_crs = _source_crs(raw.crs, crs, swap_xy, warnings, cadastral)
 
         def frames() -> Iterator[pd.DataFrame]:
             for part in raw.batches:

@@ -28,6 +28,18 @@ VIETNAMESE: list[tuple[re.Pattern, str]] = [
             "{w} ranh giới tỉnh {p}",
         ),
         (r"^unknown administrative unit (?P<u>.+)$", "đơn vị hành chính không tồn tại: {u}"),
+        (
+            r"^the file has no CRS\. Say which one its coordinates are in, for example --crs (?P<c>\S+) for "
+            r"(?P<n>.+) cadastral files, or --crs EPSG:4326 for longitude/latitude\.$",
+            "tệp không ghi hệ tọa độ: hãy ghi vào ô Hệ tọa độ, ví dụ {c} cho tệp địa chính {n}, "
+            "hoặc EPSG:4326 cho kinh độ/vĩ độ",
+        ),
+        (
+            r"^the file's CRS \((?P<f>.+)\) says WGS 84 but its grid is VN-2000 / TM-3's \((?P<z>[^)]+)\): .*"
+            r"import with --crs (?P<c>EPSG:\d+)\. .*$",
+            "tệp ghi hệ tọa độ {f} là WGS 84 nhưng tọa độ nằm trên lưới VN-2000 / TM-3 ({z}): đọc theo WGS 84, "
+            "mọi điểm sẽ lệch khoảng 220 m. Tệp địa chính trên lưới này là VN-2000: hãy ghi {c} vào ô Hệ tọa độ",
+        ),
         (r"^unknown former commune (?P<u>\S+) .*$", "không có xã cũ (trước 01/7/2025) mã {u}"),
         (
             r"^former commune (?P<f>\S+) \((?P<fn>[^)]*)\) became (?P<s>\S+) \((?P<sn>[^)]*)\), which does not hold this "

@@ -73,6 +73,27 @@ def test_a_vn2000_grid_declared_on_wgs84_is_refused_naming_the_zone():
         assert crsmod.vn2000_grid_on_wgs84(CRS.from_epsg(fine)) is None
 
 
+def test_crs_problems_name_the_province_s_zone_and_read_in_vietnamese():
+    """A file without a CRS is told to name its province's zone (not always Điện Biên's); both CRS refusals read
+    in Vietnamese on a page, with the zone and the code to enter."""
+    from gis_service.pages.messages import translated
+
+    with pytest.raises(crsmod.CRSProblem) as none:
+        crsmod.resolve(None, None, "EPSG:9208")
+    assert "--crs EPSG:9208 for VN-2000 / TM-3 104-45 cadastral files" in str(none.value)
+    assert translated(str(none.value), "vi") == (
+        "Tệp không ghi hệ tọa độ: hãy ghi vào ô Hệ tọa độ, ví dụ EPSG:9208 cho tệp địa chính VN-2000 / TM-3 104-45, "
+        "hoặc EPSG:4326 cho kinh độ/vĩ độ"
+    )
+    with pytest.raises(crsmod.CRSProblem, match="EPSG:9205 for VN-2000 / TM-3 103-00"):
+        crsmod.resolve(None, None)  # the deployment's (Điện Biên's) by default
+    with pytest.raises(crsmod.CRSProblem) as mislabelled:
+        crsmod.resolve(CRS.from_wkt(ESRI_WGS84_TM3), None)
+    vi = translated(str(mislabelled.value), "vi")
+    assert vi.startswith("Tệp ghi hệ tọa độ 'VN_2000_TM3_103' là WGS 84 nhưng tọa độ nằm trên lưới VN-2000 / TM-3")
+    assert "(VN-2000 / TM-3 103-00)" in vi and "220 m" in vi and vi.endswith("hãy ghi EPSG:9205 vào ô Hệ tọa độ")
+
+
 def test_a_zone_is_named_as_surveyors_write_it():
     from pyproj import CRS
 
