@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import collections
 import json
-import sqlite3
 import sys
 from importlib import resources
 
@@ -25,19 +24,17 @@ def sql(url, q, params=None):
 
 
 def package_merge() -> dict[str, str]:
-    """Former GSO code → successor GSO code, as the package states it (its own keys, joined here)."""
+    """Former GSO code → successor GSO code, as the package states it: its merge table (converter_2025.json, by
+    unit keys), each key turned into its GSO code by the package's own parser (legacy units, and units from 2025)."""
+    from vietnamadminunits import ParseMode, parse_address
+
+    def code(keys: list[str], mode) -> str:
+        return parse_address(", ".join(reversed(keys)), mode=mode).ward_code
+
     data = resources.files("vietnamadminunits") / "data"
-    with sqlite3.connect(str(data / "dataset.db")) as db:
-        legacy = {
-            f"tinhdienbien_{d}_{w}": code
-            for w, d, code in db.execute(
-                "SELECT wardKey, districtKey, wardCode FROM admin_units_legacy WHERE provinceCode = '11'"
-            )
-        }
-        new = dict(db.execute("SELECT wardKey, wardCode FROM admin_units WHERE provinceCode = '11'"))
     merge = json.loads((data / "converter_2025.json").read_text(encoding="utf-8"))
     return {
-        legacy[old]: new[key]
+        code(old.split("_"), ParseMode.LEGACY): code(["tinhdienbien", key], ParseMode.FROM_2025)
         for key, olds in merge["DICT_PROVINCE_WARD_NO_DIVIDED"]["tinhdienbien"].items()
         for old in olds
     }
