@@ -129,9 +129,10 @@ def vn2000_grid_on_wgs84(crs: CRS) -> int | None:
     return VN2000_TM3.get(round(float(p.get("lon_0", 0)), 6))
 
 
-def resolve(file_crs: CRS | None, option: str | None, cadastral: str = "EPSG:9205") -> tuple[CRS, list[str]]:
+def resolve(file_crs: CRS | None, option: str | None, cadastral: str | None = None) -> tuple[CRS, list[str]]:
     """The CRS to read the coordinates in, and warnings to show. --crs wins over the file's CRS. `cadastral` is the
-    province's VN-2000 zone, named as the example when the file has no CRS."""
+    province's VN-2000 zone (Điện Biên's unless said), named as the example when the file has no CRS."""
+    cadastral = cadastral or "EPSG:9205"
     warnings: list[str] = []
     if option:
         crs = parse_crs(option)

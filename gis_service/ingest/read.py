@@ -201,7 +201,7 @@ def _map_columns(columns: list[str], layer: LayerDef, explicit: dict[str, str]) 
 def _source_crs(
     file_crs: CRS | None, crs_option: str | None, swap: bool, warnings: list[str], cadastral: str | None
 ) -> CRS:
-    crs, more = crsmod.resolve(file_crs, crs_option, *([cadastral] if cadastral else []))
+    crs, more = crsmod.resolve(file_crs, crs_option, cadastral)
     warnings += more
     if swap:
         warnings.append("x and y were swapped (--swap-xy)")

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse
 
 from ..api.deps import reading
 from ..stores.admin_units import AdminUnitStore
+from ..stores.provinces import ProvinceStore
 
 UNITS_TTL = 300.0
 
@@ -52,6 +53,24 @@ async def province_choices(request: Request, who) -> list[tuple[str, str]]:
 
     codes = await reading(request, read)
     return [(c, names.get(c, c)) for c in codes] if len(codes) > 1 else []
+
+
+async def cadastral_zone(
+    request: Request, *, parcel: int | None = None, unit: str | None = None, province: str | None = None
+) -> str:
+    """The VN-2000 zone (e.g. EPSG:9205) a boundary or a file without a CRS is read in: that of stored parcel
+    `parcel`'s province, of unit `unit`'s, or of province `province` (the deployment's when none is given)."""
+    catalogue = request.app.state.catalogue
+    if parcel is None and unit is None and province in (None, catalogue.province.code):
+        return catalogue.province.cadastral_crs
+
+    def read(conn):
+        store = ProvinceStore(conn)
+        if parcel is not None:
+            return store.of_parcel(catalogue, parcel)
+        return store.of_unit(catalogue, unit) if unit is not None else store.described(catalogue, province)
+
+    return (await reading(request, read)).cadastral_crs
 
 
 def safe_next(target: str | None, default: str = "/") -> str:

@@ -21,10 +21,9 @@ from ..security import Principal, scope_unit
 from ..services import edits
 from ..stores.admin_units import AdminUnitStore
 from ..stores.parcels import ParcelStore
-from ..stores.provinces import ProvinceStore
 from ..stores.writes import WriteStore
 from ..validation import ValidationFailed
-from .common import load_units, present, province_choices, see_other, units_in_force
+from .common import cadastral_zone, load_units, present, province_choices, see_other, units_in_force
 from .listing import parcels_layer
 from .messages import translated
 from .parcel import parcel_data
@@ -266,17 +265,10 @@ async def _save(request: Request, who: Principal, fid: int | None) -> Response:
     t = Words(lang)
     st = request.app.state
     layer = parcels_layer(request)
-    cadastral = st.catalogue.province.cadastral_crs
     choices: list[tuple[str, str]] = [] if fid is not None else await province_choices(request, who)
     province = str((await form_of(request)).get("province") or "").strip()[:20] if choices else ""
-    if fid is not None:  # an existing parcel of another province: a file without a .prj is in that province's zone
-        cadastral = (
-            await reading(request, lambda conn: ProvinceStore(conn).of_parcel(st.catalogue, fid))
-        ).cadastral_crs
-    elif province in dict(choices):  # a new one, of the province chosen: its zone
-        cadastral = (
-            await reading(request, lambda conn: ProvinceStore(conn).described(st.catalogue, province))
-        ).cadastral_crs
+    # a boundary file without a .prj is in the zone of the parcel's province (a new one: of the province chosen)
+    cadastral = await cadastral_zone(request, parcel=fid, province=province if province in dict(choices) else None)
     sub, errors = await _read_form(request, lang, cadastral)
     if choices and province not in dict(choices):
         errors["province"] = t("required")

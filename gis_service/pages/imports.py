@@ -14,14 +14,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile  # what a parsed form holds (FastAPI's UploadFile subclasses it)
 
-from ..api.deps import Planner, form_of, reading
+from ..api.deps import Planner, form_of
 from ..api.errors import Problem
 from ..core.errors import LandfundError
 from ..security import Principal
 from ..services import edits
-from ..stores.provinces import ProvinceStore
 from ..validation import ValidationFailed
-from .common import province_choices, see_other
+from .common import cadastral_zone, province_choices, see_other
 from .messages import translated
 from .render import Words, lang_of, page
 
@@ -49,19 +48,10 @@ async def _form(request: Request, who: Principal, status: int = 200, **extra) ->
     extra.setdefault("crs", "")
     extra.setdefault("error", None)
     extra.setdefault("province_error", None)
-    extra.setdefault("province", request.app.state.catalogue.province.code)
+    extra["province"] = extra.get("province") or request.app.state.catalogue.province.code
     extra["provinces"] = await province_choices(request, who)
-    extra["cadastral"] = await _zone(request, who)
+    extra["cadastral"] = await cadastral_zone(request, unit=who.admin_unit_code)  # a planner's own province's
     return page(request, who, "import.html", status=status, active="list", **extra)
-
-
-async def _zone(request: Request, who: Principal) -> str:
-    """The VN-2000 zone the CRS field suggests: the planner's province's (the deployment's for an admin)."""
-    catalogue = request.app.state.catalogue
-    if not who.admin_unit_code:
-        return catalogue.province.cadastral_crs
-    unit = who.admin_unit_code
-    return (await reading(request, lambda conn: ProvinceStore(conn).of_unit(catalogue, unit))).cadastral_crs
 
 
 @router.get("/parcels/import")
@@ -141,7 +131,7 @@ async def _checked(
         crs=crs,
         filename=name,
         token=token if report["ok"] else None,
-        province=province or request.app.state.catalogue.province.code,
+        province=province,
     )
 
 

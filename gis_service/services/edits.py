@@ -13,19 +13,17 @@ import shapely
 
 from .. import crs as crsmod
 from ..catalogue import Catalogue, LayerDef
-from ..core.errors import Conflict, Forbidden, LandfundError, NotFound, PreconditionFailed, PreconditionRequired
+from ..core.errors import Conflict, LandfundError, PreconditionFailed, PreconditionRequired
 from ..ingest.read import frame_from_features
 from ..ingest.write import write_batch
-from ..security import Principal, scope_unit
+from ..security import Principal
 from ..stores.decisions import DecisionStore
 from ..stores.history import HistoryStore
-from ..stores.parcel_checks import ParcelCheckStore
-from ..stores.parcels import ParcelStore
-from ..stores.provinces import ProvinceStore
 from ..stores.reads import ReadStore
 from ..stores.writes import WriteStore
 from ..validation import Options
 from . import lifecycle
+from .scope import check_scope, editable, lock_writes, province_for_new, province_of_parcel
 
 
 class BadFeature(LandfundError):
@@ -78,63 +76,6 @@ def _frame(feature: dict, layer: LayerDef, input_crs: crsmod.CRS | None, lat_fir
             geoms = crsmod.to_wgs84(geoms, input_crs)
         frame["geometry"] = list(geoms)
     return frame
-
-
-def _scope(principal: Principal, province: str, tolerance: float) -> dict | None:
-    """The parameters of a planner's unit scope (stores.parcels.scope_sql), or None for everywhere."""
-    unit = scope_unit(principal, province)
-    return None if unit is None else {"scope_unit": unit, "scope_tolerance": tolerance}
-
-
-def _check_scope(conn: psycopg.Connection, stage: str, principal: Principal, province: str, tolerance: float) -> None:
-    """A planner's parcel lies within their unit as a whole (at most `tolerance` m² outside, along the boundary)."""
-    unit = scope_unit(principal, province)
-    if unit is None:
-        return
-    for _, _code, outside in ParcelCheckStore(conn).outside_unit(stage, unit):
-        if outside > tolerance:
-            amount = f"{outside / 1e4:,.2f} ha" if outside >= 1e4 else f"{outside:,.0f} m²"
-            raise Forbidden(
-                f"the parcel lies outside your administrative unit {unit}: {amount} of it is in other "
-                f"units (at most {tolerance:,.0f} m² along the boundary is accepted)"
-            )
-
-
-def _current(conn, layer: LayerDef, fid: int, principal: Principal, province: str, tolerance: float, lock: bool = True):
-    """(entity tag, status) of a stored feature the caller may change, locked for this transaction."""
-    row = WriteStore(conn).current(
-        layer, fid, published_only=not principal.privileged, scope=_scope(principal, province, tolerance), lock=lock
-    )
-    if row is None:
-        raise NotFound(f"no feature {fid} in collection {layer.id}")
-    if not row[1]:
-        raise Forbidden(f"feature {fid} lies outside your administrative unit {principal.admin_unit_code}")
-    return row[0], row[2]
-
-
-def _theirs(conn, catalogue: Catalogue, layer: LayerDef, fid: int) -> Catalogue:
-    """The catalogue as parcel `fid`'s province sees it: a parcel of a province loaded beside the deployment's is
-    checked against that province's outline, units and VN-2000 zone, and takes that province's write lock."""
-    if layer.storage != "parcels":
-        return catalogue
-    return catalogue.for_province(ProvinceStore(conn).of_parcel(catalogue, fid))
-
-
-def _planners(conn, catalogue: Catalogue, principal: Principal, province: str | None = None) -> Catalogue:
-    """The catalogue as the province new parcels go to sees it: a planner's own (their unit's), whatever is asked;
-    for an account without a unit, `province` (one this database holds, as api.province checks) or the
-    deployment's."""
-    store = ProvinceStore(conn)
-    if principal.admin_unit_code:
-        return catalogue.for_province(store.of_unit(catalogue, principal.admin_unit_code))
-    return catalogue.for_province(store.described(catalogue, province))
-
-
-def _lock(conn, layer: LayerDef, province: str) -> None:
-    """Parcel writes of a province take turns (see stores.parcels.LOCK_WRITES_SQL); taken before any row lock,
-    in the same order by every writer."""
-    if layer.storage == "parcels":
-        ParcelStore(conn).lock_writes(province)
 
 
 def _require(if_match: str | None, current: str) -> None:
@@ -201,7 +142,7 @@ def create(
 ) -> Edit:
     """A new feature; a parcel goes to `province` (see _planners)."""
     if layer.storage == "parcels":
-        catalogue = _planners(conn, catalogue, principal, province)
+        catalogue = province_for_new(conn, catalogue, principal, province)
     with conn.transaction():
         HistoryStore(conn).set_actor(principal.name, reason)
         frame = _frame(parse_feature(feature, layer), layer, input_crs, lat_first)
@@ -211,7 +152,7 @@ def create(
             layer,
             frame,
             _options(settings, layer),
-            before_write=lambda stage: _check_scope(
+            before_write=lambda stage: check_scope(
                 conn, stage, principal, catalogue.province.code, settings.scope_tolerance_m2
             ),
         )
@@ -232,11 +173,11 @@ def replace(
     merge: bool = False,
     reason: str | None = None,
 ) -> Edit:
-    catalogue = _theirs(conn, catalogue, layer, fid)
+    catalogue = province_of_parcel(conn, catalogue, layer, fid)
     province = catalogue.province.code
     with conn.transaction():
-        _lock(conn, layer, province)
-        current, status = _current(conn, layer, fid, principal, province, settings.scope_tolerance_m2)
+        lock_writes(conn, layer, province)
+        current, status = editable(conn, layer, fid, principal, province, settings.scope_tolerance_m2)
         _precondition(conn, layer, fid, principal, if_match, current)
         HistoryStore(conn).set_actor(principal.name, reason)
         if merge:
@@ -254,7 +195,7 @@ def replace(
             frame,
             options,
             update=True,
-            before_write=lambda stage: _check_scope(conn, stage, principal, province, settings.scope_tolerance_m2),
+            before_write=lambda stage: check_scope(conn, stage, principal, province, settings.scope_tolerance_m2),
         )
         return _remember(conn, layer, fid, principal)
 
@@ -313,9 +254,9 @@ def transition(
     """Move a parcel to `target`, recording the decision (its number, date, issuing body and document) beside the
     history entry the transition writes; all in one transaction."""
     layer = catalogue.layer("parcels")
-    catalogue = _theirs(conn, catalogue, layer, fid)
+    catalogue = province_of_parcel(conn, catalogue, layer, fid)
     with conn.transaction():
-        current, status = _current(conn, layer, fid, principal, catalogue.province.code, settings.scope_tolerance_m2)
+        current, status = editable(conn, layer, fid, principal, catalogue.province.code, settings.scope_tolerance_m2)
         _require(if_match, current)
         lifecycle.transition(
             conn, catalogue.workflow, fid, target, principal, reason, status, decision_no, decision_date, facts=facts
@@ -365,10 +306,10 @@ class Upload:
 
 
 def delete(conn, catalogue, settings, layer: LayerDef, fid: int, principal: Principal, if_match: str | None) -> None:
-    catalogue = _theirs(conn, catalogue, layer, fid)
+    catalogue = province_of_parcel(conn, catalogue, layer, fid)
     with conn.transaction():
-        _lock(conn, layer, catalogue.province.code)
-        current, _ = _current(conn, layer, fid, principal, catalogue.province.code, settings.scope_tolerance_m2)
+        lock_writes(conn, layer, catalogue.province.code)
+        current, _ = editable(conn, layer, fid, principal, catalogue.province.code, settings.scope_tolerance_m2)
         _precondition(conn, layer, fid, principal, if_match, current)
         HistoryStore(conn).set_actor(principal.name)
         WriteStore(conn).delete(layer, fid)
@@ -390,7 +331,7 @@ def import_parcels(
     run writes nothing) or written, with the planner named in the history."""
     from ..ingest.load import load_file
 
-    catalogue = _planners(conn, catalogue, principal, province)
+    catalogue = province_for_new(conn, catalogue, principal, province)
     province = catalogue.province.code
     with conn.transaction() as tx:
         HistoryStore(conn).set_actor(principal.name, f"import of {source_name} in the workspace")
@@ -402,7 +343,7 @@ def import_parcels(
             "parcels",
             crs=crs or None,
             dry_run=dry_run,
-            before_write=lambda stage: _check_scope(conn, stage, principal, province, settings.scope_tolerance_m2),
+            before_write=lambda stage: check_scope(conn, stage, principal, province, settings.scope_tolerance_m2),
         )
         if dry_run:  # undo the staging too
             raise psycopg.Rollback(tx)
