@@ -345,7 +345,7 @@ async def suitability_query(
     min_area_ha: Annotated[
         float | None, Query(ge=0, le=10000, description="Only parcels of at least this area (ha)."), Blank
     ] = None,
-    limit: int = Query(100, ge=1, le=10_000),
+    limit: int = Query(100, ge=1, le=MAX_LIMIT),
 ):
     """The site-suitability ranking a request asks for (the API, the investor map and the investor portal): the
     settings' weights, each overridable; weights are relative."""
