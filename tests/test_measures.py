@@ -129,3 +129,39 @@ def test_a_parcel_without_stored_measures_is_ranked_on_a_live_search(demo_db, tm
         finally:
             c.execute("SELECT parcel_measures_sync()")
         assert c.execute("SELECT count(*) FROM parcel_measures WHERE parcel_id = %s", [in_call]).fetchone()[0] == 1
+
+
+def test_a_reference_change_writes_only_the_measures_it_alters(demo_db):
+    """A school opened at the end of a row of sites re-measures every site within reach of it (migration 0017) but writes only
+    the rows whose nearest school it changes (0021): the table does not grow with every reference edit."""
+    with psycopg.connect(libpq_dsn(demo_db)) as c:
+        pid, x, y = c.execute(
+            "SELECT id, ST_X(pos), ST_Y(pos) FROM parcels WHERE status = 'call_published' AND published ORDER BY id "
+            "LIMIT 1"
+        ).fetchone()
+        # twelve more sites in the call, 300 m apart eastwards from the first
+        c.execute(
+            "INSERT INTO parcels (code, province_code, status, published, geom) SELECT 'REACH-' || i, '11', "
+            "'call_published', true, ST_Translate(geom, 0.003 * i, 0.0005) FROM parcels, generate_series(1, 12) i "
+            "WHERE id = %s",
+            [pid],
+        )
+        c.commit()
+        before = {r[0]: r for r in _same(c)}
+        reach = c.execute("SELECT max(school_m) FROM parcel_measures").fetchone()[0]
+        sx, sy = x + 0.039, y + 0.0005  # the school: 300 m east of the last of them
+        within = c.execute(
+            "SELECT count(*) FROM parcel_measures m JOIN parcels p ON p.id = m.parcel_id "
+            "WHERE ST_DWithin(p.geom::geography, ST_SetSRID(ST_MakePoint(%s + 0.0003, %s), 4326)::geography, %s)",
+            [sx, sy, reach],
+        ).fetchone()[0]
+        assert within >= 10  # the change reaches most of them...
+        _school_beside(c, sx, sy, "Trường mới")
+        after = {r[0]: r for r in _same(c)}
+        changed = [i for i in after if after[i] != before[i]]
+        assert 0 < len(changed) < within and pid not in changed  # ...and is the nearest school of some
+        written = c.execute(
+            "SELECT n_tup_upd FROM pg_stat_xact_user_tables WHERE relname = 'parcel_measures'"
+        ).fetchone()[0]
+        assert written == len(changed)
+        c.rollback()

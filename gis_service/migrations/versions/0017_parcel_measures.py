@@ -40,15 +40,19 @@ def _nearest(column: str, g: str) -> str:
     )
 
 
+# parcel p lies within `reach` metres of changed feature c (see _per_role)
+NEAR = (
+    "ST_DWithin(p.geom, c.geom, reach / (110000.0 * cos(radians(least(80.0, "
+    "greatest(abs(ST_YMin(c.geom)), abs(ST_YMax(c.geom))) + reach / 110000.0)))))"
+)
+
+
 def _per_role() -> str:
     """The body that re-measures, role by role, the parcels a change of reference features (`roles`, `geoms`: each
     feature before and after) may touch. A parcel is re-measured when it lies within `reach` (the largest distance
     any parcel has to that role) of a changed feature: in degrees, reach / (110 km × cos of the highest latitude
     within reach), never less than the planar distance of a point that near on the ellipsoid."""
-    near = (
-        "ST_DWithin(p.geom, c.geom, reach / (110000.0 * cos(radians(least(80.0, "
-        "greatest(abs(ST_YMin(c.geom)), abs(ST_YMax(c.geom))) + reach / 110000.0)))))"
-    )
+    near = NEAR
     parts = []
     for column, role in ROLES.items():
         parts.append(f"""
