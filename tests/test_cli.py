@@ -73,6 +73,23 @@ def test_a_bad_file_exits_non_zero_and_names_the_rows(env, tmp_path):
     assert report["written"] == 0 and report["problems"][0]["row"] == 2
 
 
+def test_a_file_of_very_many_bad_rows_lists_the_first_and_counts_the_rest(env, tmp_path):
+    gdf = parcels_vn2000(1200, side=10.0, gap=12.0, land_use_code="QQQ", max_floors="{{ 7*7 }} <script>")
+    path = write(gdf, tmp_path / "bad.gpkg", "gpkg")
+    r = runner.invoke(app, ["import", str(path)])
+    assert r.exit_code == 1 and "2400 problem(s) in 1200 of 1200 row(s); nothing was written" in r.output
+    assert "row 100, code T-100: land_use_code: unknown land-use code 'QQQ'" in r.output
+    assert "… and 2,200 more problems (1,100 land_use_code, 1,100 max_floors)" in r.output  # 200 lines listed
+    r = runner.invoke(app, ["import", str(path), "--json"])
+    assert r.exit_code == 1
+    report = json.loads(r.stdout[: r.stdout.rindex("}") + 1])
+    assert report["written"] == 0 and len(report["problems"]) == 1000 and report["problems_total"] == 2400
+    omitted = {o["field"]: o for o in report["problems_omitted"]}
+    assert {f: o["count"] for f, o in omitted.items()} == {"land_use_code": 700, "max_floors": 700}
+    assert omitted["max_floors"]["example"]["row"] == 501 and "<script>" in omitted["max_floors"]["example"]["message"]
+    assert count(env, "parcels") == 0
+
+
 def test_missing_file_and_missing_crs_are_clear(env, tmp_path):
     r = runner.invoke(app, ["import", str(tmp_path / "nope.geojson")])
     assert r.exit_code == 1 and "no such file" in r.output

@@ -727,6 +727,31 @@ def test_bulk_import_checks_first_names_every_bad_row_and_writes_nothing(planner
     assert count(api_rw.db, "parcels", "code LIKE 'NOXH-NHAP-%%'") == 0
 
 
+def test_bulk_import_of_very_many_bad_rows_lists_the_first_and_counts_the_rest(planner, api_rw):
+    """1,500 rows without a geometry and with hostile text for a number: 3,000 problems, of which the page lists
+    the first 1,000 and counts the others by field, with an example of each; nothing written."""
+    hostile = "{{ 7*7 }} {# x #} <script>alert('nhập')</script>"
+    rows = [
+        {"type": "Feature", "geometry": None, "properties": {"code": f"NOXH-NHIEU-{i:04d}", "max_floors": hostile}}
+        for i in range(1, 1501)
+    ]
+    html = planner.get("/parcels/import").text
+    r = planner.post(
+        "/parcels/import",
+        data={"csrf": csrf_of(html)},
+        files={"file": ("nhieu-loi.geojson", json.dumps({"type": "FeatureCollection", "features": rows}), "x")},
+    )
+    assert r.status_code == 400 and "không dòng nào được nhập" in r.text
+    table = r.text.split('id="problems"')[1].split("</table>")[0]
+    assert table.count("<tr><td") == 1000
+    assert "3.000 lỗi" in r.text and "Chỉ liệt kê 1.000 lỗi đầu tiên; còn 2.000 lỗi khác, theo trường:" in r.text
+    more = r.text.split('id="problems-omitted"')[1].split("</ul>")[0]
+    assert more.count("<li>") == 2 and "<b>geometry</b>" in more and "<b>max_floors</b>" in more
+    assert "ví dụ dòng 501" in more  # the first row not listed (500 rows of two problems are)
+    assert "<script>alert" not in r.text and "&lt;script&gt;alert" in r.text and "{{ 7*7 }}" in r.text
+    assert count(api_rw.db, "parcels", "code LIKE 'NOXH-NHIEU-%%'") == 0
+
+
 def test_bulk_import_confirmed_writes_all_rows_in_the_planners_name(planner, api_rw):
     r = _check_import(planner, api_rw.db, 3, bad=False)
     assert r.status_code == 200 and "Tất cả 3 dòng hợp lệ" in r.text

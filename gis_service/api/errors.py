@@ -99,7 +99,7 @@ def install(app: FastAPI) -> None:
             400,
             exc.report.text(50),
             title="Invalid feature",
-            problems=[p.as_dict() for p in exc.report.sorted_problems()],
+            **{k: v for k, v in exc.report.as_dict().items() if k.startswith("problems")},
         )
 
     @app.exception_handler(LandfundError)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
 
 import typer
@@ -15,6 +16,13 @@ from ..core.errors import LandfundError
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
+
+
+def print_json(data) -> None:
+    """JSON on stdout for programs, written as is: rich's print_json parses and styles it again, which took 132 s
+    and 4.5 GB for the report of a file of 100,000 bad rows."""
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()
 
 
 # What the command line can do about some problems of a validation report (the API shows the problems alone).

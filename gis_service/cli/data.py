@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 from pathlib import Path
 
 import psycopg
@@ -19,7 +18,7 @@ from ..ingest.load import import_file
 from ..ingest.read import parse_mapping, read_mapping_file
 from ..stores.provinces import ProvinceStore
 from ..validation import ValidationFailed
-from .common import check_province, db_url, err, isatty, out, owner_url, user_errors
+from .common import check_province, db_url, err, isatty, out, owner_url, print_json, user_errors
 
 
 @contextlib.contextmanager
@@ -106,12 +105,12 @@ def import_cmd(
                 )
             except ValidationFailed as exc:
                 if as_json:
-                    out.print_json(json.dumps({"written": 0, **exc.report.as_dict()}, default=str))
+                    print_json({"written": 0, **exc.report.as_dict()})
                 raise
         for w in result.warnings:
             err.print(f"[yellow]warning:[/] {w}", soft_wrap=True)
         if as_json:
-            out.print_json(json.dumps({"written": len(result.ids), "dry_run": dry_run, **result.report.as_dict()}))
+            print_json({"written": len(result.ids), "dry_run": dry_run, **result.report.as_dict()})
             return
         src = crs_note(result)
         if dry_run:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from ..core.db import admin_database_url, app_role, database_url, make_engine, o
 from ..core.embedded import cluster_from_settings
 from ..core.errors import LandfundError
 from ..schema import current_revision, head_revision, upgrade
-from .common import engine, err, out, user_errors
+from .common import engine, err, out, print_json, user_errors
 
 app = typer.Typer(help="Manage the database: the embedded PostGIS cluster and the schema.", no_args_is_help=True)
 
@@ -62,7 +61,7 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print machine-rea
             info["head"] = head_revision()
             eng.dispose()
         if as_json:
-            out.print_json(json.dumps(info, default=str))
+            print_json(info)
         else:
             for k, v in info.items():
                 out.print(f"{k:>12}: {v}")

@@ -112,14 +112,27 @@ async def _checked(
         result = await run_in_threadpool(_run, request, who, path, crs, True, name, province)
         report = {"ok": True, "rows": result.rows, "problems": [], "warnings": result.warnings}
     except ValidationFailed as exc:
-        problems = [{**p.as_dict(), "message": translated(p.message, lang)} for p in exc.report.sorted_problems()]
-        report = {"ok": False, "rows": exc.report.rows, "problems": problems, "warnings": exc.report.warnings}
+        rep = exc.report
+        problems = [{**p.as_dict(), "message": translated(p.message, lang)} for p in rep.sorted_problems()]
+        omitted = [
+            {"field": o.field, "count": o.count, "example": translated(o.example.message, lang), "row": o.example.row}
+            for o in rep.omitted_problems()
+        ]
+        report = {
+            "ok": False,
+            "rows": rep.rows,
+            "total": rep.total,
+            "problems": problems,
+            "omitted": omitted,
+            "warnings": rep.warnings,
+        }
     except LandfundError as exc:
         report = {
             "ok": False,
             "rows": 0,
             "warnings": [],
             "problems": [{"row": None, "code": None, "field": None, "message": translated(str(exc), lang)}],
+            "total": 1,
         }
     if not report["ok"]:
         _forget(path.parent, token)
