@@ -5,19 +5,11 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-import psycopg
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ..catalogue import get_catalogue
 from ..core.config import get_settings
 from ..core.db import pg_connect
-from ..ingest import demo as demo_mod
-from ..ingest.export import FORMATS, read_layer, write_frame
-from ..ingest.load import import_file
-from ..ingest.read import parse_mapping, read_mapping_file
-from ..stores.provinces import ProvinceStore
-from ..validation import ValidationFailed
+from ..ingest.formats import FORMATS
 from .common import check_province, db_url, err, isatty, out, owner_url, print_json, user_errors
 
 
@@ -27,6 +19,8 @@ def progress_bars(enabled: bool):
     if not enabled:
         yield None
         return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     with Progress(
         TextColumn("{task.description:>10}"),
         BarColumn(),
@@ -76,6 +70,13 @@ def import_cmd(
     Columns named like the fields (or a known Vietnamese alias: so_to, so_thua, loai_dat, …) map by
     themselves; --map renames the rest. Coordinates are reprojected to EPSG:4326 with pyproj.
     """
+    # the heavy modules (GDAL, pandas, SQLAlchemy) load when a command runs, not for `landfund --help`
+    from ..catalogue import get_catalogue
+    from ..ingest.load import import_file
+    from ..ingest.read import parse_mapping, read_mapping_file
+    from ..stores.provinces import ProvinceStore
+    from ..validation import ValidationFailed
+
     with user_errors():
         settings = get_settings()
         catalogue = get_catalogue(settings)
@@ -138,7 +139,11 @@ def boundaries_cmd(
 
     Every commune and ward in force must be in the file (the province's outline too, ideally); a bad row writes
     nothing and exits 1. Lists the parcels whose recorded commune no longer holds them."""
+    import psycopg
+
+    from ..catalogue import get_catalogue
     from ..ingest.boundaries import replace_boundaries
+    from ..ingest.read import parse_mapping
 
     with user_errors():
         settings = get_settings()
@@ -198,6 +203,9 @@ def export_cmd(
     ),
 ) -> None:
     """Export a layer. Exporting and importing into an empty database gives back the same rows."""
+    from ..catalogue import get_catalogue
+    from ..ingest.export import read_layer, write_frame
+
     with user_errors():
         settings = get_settings()
         catalogue = get_catalogue(settings)
@@ -267,6 +275,9 @@ def demo_cmd(
     """Load the shipped Điện Biên demo data (schematic boundaries, illustrative figures).
 
     Safe to run twice: a database that already holds data is left alone unless --replace is given."""
+    from ..catalogue import get_catalogue
+    from ..ingest import demo as demo_mod
+
     with user_errors():
         settings = get_settings()
         catalogue = get_catalogue(settings)

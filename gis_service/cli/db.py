@@ -11,7 +11,6 @@ from ..core.config import get_settings
 from ..core.db import admin_database_url, app_role, database_url, make_engine, owner_database_url, pg_connect
 from ..core.embedded import cluster_from_settings
 from ..core.errors import LandfundError
-from ..schema import current_revision, head_revision, upgrade
 from .common import engine, err, out, print_json, user_errors
 
 app = typer.Typer(help="Manage the database: the embedded PostGIS cluster and the schema.", no_args_is_help=True)
@@ -47,6 +46,8 @@ def stop() -> None:
 @app.command()
 def status(as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON.")) -> None:
     """Show whether the database is reachable, and the schema revision. Exit 1 when it is not running."""
+    from ..schema import current_revision, head_revision  # alembic: loaded by the commands that need it
+
     with user_errors():
         settings = get_settings()
         info: dict = {"mode": "embedded" if settings.embedded else "DATABASE_URL"}
@@ -72,6 +73,8 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print machine-rea
 @app.command("upgrade")
 def upgrade_cmd(revision: str = typer.Argument("head", help="Target revision.")) -> None:
     """Apply the schema migrations (the first one creates the postgis extension)."""
+    from ..schema import current_revision, upgrade
+
     with user_errors():
         settings = get_settings()
         eng = engine(start=settings.embedded, owner=True)
@@ -191,6 +194,8 @@ def restore_cmd(
             with admin.begin() as conn:
                 take_ownership(conn.connection.driver_connection)
             admin.dispose()
+        from ..schema import upgrade
+
         eng = engine(owner=True)
         upgrade(
             eng, app_role=app_role(settings), layers_dir=settings.layers_dir

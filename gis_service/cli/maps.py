@@ -8,13 +8,8 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from ..catalogue import get_catalogue
 from ..core.config import get_settings
-from ..core.db import pg_connect
 from ..core.errors import LandfundError
-from ..core.vocabulary import LANGS
-from ..maps.definition import load_map, map_names
-from ..security import ANONYMOUS, Principal
 from .common import check_province, db_url, err, out, user_errors
 
 
@@ -36,6 +31,12 @@ def map_cmd(
 ) -> None:
     """Write a map as static HTML. Its scripts, styles and images are copied next to it (FILE_files/), so
     it opens with no internet; parcels are inline unless --api-url is given and there are many."""
+    from ..catalogue import get_catalogue  # the map's modules load when it is drawn, not for `landfund --help`
+    from ..core.db import pg_connect
+    from ..core.vocabulary import LANGS
+    from ..maps.definition import load_map, map_names
+    from ..security import ANONYMOUS, Principal
+
     with user_errors():
         settings = get_settings()
         if name not in map_names(settings.maps_dir):
@@ -84,7 +85,9 @@ def map_cmd(
 def check_cmd() -> None:
     """Check the settings, the layer catalogue, the workflow and every map definition (maps/*.yaml) against the
     catalogue; each mistake is named with its file and line. The service runs the same checks when it starts."""
+    from ..catalogue import get_catalogue
     from ..maps.check import check_maps
+    from ..maps.definition import map_names
 
     with user_errors():
         settings = get_settings()

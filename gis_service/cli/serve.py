@@ -12,7 +12,6 @@ from ..core import pooler
 from ..core.config import get_settings
 from ..core.db import pg_connect
 from ..core.errors import LandfundError
-from ..schema import current_revision, head_revision
 from ..stores.maintenance import SessionStore
 from .common import db_url, engine, out, user_errors
 
@@ -45,6 +44,8 @@ def serve_cmd(
     origin. Desktop GIS (QGIS, GDAL) needs no CORS; it signs in with HTTP Basic (user name and a token or the
     password), accepted over HTTPS and from this machine (LANDFUND_BASIC_AUTH_OVER_HTTP=true to allow plain HTTP)."""
     import uvicorn
+
+    from ..schema import current_revision, head_revision
 
     with user_errors():
         settings = get_settings()

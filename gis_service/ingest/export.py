@@ -20,8 +20,8 @@ from .. import crs as crsmod
 from ..catalogue import LayerDef
 from ..core.errors import LandfundError
 from ..stores.features import FeatureStore, LayerSQL, layer_sql
+from .formats import FORMATS
 
-FORMATS = {"geojson": "GeoJSON", "gpkg": "GPKG", "shp": "ESRI Shapefile", "csv": "CSV", "parquet": None}
 
 
 def read_layer(
