@@ -67,12 +67,16 @@ def test_an_admin_imports_a_file_of_the_other_province(browser, site, tmp_path, 
     assert choice.is_visible()
     options = choice.locator("option").all_inner_texts()
     assert options == ["Điện Biên (11)", 'Tỉnh "thử" <script>{{ 7*7 }} (12)'], options  # shown as text, not run
+    crs = p.page.locator("input[name=crs]")
+    assert crs.get_attribute("placeholder") == "EPSG:9205"  # Điện Biên's zone, chosen first
     choice.select_option(OTHER)
+    assert crs.get_attribute("placeholder") == "EPSG:9208"  # the zone of the province chosen (TM-3 104-45)
     p.page.set_input_files("input[name=file]", str(upload))
     p.shot(f"prov-import-form-{label}", full=True)
     submit(p, "form.lf-form button[type=submit]")
     assert p.page.is_visible("#report .lf-success"), p.page.inner_text("main")[:500]
     assert p.page.locator("select[name=province]").input_value() == OTHER  # the choice is kept
+    assert p.page.locator("input[name=crs]").get_attribute("placeholder") == "EPSG:9208"  # and its zone
     width = p.js("document.documentElement.scrollWidth")
     assert width <= p.page.viewport_size["width"]
     p.shot(f"prov-import-checked-{label}", full=True)

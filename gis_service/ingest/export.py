@@ -23,7 +23,6 @@ from ..stores.features import FeatureStore, LayerSQL, layer_sql
 from .formats import FORMATS
 
 
-
 def read_layer(
     conn, layer: LayerDef, settings, *, public_only: bool = False, province: str | None = None
 ) -> pd.DataFrame:

@@ -50,7 +50,12 @@ async def _form(request: Request, who: Principal, status: int = 200, **extra) ->
     extra.setdefault("province_error", None)
     extra["province"] = extra.get("province") or request.app.state.catalogue.province.code
     extra["provinces"] = await province_choices(request, who)
-    extra["cadastral"] = await cadastral_zone(request, unit=who.admin_unit_code)  # a planner's own province's
+    # the CRS field suggests the zone a file without one is read in: a planner's own province's; for an account
+    # that chooses the province, the chosen one's (each option carries its zone, and the page's script follows)
+    extra["zones"] = {code: await cadastral_zone(request, province=code) for code, _ in extra["provinces"]}
+    extra["cadastral"] = extra["zones"].get(extra["province"]) or await cadastral_zone(
+        request, unit=who.admin_unit_code
+    )
     return page(request, who, "import.html", status=status, active="list", **extra)
 
 

@@ -251,6 +251,15 @@
       picks.forEach(function (p) { p.addEventListener("change", update); });
       update();
     }
+    // a province chooser whose options carry their VN-2000 zone: the CRS field suggests the chosen one's
+    document.querySelectorAll("select[data-crs-input]").forEach(function (sel) {
+      var input = document.getElementById(sel.getAttribute("data-crs-input"));
+      if (!input) { return; }
+      sel.addEventListener("change", function () {
+        var zone = sel.options[sel.selectedIndex].getAttribute("data-crs");
+        if (zone) { input.placeholder = zone; }
+      });
+    });
   }
 
   function start() {
