@@ -466,8 +466,13 @@ def test_an_admin_says_which_province_a_new_parcel_or_file_is_of(env, tmp_path):
         assert sign_in(c, user_for(env, "admin")).status_code == 303
         assert 'name="province"' not in c.get("/parcels/import").text
         assert 'name="province"' not in c.get("/parcels/new").text
-    assert runner.invoke(app, ["province", "add", str(_pack(tmp_path / "good"))]).exit_code == 0
-    sql(env, f"UPDATE admin_units SET name = 'Tỉnh <script>{{{{ 7*7 }}}}' WHERE code = '{OTHER}'")
+        # a province added while the service runs is offered at once, by its name, with its communes
+        assert runner.invoke(app, ["province", "add", str(_pack(tmp_path / "good"))]).exit_code == 0
+        sql(env, f"UPDATE admin_units SET name = 'Tỉnh <script>{{{{ 7*7 }}}}' WHERE code = '{OTHER}'")
+        page = c.get("/parcels/import").text
+        assert (
+            f'<option value="{OTHER}" data-crs="EPSG:9208">Tỉnh &lt;script&gt;{{{{ 7*7 }}}} ({OTHER})</option>' in page
+        )
 
     def square(x: float) -> dict:
         return {

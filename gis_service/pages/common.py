@@ -52,6 +52,9 @@ async def province_choices(request: Request, who) -> list[tuple[str, str]]:
         return AdminUnitStore(conn).provinces()
 
     codes = await reading(request, read)
+    if any(c not in names for c in codes):  # a province added since the names were read (`landfund province add`)
+        request.app.state.unit_names = None
+        names = await load_units(request)
     return [(c, names.get(c, c)) for c in codes] if len(codes) > 1 else []
 
 
