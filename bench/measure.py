@@ -8,6 +8,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import psycopg
@@ -145,21 +146,25 @@ sys.exit(os.waitstatus_to_exitcode(status))
 """
 
 
-def run_measured(cmd: list[str], env: dict | None = None) -> tuple[float, int, int]:
-    """Run a command; (wall seconds, peak RSS in MB of the process, exit status)."""
+def run_measured(
+    cmd: list[str], env: dict | None = None, expect: int = 0, stdout: Path | None = None
+) -> tuple[float, int, int]:
+    """Run a command that should exit with `expect` (its output to `stdout` when given); (wall seconds, peak RSS in
+    MB of the process, exit status)."""
     import subprocess
     import sys
 
-    t0 = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-c", LAUNCHER, *cmd],
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    wall = time.perf_counter() - t0
+    with open(stdout, "wb") if stdout else open(os.devnull, "wb") as sink:
+        t0 = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, "-c", LAUNCHER, *cmd],
+            env={**os.environ, **(env or {})},
+            stdout=sink,
+            stderr=subprocess.PIPE,
+        )
+        wall = time.perf_counter() - t0
     err = proc.stderr.decode(errors="replace")
-    if proc.returncode != 0:
-        raise RuntimeError(f"{cmd[0]} failed: {err[-2000:]}")
+    if proc.returncode != expect:
+        raise RuntimeError(f"{cmd[0]} exited {proc.returncode}, not {expect}: {err[-2000:]}")
     kb = int(err.rsplit("LANDFUND_MAXRSS_KB", 1)[1].split()[0])
     return wall, kb // 1024, proc.returncode

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy.dialects import postgresql
@@ -31,3 +32,16 @@ class Store:
 
     def all(self, query: Any, params: Any = None) -> list[Any]:
         return self.conn.execute(query, params).fetchall()
+
+    def each(self, query: Any, params: Any = None) -> Iterator[Any]:
+        """The rows, streamed in chunks (libpq's chunked mode) rather than held whole: the problems of a file of a
+        million bad rows are a million rows. Consume it before the next statement on the connection."""
+        return each(self.conn.cursor(), query, params)
+
+
+STREAM_CHUNK = 2_000
+
+
+def each(cur, query: Any, params: Any = None) -> Iterator[Any]:
+    """A cursor's rows of `query`, streamed STREAM_CHUNK at a time."""
+    return cur.stream(query, params, size=STREAM_CHUNK)

@@ -4,6 +4,8 @@ planner's unit. All read the stage (stores.staging) and the stored tables; none 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from psycopg import sql
 
 from .base import Store
@@ -126,42 +128,42 @@ WHERE ST_Intersects(prov.g, ST_PointOnSurface(s.geom))
 
 
 class ParcelCheckStore(Store):
-    def outside_province(self, stage: str, province: str, bbox) -> list[tuple]:
+    def outside_province(self, stage: str, province: str, bbox) -> Iterator[tuple]:
         xmin, ymin, xmax, ymax = bbox
-        return self.all(
+        return self.each(
             sql.SQL(OUTSIDE_PROVINCE_SQL).format(stage=sql.Identifier(stage)),
             {"province": province, "xmin": xmin, "ymin": ymin, "xmax": xmax, "ymax": ymax},
         )
 
-    def overlaps(self, stage: str, tolerance_m2: float, withdrawn: str) -> list[tuple]:
+    def overlaps(self, stage: str, tolerance_m2: float, withdrawn: str) -> Iterator[tuple]:
         """Staged parcels whose interiors meet a reserved parcel's (one in stage `withdrawn` is no longer reserved)."""
-        return self.all(
+        return self.each(
             sql.SQL(OVERLAPS_SQL).format(stage=sql.Identifier(stage)),
             {"tolerance": tolerance_m2, "withdrawn": withdrawn},
         )
 
-    def overlaps_within(self, stage: str, tolerance_m2: float, withdrawn: str) -> list[tuple]:
+    def overlaps_within(self, stage: str, tolerance_m2: float, withdrawn: str) -> Iterator[tuple]:
         """(row, code, earlier row, its code, m²) of staged rows whose interiors meet an earlier staged row's."""
-        return self.all(
+        return self.each(
             sql.SQL(OVERLAPS_WITHIN_SQL).format(stage=sql.Identifier(stage)),
             {"tolerance": tolerance_m2, "withdrawn": withdrawn},
         )
 
-    def unknown_units(self, stage: str) -> list[tuple]:
-        return self.all(sql.SQL(UNKNOWN_ADMIN_UNIT_SQL).format(stage=sql.Identifier(stage)))
+    def unknown_units(self, stage: str) -> Iterator[tuple]:
+        return self.each(sql.SQL(UNKNOWN_ADMIN_UNIT_SQL).format(stage=sql.Identifier(stage)))
 
-    def wrong_units(self, stage: str) -> list[tuple]:
-        return self.all(sql.SQL(WRONG_ADMIN_UNIT_SQL).format(stage=sql.Identifier(stage)))
+    def wrong_units(self, stage: str) -> Iterator[tuple]:
+        return self.each(sql.SQL(WRONG_ADMIN_UNIT_SQL).format(stage=sql.Identifier(stage)))
 
     def on_schematic_units(self, stage: str) -> int:
         """How many staged parcels lie in a unit whose boundary is schematic (its note says so), not legal."""
         return self.one(sql.SQL(ON_SCHEMATIC_SQL).format(stage=sql.Identifier(stage)))[0]
 
-    def wrong_former_communes(self, stage: str) -> list[tuple]:
-        return self.all(sql.SQL(FORMER_COMMUNE_SQL).format(stage=sql.Identifier(stage)))
+    def wrong_former_communes(self, stage: str) -> Iterator[tuple]:
+        return self.each(sql.SQL(FORMER_COMMUNE_SQL).format(stage=sql.Identifier(stage)))
 
-    def reserve_outside(self, stage: str, units: list[str]) -> list[tuple]:
-        return self.all(sql.SQL(RESERVE_OUTSIDE_SQL).format(stage=sql.Identifier(stage)), {"units": list(units)})
+    def reserve_outside(self, stage: str, units: list[str]) -> Iterator[tuple]:
+        return self.each(sql.SQL(RESERVE_OUTSIDE_SQL).format(stage=sql.Identifier(stage)), {"units": list(units)})
 
     def outside_unit(self, stage: str, unit: str) -> list[tuple]:
         """(row, code, m² outside `unit`) of every staged parcel."""

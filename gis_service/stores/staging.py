@@ -3,12 +3,13 @@ SQL (and indexed), and the final write is one INSERT … SELECT (or UPDATE … F
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from ..models.base import StoreSpec
+from .base import each
 
 REFERENCE_STAGE = (
     "(row_no integer, target_id bigint, layer text, role varchar(64), properties jsonb, geom geometry(Geometry, 4326))"
@@ -67,11 +68,11 @@ def _code(spec: StoreSpec, alias: str) -> sql.Composable:
     return sql.SQL("NULL::text")
 
 
-def duplicate_keys_in_stage(cur, spec: StoreSpec, name: str) -> list[tuple]:
+def duplicate_keys_in_stage(cur, spec: StoreSpec, name: str) -> Iterator[tuple]:
     """(row, first row with the same key, code, *key) of every staged row whose natural key an earlier row of the
     same input already has."""
     if not spec.key:
-        return []
+        return iter(())
     keys = sql.SQL(", ").join(sql.Identifier(c) for c in spec.key)
     q = sql.SQL(
         "SELECT row_no, first_row, row_code, {keys} FROM ("
@@ -79,14 +80,14 @@ def duplicate_keys_in_stage(cur, spec: StoreSpec, name: str) -> list[tuple]:
         "FROM {stage} s"
         ") d WHERE row_no <> first_row ORDER BY row_no"
     ).format(keys=keys, code=_code(spec, "s"), stage=sql.Identifier(name))
-    return cur.execute(q).fetchall()
+    return each(cur, q)
 
 
-def duplicate_keys_in_table(cur, spec: StoreSpec, name: str) -> list[tuple]:
+def duplicate_keys_in_table(cur, spec: StoreSpec, name: str) -> Iterator[tuple]:
     """(row, code, *key) of staged rows whose natural key is already stored (ignoring the stored version of the row
     itself)."""
     if not spec.key:
-        return []
+        return iter(())
     on = sql.SQL(" AND ").join(  # staged rows always have their key (rows without one are not staged)
         sql.SQL("t.{c} = s.{c}").format(c=sql.Identifier(c)) for c in spec.key
     )
@@ -95,7 +96,7 @@ def duplicate_keys_in_table(cur, spec: StoreSpec, name: str) -> list[tuple]:
         "SELECT s.row_no, {code}, {keys} FROM {stage} s JOIN {table} t ON {on} "
         "WHERE t.id IS DISTINCT FROM s.target_id ORDER BY s.row_no"
     ).format(code=_code(spec, "s"), keys=keys, stage=sql.Identifier(name), table=sql.Identifier(spec.table), on=on)
-    return cur.execute(q).fetchall()
+    return each(cur, q)
 
 
 def write_statement(spec: StoreSpec, stage_name: str, update: bool) -> sql.Composable:
