@@ -8,7 +8,6 @@ reference layers, loaded by the real import). Writes bench/results/measures.md."
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from gis_service.core.db import libpq_dsn
 from gis_service.stores.analytics import AnalyticsStore, ranking_sql
 
 from . import contenders as ct
-from . import datasets, measure
+from . import datasets, measure, sizes
 
 RESULTS = Path(__file__).parent / "results" / "measures.md"
 STORED_JOIN = "LEFT JOIN parcel_measures n ON n.parcel_id = p.id AND n.province_code = p.province_code"
@@ -97,19 +96,7 @@ def markdown(results: list[dict]) -> str:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", default="100000,1000000")
-    ap.add_argument("--out", type=Path, default=RESULTS)
-    args = ap.parse_args()
-    log = lambda *a: print(*a, flush=True)  # noqa: E731
-    results = []
-    for n in [int(s) for s in args.sizes.split(",") if s]:
-        log(f"== {n:,} parcels")
-        results.append(one_size(n, log))
-    text = markdown(results)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
-    print(text)
+    sizes.main(__doc__ or "", one_size, markdown, RESULTS)
 
 
 if __name__ == "__main__":

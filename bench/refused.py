@@ -9,14 +9,13 @@ the database stream their rows, so memory stays that of a valid import. Writes b
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from . import datasets, measure
+from . import datasets, measure, sizes
 
 RESULTS = Path(__file__).parent / "results" / "refused.md"
 
@@ -48,19 +47,7 @@ def markdown(results: list[dict]) -> str:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", default="100000,1000000")
-    ap.add_argument("--out", type=Path, default=RESULTS)
-    args = ap.parse_args()
-    log = lambda *a: print(*a, flush=True)  # noqa: E731
-    results = []
-    for n in [int(s) for s in args.sizes.split(",") if s]:
-        log(f"== {n:,} parcels")
-        results.append(one_size(n, log))
-    text = markdown(results)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
-    print(text)
+    sizes.main(__doc__ or "", one_size, markdown, RESULTS)
 
 
 if __name__ == "__main__":
