@@ -746,7 +746,10 @@ def test_bulk_import_of_very_many_bad_rows_lists_the_first_and_counts_the_rest(p
     assert table.count("<tr><td") == 1000
     assert "3.000 lỗi" in r.text and "Chỉ liệt kê 1.000 lỗi đầu tiên; còn 2.000 lỗi khác, theo trường:" in r.text
     more = r.text.split('id="problems-omitted"')[1].split("</ul>")[0]
-    assert more.count("<li>") == 2 and "<b>geometry</b>" in more and "<b>max_floors</b>" in more
+    assert more.count("<li>") == 2  # each field by the name the planner knows, and the file's column
+    assert '<b>Ranh giới khu đất</b> <code class="lf-code">geometry</code>' in more
+    assert '<b>Số tầng tối đa</b> <code class="lf-code">max_floors</code>' in more
+    assert '<td>Số tầng tối đa <code class="lf-code">max_floors</code></td>' in table
     assert "ví dụ dòng 501" in more  # the first row not listed (500 rows of two problems are)
     assert "<script>alert" not in r.text and "&lt;script&gt;alert" in r.text and "{{ 7*7 }}" in r.text
     assert count(api_rw.db, "parcels", "code LIKE 'NOXH-NHIEU-%%'") == 0

@@ -255,6 +255,36 @@ def test_every_page_fits_the_screen_desktop_and_phone(browser, site, phone):
     p.close()
 
 
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
+def test_an_import_of_very_many_bad_rows_reads_on_desktop_and_phone(browser, site, tmp_path, phone):
+    """A file of 1,500 bad rows of hostile text: the page lists the first 1,000 problems in a table that scrolls in
+    its own box, says how many more there are by field, runs none of the text, and nothing is written."""
+    hostile = "{{ 7*7 }} {# x #} <script>window.lfRan = 1</script> \"'"
+    rows = [
+        {"type": "Feature", "geometry": None, "properties": {"code": f"NOXH-BR-{i:04d}", "max_floors": hostile}}
+        for i in range(1, 1501)
+    ]
+    upload = tmp_path / "nhieu-loi.geojson"
+    upload.write_text(json.dumps({"type": "FeatureCollection", "features": rows}))
+    label = "phone" if phone else "desktop"
+    p = Page(browser, phone=phone)
+    sign_in(p, site.base, user_for(site.db, "planner", DBP), "/parcels/import")
+    p.page.set_input_files("input[name=file]", str(upload))
+    submit(p, "form.lf-form button[type=submit]")
+    assert p.page.locator("#problems tbody tr").count() == 1000
+    assert p.page.is_visible("#problems-omitted")
+    assert "còn 2.000 lỗi khác" in p.page.inner_text("#problems-omitted")
+    assert p.js("document.documentElement.scrollWidth") <= p.page.viewport_size["width"]
+    shown = p.page.inner_text("#problems tbody")
+    assert p.js("window.lfRan === undefined") and "{{ 7*7 }} {# x #} <script>window.lfRan = 1</script>" in shown
+    p.shot(f"ws-import-many-problems-{label}")
+    p.page.locator("#problems-omitted").scroll_into_view_if_needed()
+    p.shot(f"ws-import-many-problems-more-{label}")
+    assert count(site.db, "parcels", "code LIKE 'NOXH-BR-%%'") == 0
+    assert p.script_errors == [] and p.failed_assets == [] and p.blocked == [], (p.errors, p.failed, p.blocked)
+    p.close()
+
+
 def test_the_api_page_can_try_a_call_with_a_token(browser, site):
     """/api.html declares the bearer scheme, so "Authorize" and "Try it out" work (they got 401 before)."""
     from conftest import token_for

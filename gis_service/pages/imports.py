@@ -118,9 +118,19 @@ async def _checked(
         report = {"ok": True, "rows": result.rows, "problems": [], "warnings": result.warnings}
     except ValidationFailed as exc:
         rep = exc.report
-        problems = [{**p.as_dict(), "message": translated(p.message, lang)} for p in rep.sorted_problems()]
+        title = _field_titles(request, lang)
+        problems = [
+            {**p.as_dict(), "message": translated(p.message, lang), "field_title": title(p.field)}
+            for p in rep.sorted_problems()
+        ]
         omitted = [
-            {"field": o.field, "count": o.count, "example": translated(o.example.message, lang), "row": o.example.row}
+            {
+                "field": o.field,
+                "field_title": title(o.field),
+                "count": o.count,
+                "example": translated(o.example.message, lang),
+                "row": o.example.row,
+            }
             for o in rep.omitted_problems()
         ]
         report = {
@@ -151,6 +161,24 @@ async def _checked(
         token=token if report["ok"] else None,
         province=province,
     )
+
+
+def _field_titles(request: Request, lang: str):
+    """A problem's field as the planner knows it ("Số tầng tối đa"), from the catalogue; the page shows the
+    file's column name beside it."""
+    layer, t = request.app.state.catalogue.layer("parcels"), Words(lang)
+
+    def title(field: str | None) -> str:
+        if not field:
+            return ""
+        if field == "geometry":
+            return t("geometry")
+        try:
+            return layer.attribute(field).title(lang)
+        except KeyError:
+            return field
+
+    return title
 
 
 def _forget(folder: Path, token: str) -> None:
