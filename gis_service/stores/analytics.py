@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+import orjson
+from psycopg.types.json import set_json_loads
+
 from .admin_units import in_province
 from .base import Store
 from .history import STAGE_SINCE_SQL
@@ -281,6 +284,9 @@ class AnalyticsStore(Store):
                 [str(settings.analytics_parallel_workers), f"{settings.analytics_work_mem_mb}MB"],
             )
             cur = self.conn.cursor(binary=True)
+            # the hazards (jsonb of strings only: intersecting_hazards) parsed by orjson: 30,699 of them at 1M
+            # took 0.30 s with json.loads, half the rows' conversion, and take 0.16 s
+            set_json_loads(orjson.loads, cur)
             cur.execute(sql, params)
             rows = cur.fetchall()
         return [d.name for d in cur.description], rows
