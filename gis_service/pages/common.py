@@ -15,11 +15,12 @@ from ..stores.provinces import ProvinceStore
 UNITS_TTL = 300.0
 
 
-async def load_units(request: Request) -> dict[str, str]:
-    """GSO code → name of every unit, for pages that name units instead of coding them (refreshed every 5 min)."""
+async def load_units(request: Request, fresh: bool = False) -> dict[str, str]:
+    """GSO code → name of every unit, for pages that name units instead of coding them (refreshed every 5 min, or
+    now when `fresh`)."""
     st = request.app.state
     cached = getattr(st, "unit_names_at", 0.0)
-    if getattr(st, "unit_names", None) is None or time.monotonic() - cached > UNITS_TTL:
+    if fresh or getattr(st, "unit_names", None) is None or time.monotonic() - cached > UNITS_TTL:
 
         def read(conn):
             store = AdminUnitStore(conn)
@@ -53,8 +54,7 @@ async def province_choices(request: Request, who) -> list[tuple[str, str]]:
 
     codes = await reading(request, read)
     if any(c not in names for c in codes):  # a province added since the names were read (`landfund province add`)
-        request.app.state.unit_names = None
-        names = await load_units(request)
+        names = await load_units(request, fresh=True)
     return [(c, names.get(c, c)) for c in codes] if len(codes) > 1 else []
 
 

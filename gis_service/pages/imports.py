@@ -17,6 +17,7 @@ from starlette.datastructures import UploadFile  # what a parsed form holds (Fas
 from ..api.deps import Planner, form_of
 from ..api.errors import Problem
 from ..core.errors import LandfundError
+from ..i18n import field_label
 from ..security import Principal
 from ..services import edits
 from ..validation import ValidationFailed
@@ -164,21 +165,10 @@ async def _checked(
 
 
 def _field_titles(request: Request, lang: str):
-    """A problem's field as the planner knows it ("Số tầng tối đa"), from the catalogue; the page shows the
-    file's column name beside it."""
-    layer, t = request.app.state.catalogue.layer("parcels"), Words(lang)
-
-    def title(field: str | None) -> str:
-        if not field:
-            return ""
-        if field == "geometry":
-            return t("geometry")
-        try:
-            return layer.attribute(field).title(lang)
-        except KeyError:
-            return field
-
-    return title
+    """A problem's field as the planner knows it ("Số tầng tối đa"), from the catalogue (the geometry by the
+    pages' own word); the page shows the file's column name beside it."""
+    layer, words = request.app.state.catalogue.layer("parcels"), {"geometry": lambda lang: Words(lang)("geometry")}
+    return lambda field: field_label(field, layer, words, lang) if field else ""
 
 
 def _forget(folder: Path, token: str) -> None:
